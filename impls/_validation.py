@@ -1,0 +1,95 @@
+"""Argument normalisation shared by every public function of :mod:`impls`.
+
+Each helper either returns a normalised value or raises a ``TypeError``/``ValueError`` whose
+message names the argument and what it accepts, so that bad input never surfaces as an
+unrelated exception from deep inside NumPy.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+RngLike = np.random.Generator | int | None
+"""What every ``rng`` keyword accepts: a Generator, an int seed, or None (fresh entropy)."""
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
+    """Normalise ``rng`` with :func:`numpy.random.default_rng` (Scientific Python SPEC 7)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        if rng is not None and int(rng) < 0:
+            raise ValueError(f"{name} must be a non-negative int seed, got {rng}")
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.SeedSequence | np.random.BitGenerator):
+        return np.random.default_rng(rng)
+    raise TypeError(
+        f"{name} must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
+    )
+
+
+def as_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """Return ``dtype`` as float32 or float64; anything else is a ``ValueError``."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from error
+    if resolved not in FLOAT_DTYPES:
+        raise ValueError(f"{name} must be float32 or float64, got {resolved}")
+    return resolved
+
+
+def as_shape(
+    shape: Any, name: str = "shape", min_dims: int = 0, max_dims: int | None = None
+) -> tuple[int, ...]:
+    """Return ``shape`` as a tuple of non-negative ints, checking its number of dimensions."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, Iterable) or isinstance(shape, str | bytes):
+        raise TypeError(f"{name} must be a tuple of ints, got {type(shape).__name__}")
+    dims = tuple(shape)
+    for dim in dims:
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"{name} must contain only ints, got {dim!r} in {dims}")
+        if dim < 0:
+            raise ValueError(f"{name} must contain non-negative sizes, got {dims}")
+    dims = tuple(int(d) for d in dims)
+    if len(dims) < min_dims or (max_dims is not None and len(dims) > max_dims):
+        wanted = f"{min_dims}" if max_dims == min_dims else f"{min_dims} to {max_dims or 'any'}"
+        raise ValueError(f"{name} must have {wanted} dimensions, got {len(dims)}: {dims}")
+    return dims
+
+
+def as_real(value: Any, name: str, *, finite: bool = True) -> float:
+    """Return ``value`` as a Python float; booleans and non-numbers are a ``TypeError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+    result = float(value)
+    if finite and not math.isfinite(result):
+        raise ValueError(f"{name} must be finite, got {result}")
+    return result
+
+
+def as_choice(value: Any, name: str, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``; otherwise a ``ValueError`` listing them."""
+    options = tuple(choices)
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+    return value
+
+
+def as_float_array(x: Any, name: str) -> np.ndarray:
+    """Return ``x`` as a floating ndarray (float64 unless already float32/float64)."""
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
+    if array.dtype not in FLOAT_DTYPES:
+        array = array.astype(np.float64)
+    return array

@@ -211,7 +211,8 @@ def selu(x: Any) -> np.ndarray:
         Klambauer et al. (2017), Sec. 3, eq. (2).
     """
     x = as_float_array(x, "x")
-    return elu(x, SELU_ALPHA) * x.dtype.type(SELU_SCALE)
+    with np.errstate(over="ignore"):  # lambda * x beyond the float range is inf, correctly
+        return elu(x, SELU_ALPHA) * x.dtype.type(SELU_SCALE)
 
 
 def selu_derivative(x: Any) -> np.ndarray:
@@ -308,7 +309,8 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
     beta, threshold = as_real(beta, "beta"), as_real(threshold, "threshold")
     if beta <= 0:
         raise ValueError(f"beta must be > 0, got {beta}")
-    scaled = x * x.dtype.type(beta)
+    with np.errstate(over="ignore"):  # beta * x beyond the float range is +-inf, correctly
+        scaled = x * x.dtype.type(beta)
     smooth = np.logaddexp(x.dtype.type(0), scaled) / x.dtype.type(beta)
     return np.where(scaled > threshold, x, smooth)
 
@@ -319,7 +321,8 @@ def softplus_derivative(x: Any, beta: float = 1.0, threshold: float = 20.0) -> n
     beta, threshold = as_real(beta, "beta"), as_real(threshold, "threshold")
     if beta <= 0:
         raise ValueError(f"beta must be > 0, got {beta}")
-    scaled = x * x.dtype.type(beta)
+    with np.errstate(over="ignore"):
+        scaled = x * x.dtype.type(beta)
     return np.where(scaled > threshold, x.dtype.type(1), special.expit(scaled))
 
 

@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from impls._validation import as_choice, as_float_dtype, as_real, as_rng, as_shape
 from impls.fans import calculate_gain, compute_fans
@@ -191,9 +192,11 @@ def uniform(
     low, high = as_real(low, "low"), as_real(high, "high")
     if high < low:
         raise ValueError(f"high must be >= low, got low={low}, high={high}")
+    if dtype == np.float64:
+        return generator.uniform(low, high, dims)
     out = generator.random(dims, dtype=dtype)
-    out *= high - low
-    out += low
+    out *= dtype.type(high - low)
+    out += dtype.type(low)
     return out
 
 
@@ -221,14 +224,25 @@ def normal(
     mean, std = as_real(mean, "mean"), as_real(std, "std")
     if std < 0:
         raise ValueError(f"std must be >= 0, got {std}")
+    if dtype == np.float64:
+        return generator.normal(mean, std, dims)
     out = generator.standard_normal(dims, dtype=dtype)
-    out *= std
-    out += mean
+    if std != 1.0:
+        out *= dtype.type(std)
+    if mean != 0.0:
+        out += dtype.type(mean)
     return out
 
 
 def _strictly_inside(values: np.ndarray, low: Any, high: Any) -> np.ndarray:
     return (values > low) & (values < high)
+
+
+def _outside(values: np.ndarray, low: Any, high: Any) -> np.ndarray:
+    """Indices of values not strictly inside (low, high); one ``|x| >= high`` test if symmetric."""
+    if low == -high:
+        return np.flatnonzero(np.abs(values) >= high)
+    return np.flatnonzero(~_strictly_inside(values, low, high))
 
 
 def truncated_normal(
@@ -246,9 +260,9 @@ def truncated_normal(
     ``a`` and ``b`` are absolute bounds, not multiples of ``std`` (PyTorch's convention; Keras and
     JAX cut at +-2 std). Out-of-range draws are *resampled*, never clamped, so every value lies
     strictly inside ``(a, b)`` after rounding to ``dtype``. As in PyTorch (2026, PR #174997), a
-    normal proposal is used when the interval holds more than 30% of the mass, and otherwise a
-    uniform proposal on ``[a, b]`` accepted with probability ``exp(-(x - mean)^2 / (2 std^2))``
-    relative to its peak.
+    normal proposal is used when the interval holds more than 30% of the mass; otherwise a
+    uniform proposal (narrow intervals, as PyTorch) or Robert's exponential proposal (intervals
+    far in a tail, where PyTorch's uniform proposal accepts almost nothing).
 
     Args:
         shape: the array's shape.
@@ -284,32 +298,63 @@ def truncated_normal(
         )
     size = math.prod(dims)
     z_low, z_high = (a - mean) / std, (b - mean) / std
-    mass = 0.5 * (math.erf(z_high / math.sqrt(2.0)) - math.erf(z_low / math.sqrt(2.0)))
-    if mass > 0.3:
-        out = generator.standard_normal(size, dtype=dtype)
-        out *= std
-        out += mean
-        pending = np.flatnonzero(~_strictly_inside(out, low, high))
+    if _log_mass(z_low, z_high) > math.log(0.3):
+        out = normal(size, mean, std, rng=generator, dtype=dtype)
+        pending = _outside(out, low, high)
         while pending.size:
-            fresh = generator.standard_normal(pending.size, dtype=dtype) * dtype.type(std)
-            fresh += dtype.type(mean)
-            out[pending] = fresh
-            pending = pending[~_strictly_inside(fresh, low, high)]
+            # Resample the few rejects, oversampled so that one or two rounds suffice.
+            fresh = normal(2 * pending.size + 16, mean, std, rng=generator, dtype=dtype)
+            fresh = fresh[_strictly_inside(fresh, low, high)][: pending.size]
+            out[pending[: fresh.size]] = fresh
+            pending = pending[fresh.size :]
         return out.reshape(dims)
-    mode = max(a, min(mean, b))
-    log_peak = -0.5 * ((mode - mean) / std) ** 2
+    # Little mass: sample z on the side of the interval nearer the mean (flipped to z >= 0 when
+    # the interval lies entirely below it), then map back to x = mean + sign * std * z.
+    sign = -1.0 if z_high <= 0 else 1.0
+    lo_z, hi_z = (-z_high, -z_low) if sign < 0 else (z_low, z_high)
     out = np.empty(size, dtype=dtype)
-    pending = np.arange(size)
-    while pending.size:
-        candidates = generator.uniform(a, b, pending.size)
-        log_accept = -0.5 * ((candidates - mean) / std) ** 2 - log_peak
-        rounded = candidates.astype(dtype)
-        keep = (np.log(generator.random(pending.size)) <= log_accept) & _strictly_inside(
-            rounded, low, high
-        )
-        out[pending[keep]] = rounded[keep]
-        pending = pending[~keep]
+    filled = 0
+    while filled < size:
+        z = _sample_truncated_standard(generator, 2 * (size - filled) + 16, lo_z, hi_z)
+        candidates = (mean + sign * std * z).astype(dtype)
+        candidates = candidates[_strictly_inside(candidates, low, high)][: size - filled]
+        out[filled : filled + candidates.size] = candidates
+        filled += candidates.size
     return out.reshape(dims)
+
+
+def _log_mass(z_low: float, z_high: float) -> float:
+    """``log(Phi(z_high) - Phi(z_low))`` without underflow in the tails."""
+    if z_low > 0:
+        z_low, z_high = -z_high, -z_low
+    if z_high <= 0:
+        upper, lower = special.log_ndtr(z_high), special.log_ndtr(z_low)
+        return float(upper + np.log1p(-np.exp(lower - upper)))
+    return float(np.log(special.ndtr(z_high) - special.ndtr(z_low)))
+
+
+def _sample_truncated_standard(
+    generator: np.random.Generator, count: int, z_low: float, z_high: float
+) -> np.ndarray:
+    """Up to ``count`` draws of N(0, 1) truncated to (z_low, z_high), ``z_low`` or the mode >= 0.
+
+    A uniform proposal accepted with probability ``exp(-(z^2 - m^2) / 2)`` (m the mode) when the
+    interval is narrower than the exponential's scale; otherwise Robert's (1995) translated
+    exponential proposal with rate ``(z_low + sqrt(z_low^2 + 4)) / 2``, accepted with
+    probability ``exp(-(z - rate)^2 / 2)``. Both accept at least ~1/e of their proposals.
+
+    References:
+        Robert (1995), "Simulation of truncated normal variables", Statistics and Computing 5.
+    """
+    mode = min(max(0.0, z_low), z_high)
+    rate = (z_low + math.sqrt(z_low * z_low + 4.0)) / 2.0 if z_low >= 0 else 1.0
+    if z_low < 0 or z_high - z_low <= 1.0 / rate:
+        z = generator.uniform(z_low, z_high, count)
+        keep = np.log(generator.random(count)) <= -0.5 * (z * z - mode * mode)
+        return z[keep & (z > z_low) & (z < z_high)]
+    z = z_low + generator.exponential(1.0 / rate, count)
+    keep = np.log(generator.random(count)) <= -0.5 * (z - rate) ** 2
+    return z[keep & (z < z_high) & (z > z_low)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The verification suite: decision rules, strategies, and tests of every claim against impls."""

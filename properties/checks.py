@@ -1,0 +1,119 @@
+"""Verifications shared by the suite and by the mutant catalogue (``test_power.py``).
+
+Each function verifies one implementation function against theory for one case, with the
+decision rules of :mod:`properties.decide`; the suite calls them on ``impls``, the power tests
+on realistic bugs, so every mutant is caught by exactly the checks the suite runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from properties import decide
+from properties.decide import Context
+from properties.sampling import repeated
+from theory import distributions, haar
+
+Initializer = Callable[..., np.ndarray]
+
+_BOUNDED = {"uniform", "truncnorm"}
+
+
+def verify_scheme(
+    init: Initializer,
+    scheme: str,
+    shape: tuple[int, ...],
+    params: dict[str, Any],
+    *,
+    claim: str,
+    seed: int,
+    dtype: Any = np.float64,
+    relative_std: float = 0.05,
+    cdf_effect: float = 0.02,
+) -> None:
+    """Verify that ``init(shape, **params)`` has ``scheme``'s law: its variance and its CDF.
+
+    The variance check is the exact chi-square test for normal laws, Bernstein's inequality for
+    bounded ones (uniform, truncated normal), with the law's kurtosis; the CDF check is DKW.
+    """
+    law = distributions.scheme(scheme, shape, **params)
+    rng = np.random.default_rng(seed)
+    case = {"scheme": scheme, "shape": shape, "dtype": np.dtype(dtype).name, **params}
+    context = Context(claim, case, seed)
+    sampler = repeated(lambda r: init(shape, **params, rng=r, dtype=dtype), rng)
+    mean, variance = float(law.mean()), float(law.var())
+    name = law.dist.name
+    if name == "norm":
+        decide.check_normal_variance(context, sampler, variance, mean=mean, relative_std=relative_std)
+    else:
+        low, high = law.support()
+        bound = max(abs(low - mean), abs(high - mean)) if name in _BOUNDED else None
+        decide.check_variance(
+            context, sampler, variance, distributions.kurtosis(law), mean=mean, bound=bound,
+            relative_std=relative_std,
+        )
+    decide.check_cdf(context, sampler, law, effect=cdf_effect)
+
+
+def verify_orthogonal_haar(
+    orthogonal: Initializer, n: int, *, seed: int, claim_prefix: str = "haar"
+) -> None:
+    """Verify that ``orthogonal((n, n))`` is Haar: det sign, entry sign and law, trace moments."""
+    rng = np.random.default_rng(seed)
+    case = {"shape": (n, n)}
+
+    def matrices(count: int) -> np.ndarray:
+        return np.stack([orthogonal((n, n), rng=rng) for _ in range(count)])
+
+    decide.check_proportion(
+        Context("haar-determinant", case, seed),
+        lambda k: np.linalg.det(matrices(k)) > 0, haar.DET_PLUS_PROBABILITY, effect=0.05,
+    )
+    decide.check_proportion(
+        Context("haar-entry-law", case, seed),
+        lambda k: matrices(k)[:, 0, 0] < 0, haar.NEGATIVE_ENTRY_PROBABILITY, effect=0.05,
+    )
+    decide.check_cdf(
+        Context("haar-entry-law", case, seed),
+        lambda k: matrices(k)[:, 0, 0] ** 2, haar.entry_square_law(n), effect=0.05,
+    )
+    decide.check_mean(
+        Context("haar-trace-moments", case, seed),
+        lambda k: np.trace(matrices(k), axis1=1, axis2=2), haar.TRACE_MEAN, haar.TRACE_VARIANCE,
+        effect=0.5,
+    )
+    decide.check_mean(
+        Context("haar-trace-moments", case, seed),
+        lambda k: np.trace(matrices(k), axis1=1, axis2=2) ** 2, haar.TRACE_VARIANCE,
+        haar.trace_fourth_moment_bound() - haar.TRACE_VARIANCE**2, effect=0.5,
+    )
+
+
+def verify_sparse(
+    sparse: Initializer, shape: tuple[int, int], sparsity: float, std: float, *, seed: int
+) -> None:
+    """Verify sparse's structure (exact zero count per column) and its non-zeros' N(0, std^2)."""
+    rng = np.random.default_rng(seed)
+    case = {"shape": shape, "sparsity": sparsity, "std": std}
+    expected_zeros = math.ceil(sparsity * shape[0])
+    context = Context("sparse-structure", case, seed)
+
+    counts: list[np.ndarray] = []
+
+    def nonzeros(r: np.random.Generator) -> np.ndarray:
+        w = sparse(shape, sparsity, std, rng=r)
+        counts.append(np.count_nonzero(w == 0, axis=0))
+        return w[w != 0]
+
+    if expected_zeros < shape[0]:
+        sampler = repeated(nonzeros, rng)
+        decide.check_normal_variance(context, sampler, std**2)
+        decide.check_cdf(context, sampler, distributions.scheme("normal", shape, std=std))
+    else:
+        nonzeros(rng)
+    zeros = np.concatenate(counts)
+    decide.check_close(context, zeros, np.full(zeros.shape, expected_zeros), rtol=0.0)

@@ -1,0 +1,50 @@
+"""Suite configuration: Hypothesis profiles, claim markers, and per-test check records.
+
+Profiles (``HYPOTHESIS_PROFILE``; ``ci`` when ``CI`` is set, else ``dev``):
+- ``dev``: random, 10 examples per test;
+- ``ci``: derandomized (the same cases every run), no database, no deadline, 10 examples;
+- ``thorough``: random, 100 examples per test.
+Statistical tests draw their samples with NumPy from a Hypothesis-chosen ``seed``; no deadline
+applies anywhere because a check's time is its sample size, not a bug.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import settings
+
+from properties.records import collecting
+from theory import CLAIMS
+
+settings.register_profile("dev", max_examples=10, deadline=None)
+settings.register_profile(
+    "ci", max_examples=10, derandomize=True, database=None, deadline=None, print_blob=True
+)
+settings.register_profile("thorough", max_examples=100, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a run in which a ``claim`` marker names a claim that theory does not hold."""
+    for item in items:
+        for marker in item.iter_markers("claim"):
+            if len(marker.args) != 1 or marker.args[0] not in CLAIMS:
+                raise pytest.UsageError(f"{item.nodeid}: unknown claim marker {marker.args!r}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Collect the records of every check the test runs and attach them to its report.
+
+    They travel as ``user_properties`` (plain builtins), so they reach the xdist controller with
+    the test report; ``reports.plugin`` turns them into files there.
+    """
+    item.user_properties.append(("claims", [m.args[0] for m in item.iter_markers("claim")]))
+    with collecting() as records:
+        try:
+            return (yield)
+        finally:
+            item.user_properties.append(("checks", list(records)))

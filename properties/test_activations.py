@@ -1,0 +1,250 @@
+"""Activations: identities, bounds, kinks, stability, derivatives, Gaussian moments and gains."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from scipy import differentiate, integrate
+
+import impls
+from properties import decide
+from properties import strategies as cs
+from properties.decide import Context
+from theory import activations as theory_act
+
+NAMES = sorted(impls.ACTIVATIONS)
+# Theory's name for each impls activation at its default parameters.
+THEORY_NAME = {"leaky_relu": "leaky_relu(0.01)"}
+# Points where the function is not differentiable (derivatives follow PyTorch's convention there).
+KINKS = {"relu": [0.0], "leaky_relu": [0.0], "elu": [0.0], "selu": [0.0], "softplus": [20.0],
+         "softsign": [0.0]}  # softsign is C^1 at 0 but f'' jumps: finite differences converge slowly
+
+
+def gaussian_expectation(f, q: float = 1.0) -> float:
+    """E f(sqrt(q) z) by quad, split at 0 (an independent implementation for impls' functions)."""
+    def integrand(z: float) -> float:
+        return float(f(np.array([math.sqrt(q) * z]))[0]) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+
+    return sum(integrate.quad(integrand, a, b, epsabs=1e-12, limit=200)[0] for a, b in ((-np.inf, 0), (0, np.inf)))
+
+
+@pytest.mark.claim("sigmoid-derivative")
+@pytest.mark.claim("tanh-derivative")
+@pytest.mark.claim("tanh-sigmoid-relation")
+@pytest.mark.claim("sigmoid-symmetry")
+@given(x=cs.finite_arrays(bound=700.0))
+def test_sigmoid_tanh_identities(x: np.ndarray) -> None:
+    s = impls.sigmoid(x)
+    assert np.allclose(impls.ACTIVATIONS["sigmoid"].derivative(x), s * (1 - s), rtol=1e-14, atol=0)
+    t = impls.tanh(x)
+    assert np.allclose(impls.ACTIVATIONS["tanh"].derivative(x), 1 - t * t, rtol=1e-14, atol=0)
+    assert np.allclose(t, 2 * impls.sigmoid(2 * x) - 1, rtol=0, atol=4e-16)
+    assert np.allclose(impls.sigmoid(-x), 1 - s, rtol=0, atol=2e-16)
+
+
+@pytest.mark.claim("sigmoid-derivative-bound")
+@pytest.mark.claim("tanh-derivative-bound")
+@given(x=cs.finite_arrays())
+@example(x=np.array([0.0, -0.0, 1e-300]))
+def test_derivative_bounds(x: np.ndarray) -> None:
+    ds = impls.ACTIVATIONS["sigmoid"].derivative(x)
+    dt = impls.ACTIVATIONS["tanh"].derivative(x)
+    assert np.all(ds <= theory_act.SIGMOID_DERIVATIVE_MAX) and np.all(dt <= theory_act.TANH_DERIVATIVE_MAX)
+    assert np.all((ds == 0.25) == (np.abs(x) < 1e-8)) or np.all(ds[np.abs(x) > 1e-7] < 0.25)
+    assert impls.ACTIVATIONS["sigmoid"].derivative(np.array([0.0]))[0] == 0.25
+    assert impls.ACTIVATIONS["tanh"].derivative(np.array([0.0]))[0] == 1.0
+
+
+@pytest.mark.claim("saturation-beyond-10")
+@given(x=st.floats(10.0, 700.0) | st.floats(-700.0, -10.0))
+def test_saturation_beyond_10(x: float) -> None:
+    ds = impls.ACTIVATIONS["sigmoid"].derivative(np.array([x]))[0]
+    dt = impls.ACTIVATIONS["tanh"].derivative(np.array([x]))[0]
+    assert ds <= theory_act.saturation_slope("sigmoid", 10.0) * (1 + 1e-9) and ds < 4.54e-5
+    assert dt <= theory_act.saturation_slope("tanh", 10.0) + 1e-16 and dt < 8.25e-9
+
+
+@pytest.mark.claim("relu-kink-convention")
+@pytest.mark.claim("leaky-relu-no-dead-zone")
+@given(x=cs.finite_arrays(), slope=st.floats(1e-6, 1.0))
+def test_rectifier_kinks_and_dead_zone(x: np.ndarray, slope: float) -> None:
+    assert impls.ACTIVATIONS["relu"].derivative(np.array([0.0]))[0] == 0.0
+    assert impls.ACTIVATIONS["softsign"].derivative(np.array([0.0]))[0] == 1.0
+    assert impls.ACTIVATIONS["elu"].derivative(np.array([0.0]))[0] == 1.0  # alpha, as PyTorch
+    assert impls.ACTIVATIONS["leaky_relu"].derivative(np.array([0.0]), negative_slope=slope)[0] == slope
+    d = impls.ACTIVATIONS["leaky_relu"].derivative(x, negative_slope=slope)
+    assert np.all(d >= min(1.0, slope)) and np.all(d > 0)
+
+
+@pytest.mark.claim("activation-stability")
+@pytest.mark.parametrize("name", NAMES)
+@given(x=cs.finite_arrays(), dtype=cs.dtypes())
+@example(x=np.array([-1.7976931348623157e308, 1.7976931348623157e308, -745.0, 710.0, 0.0]), dtype=np.float64)
+def test_no_nan_no_warning_for_finite_input(name: str, x: np.ndarray, dtype: type) -> None:
+    act = impls.ACTIVATIONS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = x.astype(dtype)  # casting huge doubles to float32 overflows to inf on purpose
+    x = np.where(np.isfinite(x), x, 0).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, d = act(x), act.derivative(x)
+    assert y.dtype == dtype and d.dtype == dtype
+    assert not np.any(np.isnan(y)) and not np.any(np.isnan(d))
+
+
+# (f(-inf), f(+inf), f'(-inf), f'(+inf)), from each function's definition.
+LIMITS = {
+    "linear": (-math.inf, math.inf, 1.0, 1.0),
+    "sigmoid": (0.0, 1.0, 0.0, 0.0),
+    "tanh": (-1.0, 1.0, 0.0, 0.0),
+    "relu": (0.0, math.inf, 0.0, 1.0),
+    "leaky_relu": (-math.inf, math.inf, 0.01, 1.0),
+    "softsign": (-1.0, 1.0, 0.0, 0.0),
+    "elu": (-1.0, math.inf, 0.0, 1.0),
+    "selu": (-impls.SELU_SCALE * impls.SELU_ALPHA, math.inf, 0.0, impls.SELU_SCALE),
+    "gelu": (0.0, math.inf, 0.0, 1.0),
+    "silu": (0.0, math.inf, 0.0, 1.0),
+    "softplus": (0.0, math.inf, 0.0, 1.0),
+}
+
+
+@pytest.mark.claim("activation-stability")
+@pytest.mark.parametrize("name", NAMES)
+def test_limits_at_infinity(name: str) -> None:
+    act = impls.ACTIVATIONS[name]
+    inf = np.array([-np.inf, np.inf])
+    low, high, d_low, d_high = LIMITS[name]
+    assert np.array_equal(act(inf), [low, high])
+    assert np.array_equal(act.derivative(inf), [d_low, d_high])
+
+
+@pytest.mark.claim("activation-derivatives")
+@pytest.mark.parametrize("name", NAMES)
+@given(x=st.floats(-30, 30))
+def test_derivative_matches_numerical_differentiation(name: str, x: float) -> None:
+    act = impls.ACTIVATIONS[name]
+    if any(abs(x - k) < 1e-3 for k in KINKS.get(name, [])):
+        return  # one-sided slopes differ at a kink; the convention is tested separately
+    result = differentiate.derivative(lambda v: act(v), x, initial_step=1e-3)
+    assert result.error < 1e-7  # the numerical reference is itself accurate
+    # scipy's error estimate, plus rounding of f near x relative to the step.
+    tolerance = 10 * result.error + 1e-9 * (1 + abs(float(act(np.array([x]))[0])))
+    assert abs(act.derivative(np.array([x]))[0] - result.df) <= tolerance
+
+
+@pytest.mark.parametrize(("name", "params"), [("leaky_relu", {"negative_slope": 0.3}), ("elu", {"alpha": 0.5}),
+                                              ("gelu", {"approximate": "tanh"}), ("softplus", {"beta": 2.0, "threshold": 5.0})])
+@given(x=st.floats(-10, 10))
+@pytest.mark.claim("activation-derivatives")
+def test_parameterised_derivatives(name: str, params: dict, x: float) -> None:
+    act = impls.ACTIVATIONS[name]
+    if abs(x) < 1e-3 or abs(x - 2.5) < 1e-3:
+        return
+    result = differentiate.derivative(lambda v: act(v, **params), x, initial_step=1e-3)
+    assert abs(act.derivative(np.array([x]), **params)[0] - result.df) <= 10 * result.error + 1e-9
+
+
+def test_activation_errors() -> None:
+    with pytest.raises(ValueError, match="activation must be one of"):
+        impls.get_activation("swish")
+    with pytest.raises(ValueError, match="approximate must be one of"):
+        impls.gelu(np.zeros(2), approximate="fast")
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        impls.softplus(np.zeros(2), beta=0.0)
+    with pytest.raises(TypeError, match="x must be a real numeric array"):
+        impls.relu(np.array(["a"]))
+
+
+# --------------------------------------------------------------------------------------------
+# Gaussian moments and gains
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.claim("activation-gains")
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "linear"])
+def test_gains_of_impls_activations_match_theory(name: str) -> None:
+    act = impls.ACTIVATIONS[name]
+    second = gaussian_expectation(lambda v: act(v) ** 2)
+    first = gaussian_expectation(act)
+    slope = gaussian_expectation(lambda v: act.derivative(v) ** 2)
+    expected = theory_act.gains(THEORY_NAME.get(name, name))
+    assert 1 / math.sqrt(second) == pytest.approx(expected.forward, rel=1e-8)
+    assert 1 / math.sqrt(slope) == pytest.approx(expected.backward, rel=1e-8)
+    assert 1 / math.sqrt(second - first**2) == pytest.approx(expected.variance, rel=1e-8)
+
+
+@pytest.mark.claim("relu-gain-is-forward-gain")
+@given(q=st.floats(1e-4, 1e4))
+def test_relu_gain_is_exact_at_every_scale(q: float) -> None:
+    second = gaussian_expectation(lambda v: impls.relu(v) ** 2, q)
+    assert math.sqrt(q / second) == pytest.approx(impls.calculate_gain("relu"), rel=1e-8)
+    assert impls.calculate_gain("relu") == pytest.approx(theory_act.gains("relu").forward, rel=1e-12)
+
+
+@pytest.mark.claim("tanh-gain-vs-theory")
+def test_tanh_gain_is_not_the_forward_gain() -> None:
+    forward = 1 / math.sqrt(gaussian_expectation(lambda v: impls.tanh(v) ** 2))
+    assert forward == pytest.approx(1.5925374197, rel=1e-9)
+    assert impls.calculate_gain("tanh") / forward - 1 == pytest.approx(0.04658, abs=5e-5)
+    # Seed 004 reads the gain as a variance ratio of 1.6: the variance ratio is 1/E tanh^2 = 2.54.
+    assert forward**2 == pytest.approx(2.5362, abs=1e-4)
+
+
+@pytest.mark.claim("linear-regime-error")
+@pytest.mark.parametrize(("q", "ratio"), [(0.01, 0.9805), (0.1, 0.8421), (0.5, 0.5474), (1.0, 0.3943), (2.0, 0.2600)])
+def test_tanh_linear_regime_error(q: float, ratio: float) -> None:
+    measured = gaussian_expectation(lambda v: impls.tanh(v) ** 2, q) / q
+    assert measured == pytest.approx(theory_act.linear_regime_ratio(q), rel=1e-8)
+    assert measured == pytest.approx(ratio, abs=5e-5)  # theory_claims.md S3.4
+
+
+@pytest.mark.claim("activation-gaussian-moments")
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "linear"])
+@given(seed=cs.seeds())
+@settings(max_examples=1)
+def test_gaussian_second_moment_by_simulation(name: str, seed: int) -> None:
+    act = impls.ACTIVATIONS[name]
+    theory_name = THEORY_NAME.get(name, name)
+    second = theory_act.moment(theory_name, 2)
+    fourth = theory_act.moment(theory_name, 4)
+    rng = np.random.default_rng(seed)
+    decide.check_mean(
+        Context("activation-gaussian-moments", {"activation": name, "moment": 2}, seed),
+        lambda n: act(rng.standard_normal(n)) ** 2, second, fourth - second**2, effect=0.05 * second,
+    )
+
+
+@pytest.mark.claim("sigmoid-not-zero-centred")
+@given(scale=st.floats(0.01, 20), law=st.sampled_from(["normal", "uniform", "laplace"]), seed=cs.seeds())
+@settings(max_examples=3)
+def test_sigmoid_mean_is_one_half_for_symmetric_inputs(scale: float, law: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    draw = {"normal": rng.normal, "uniform": lambda s, n: rng.uniform(-s, s, n), "laplace": rng.laplace}[law]
+    sampler = (lambda n: impls.sigmoid(draw(0.0, scale, n))) if law != "uniform" else (lambda n: impls.sigmoid(draw(scale, n)))
+    decide.check_mean(Context("sigmoid-not-zero-centred", {"law": law, "scale": scale}, seed), sampler,
+                      0.5, 0.25, effect=0.01, spread=0.5)
+
+
+@pytest.mark.claim("relu-half-second-moment")
+@given(scale=st.floats(0.1, 10), law=st.sampled_from(["normal", "uniform", "laplace"]), seed=cs.seeds())
+@settings(max_examples=3)
+def test_relu_keeps_half_the_second_moment(scale: float, law: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    second, fourth = {"normal": (1.0, 3.0), "uniform": (1 / 3, 1 / 5), "laplace": (2.0, 24.0)}[law]
+    second, fourth = second * scale**2, fourth * scale**4
+
+    def pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = {"normal": lambda: rng.normal(0, scale, n), "uniform": lambda: rng.uniform(-scale, scale, n),
+             "laplace": lambda: rng.laplace(0, scale, n)}[law]()
+        return impls.relu(y) ** 2, y**2
+
+    decide.check_ratio(
+        Context("relu-half-second-moment", {"law": law, "scale": scale}, seed), pairs, 0.5,
+        numerator=(second / 2, fourth / 2 - second**2 / 4), denominator=(second, fourth - second**2),
+    )

@@ -1,0 +1,389 @@
+"""Initializers: exact structure, errors, determinism, and every scheme's law (variance and CDF)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import impls
+from properties import strategies as cs
+from properties.checks import verify_orthogonal_haar, verify_scheme, verify_sparse
+from theory import distributions, fans, variance
+
+RANDOM_INITIALIZERS = {
+    "uniform": lambda s, **k: impls.uniform(s, -0.5, 2.0, **k),
+    "normal": lambda s, **k: impls.normal(s, 0.3, 2.0, **k),
+    "truncated_normal": lambda s, **k: impls.truncated_normal(s, 0.0, 1.0, -2.0, 2.0, **k),
+    "variance_scaling": impls.variance_scaling,
+    "xavier_uniform": impls.xavier_uniform,
+    "xavier_normal": impls.xavier_normal,
+    "kaiming_uniform": impls.kaiming_uniform,
+    "kaiming_normal": impls.kaiming_normal,
+    "lecun_uniform": impls.lecun_uniform,
+    "lecun_normal": impls.lecun_normal,
+    "pytorch_linear_default": impls.pytorch_linear_default,
+    "orthogonal": impls.orthogonal,
+    "sparse": lambda s, **k: impls.sparse((s[0], math.prod(s[1:])), 0.3, **k),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Fans and gains
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.claim("fans-torch-layout")
+@pytest.mark.claim("fans-keras-layout")
+@given(case=cs.shaped_cases())
+def test_fans_match_theory(case: dict) -> None:
+    assert impls.compute_fans(case["shape"], case["layout"]) == fans.fans(case["shape"], case["layout"])
+
+
+@pytest.mark.claim("fans-torch-layout")
+@pytest.mark.claim("fans-keras-layout")
+def test_fans_examples_and_errors() -> None:
+    assert impls.compute_fans((3, 4)) == (4, 3)
+    assert impls.compute_fans((3, 4), layout="keras") == (3, 4)
+    assert impls.compute_fans((8, 4, 3, 5)) == (60, 120)
+    assert impls.compute_fans((3, 5, 4, 8), layout="keras") == (60, 120)
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+        impls.compute_fans((5,))
+    with pytest.raises(ValueError, match="layout must be one of"):
+        impls.compute_fans((5, 5), layout="jax")
+    with pytest.raises(TypeError, match="shape must contain only ints"):
+        impls.compute_fans((5, 2.0))
+
+
+@pytest.mark.claim("pytorch-gain-table")
+def test_gain_table_matches_pytorch_and_theory() -> None:
+    # PyTorch's own test constants (test/nn/test_init.py).
+    assert impls.calculate_gain("leaky_relu") == pytest.approx(1.4141428569978354, abs=0, rel=1e-15)
+    assert impls.calculate_gain("leaky_relu", 0) == math.sqrt(2)
+    assert impls.calculate_gain("leaky_relu", 10) == pytest.approx(0.14071950894605836, rel=1e-15)
+    names = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+             "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
+    from theory.activations import pytorch_gain
+
+    for name in names:
+        assert impls.calculate_gain(name) == pytest.approx(pytorch_gain(name), rel=1e-15)
+    for bad in (True, [1], {"a": "b"}):
+        with pytest.raises(ValueError, match="not a valid number"):
+            impls.calculate_gain("leaky_relu", bad)
+    for bad in ("tanhh", "gelu", "xy"):
+        with pytest.raises(ValueError, match="Unsupported nonlinearity"):
+            impls.calculate_gain(bad)
+
+
+# --------------------------------------------------------------------------------------------
+# Deterministic initializers
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.claim("deterministic-structure")
+@given(rows=st.integers(1, 9), cols=st.integers(1, 9), dtype=cs.dtypes())
+def test_eye_is_the_identity(rows: int, cols: int, dtype: type) -> None:
+    w = impls.eye((rows, cols), dtype=dtype)
+    assert w.dtype == dtype
+    assert np.array_equal(w, [[float(i == j) for j in range(cols)] for i in range(rows)])
+
+
+@pytest.mark.claim("deterministic-structure")
+@given(
+    groups=st.integers(1, 3), out_per_group=st.integers(1, 4), in_channels=st.integers(1, 5),
+    kernel=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+)
+def test_dirac_convolution_copies_its_input(
+    groups: int, out_per_group: int, in_channels: int, kernel: list[int]
+) -> None:
+    shape = (groups * out_per_group, in_channels, *kernel)
+    w = impls.dirac(shape, groups=groups)
+    copies = min(out_per_group, in_channels)
+    assert np.count_nonzero(w) == w.sum() == groups * copies
+    # A 'valid' cross-correlation at the centre tap: output channel g*opg + d equals input d.
+    x = np.random.default_rng(0).normal(size=in_channels)
+    centre = tuple(k // 2 for k in kernel)
+    out = np.einsum("oi,i->o", w[(slice(None), slice(None), *centre)], x)
+    for g in range(groups):
+        for d in range(out_per_group):
+            assert out[g * out_per_group + d] == (x[d] if d < copies else 0.0)
+
+
+@pytest.mark.claim("deterministic-structure")
+def test_constant_fills_and_errors() -> None:
+    assert np.array_equal(impls.zeros((2, 3)), np.zeros((2, 3)))
+    assert np.array_equal(impls.ones((2,)), np.ones(2))
+    assert np.array_equal(impls.constant((2, 2), 0.25, dtype=np.float32), np.full((2, 2), 0.25, np.float32))
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        impls.eye((3,))
+    with pytest.raises(ValueError, match="Only tensors with 3, 4, or 5 dimensions"):
+        impls.dirac((3, 3))
+    with pytest.raises(ValueError, match="dim 0 must be divisible by groups"):
+        impls.dirac((3, 3, 3), groups=2)
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        impls.zeros((2,), dtype=np.int32)
+    with pytest.raises(TypeError, match="value must be a real number"):
+        impls.constant((2,), "1")
+
+
+# --------------------------------------------------------------------------------------------
+# Properties every random initializer shares
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM_INITIALIZERS))
+@given(case=cs.shaped_cases(max_dims=4), seed=cs.seeds(), dtype=cs.dtypes())
+@settings(max_examples=5)
+def test_shape_dtype_determinism_and_purity(name: str, case: dict, seed: int, dtype: type) -> None:
+    init = RANDOM_INITIALIZERS[name]
+    shape = case["shape"] if name != "orthogonal" else case["shape"]
+    a = init(shape, rng=seed, dtype=dtype)
+    b = init(shape, rng=np.random.default_rng(seed), dtype=dtype)
+    expected_shape = (shape[0], math.prod(shape[1:])) if name == "sparse" else shape
+    assert a.shape == expected_shape and a.dtype == dtype
+    assert np.array_equal(a, b)  # same seed, same output
+    assert np.all(np.isfinite(a))
+
+
+@pytest.mark.parametrize("name", sorted(set(RANDOM_INITIALIZERS) - {"sparse"}))
+def test_rng_argument_errors(name: str) -> None:
+    init = RANDOM_INITIALIZERS[name]
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        init((3, 3), rng="seed")
+    with pytest.raises(ValueError, match="rng must be a non-negative int seed"):
+        init((3, 3), rng=-1)
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        init((3, 3), dtype=np.float16)
+
+
+@pytest.mark.claim("uniform-bound-from-variance")
+@pytest.mark.claim("glorot-compromise")
+@given(case=cs.shaped_cases(), gain=cs.gains(), seed=cs.seeds(), dtype=cs.dtypes())
+def test_uniform_schemes_respect_their_bound(case: dict, gain: float, seed: int, dtype: type) -> None:
+    shape, layout = case["shape"], case["layout"]
+    fan_in, fan_out = fans.fans(shape, layout)
+    bound = gain * variance.uniform_bound(variance.glorot_variance(fan_in, fan_out))
+    w = impls.xavier_uniform(shape, gain, layout, rng=seed, dtype=dtype)
+    assert np.max(np.abs(w)) <= dtype(bound)
+    he_bound = variance.uniform_bound(variance.he_variance(fan_in))
+    assert np.max(np.abs(impls.kaiming_uniform(shape, layout=layout, rng=seed))) <= he_bound
+
+
+@pytest.mark.claim("truncated-normal-support")
+@given(
+    mean=st.floats(-3, 3), std=st.floats(1e-3, 5), low=st.floats(-4, 4), width=st.floats(1e-3, 6),
+    seed=cs.seeds(), dtype=cs.dtypes(),
+)
+@example(mean=0.0, std=0.002, low=-2.0, width=4.0, seed=0, dtype=np.float32)  # PyTorch #145498
+@example(mean=-3.0, std=1.0, low=-0.5, width=1.0, seed=0, dtype=np.float64)  # far off-centre
+def test_truncated_normal_stays_strictly_inside(
+    mean: float, std: float, low: float, width: float, seed: int, dtype: type
+) -> None:
+    high = low + width
+    far = mean < low - 2 * std or mean > high + 2 * std
+    with pytest.warns(UserWarning, match="more than 2 std") if far else _no_warning():
+        w = impls.truncated_normal((64, 33), mean, std, low, high, rng=seed, dtype=dtype)
+    assert w.dtype == dtype
+    assert np.all(w > dtype(low)) and np.all(w < dtype(high))
+
+
+class _no_warning:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def test_truncated_normal_errors() -> None:
+    with pytest.raises(ValueError, match="std must be > 0"):
+        impls.truncated_normal((2,), std=0.0)
+    with pytest.raises(ValueError, match="a must be < b"):
+        impls.truncated_normal((2,), a=1.0, b=1.0)
+
+
+@pytest.mark.claim("truncated-normal-std-constant")
+def test_truncated_std_constant() -> None:
+    assert impls.TRUNCATED_STD_2SIGMA == pytest.approx(0.87962566103423978, rel=1e-15)
+    assert distributions.TRUNCATED_STD_2SIGMA == pytest.approx(impls.TRUNCATED_STD_2SIGMA, rel=1e-15)
+
+
+def test_variance_scaling_errors_and_zero_elements() -> None:
+    with pytest.raises(ValueError, match="mode must be one of"):
+        impls.variance_scaling((3, 3), mode="fan_sum")
+    with pytest.raises(ValueError, match="distribution must be one of"):
+        impls.variance_scaling((3, 3), distribution="untruncated_normal")
+    with pytest.raises(ValueError, match="scale must be a positive float"):
+        impls.variance_scaling((3, 3), scale=0.0)
+    with pytest.raises(ValueError, match="Mode fan_avg not supported"):
+        impls.kaiming_normal((3, 3), mode="fan_avg")
+    assert impls.kaiming_normal((3, 3), mode="FAN_OUT", rng=0).shape == (3, 3)  # PyTorch lower()s
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        assert impls.kaiming_uniform((0, 3)).shape == (0, 3)
+    assert impls.xavier_normal((4, 0, 3)).shape == (4, 0, 3)
+    assert impls.orthogonal((0, 5)).shape == (0, 5)
+    with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
+        impls.orthogonal((5,))
+
+
+# --------------------------------------------------------------------------------------------
+# Orthogonal and sparse structure
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.claim("orthogonal-identity")
+@given(shape=cs.weight_shapes(max_channels=64), gain=cs.gains(), seed=cs.seeds(), dtype=cs.dtypes())
+def test_orthogonal_identity(shape: tuple, gain: float, seed: int, dtype: type) -> None:
+    w = impls.orthogonal(shape, gain, rng=seed, dtype=dtype).reshape(shape[0], -1)
+    rows, cols = w.shape
+    gram = w @ w.T if rows <= cols else w.T @ w
+    tolerance = 50 * np.finfo(dtype).eps * max(rows, cols) * gain**2
+    assert np.allclose(gram, gain**2 * np.eye(min(rows, cols)), atol=tolerance, rtol=0)
+
+
+@pytest.mark.claim("sparse-structure")
+@given(rows=st.integers(1, 60), cols=st.integers(1, 40), sparsity=st.floats(0, 1), std=st.floats(1e-3, 2),
+       seed=cs.seeds())
+@settings(max_examples=5)
+def test_sparse_law(rows: int, cols: int, sparsity: float, std: float, seed: int) -> None:
+    verify_sparse(impls.sparse, (rows, cols), sparsity, std, seed=seed)
+
+
+def test_sparse_errors() -> None:
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        impls.sparse((3, 3, 3), 0.1)
+    with pytest.raises(ValueError, match=r"sparsity must be in \[0, 1\]"):
+        impls.sparse((3, 3), 1.5)
+
+
+@pytest.mark.claim("haar-determinant")
+@pytest.mark.claim("haar-entry-law")
+@pytest.mark.claim("haar-trace-moments")
+@given(n=st.integers(2, 6), seed=cs.seeds())
+@settings(max_examples=2)
+def test_orthogonal_is_haar(n: int, seed: int) -> None:
+    verify_orthogonal_haar(impls.orthogonal, n, seed=seed)
+
+
+@pytest.mark.claim("naive-qr-not-haar")
+@given(n=st.integers(2, 12), seed=cs.seeds())
+def test_uncorrected_qr_is_not_haar(n: int, seed: int) -> None:
+    """What Mezzadri's correction fixes: LAPACK's bare Q always has Q_11 < 0, det (-1)^(n-1)."""
+    from theory import haar
+
+    z = np.random.default_rng(seed).standard_normal((n, n))
+    q, _ = np.linalg.qr(z)
+    assert q[0, 0] < 0
+    assert np.sign(np.linalg.det(q)) == haar.naive_qr_determinant(n)
+
+
+# --------------------------------------------------------------------------------------------
+# Every scheme's law: variance (chi-square or Bernstein with kurtosis) and CDF (DKW)
+# --------------------------------------------------------------------------------------------
+
+STAT_SETTINGS = settings(max_examples=4)
+
+
+@pytest.mark.claim("plain-uniform-law")
+@pytest.mark.claim("uniform-variance")
+@given(shape=cs.weight_shapes(1, 3), low=st.floats(-5, 5), width=st.floats(1e-3, 10), seed=cs.seeds(),
+       dtype=cs.dtypes())
+@STAT_SETTINGS
+def test_uniform_law(shape: tuple, low: float, width: float, seed: int, dtype: type) -> None:
+    verify_scheme(impls.uniform, "uniform", shape, {"low": low, "high": low + width},
+                  claim="plain-uniform-law", seed=seed, dtype=dtype)
+
+
+@pytest.mark.claim("plain-normal-law")
+@given(shape=cs.weight_shapes(1, 3), mean=st.floats(-5, 5), std=st.floats(1e-3, 10), seed=cs.seeds(),
+       dtype=cs.dtypes())
+@STAT_SETTINGS
+def test_normal_law(shape: tuple, mean: float, std: float, seed: int, dtype: type) -> None:
+    verify_scheme(impls.normal, "normal", shape, {"mean": mean, "std": std},
+                  claim="plain-normal-law", seed=seed, dtype=dtype)
+
+
+@pytest.mark.claim("truncated-normal-law")
+@given(shape=cs.weight_shapes(1, 3), mean=st.floats(-2, 2), std=st.floats(0.05, 3), low=st.floats(-3, 1),
+       width=st.floats(0.2, 4), seed=cs.seeds())
+@example(shape=(7, 3), mean=0.0, std=1.0, low=-2.0, width=4.0, seed=0)
+@example(shape=(7, 3), mean=-1.0, std=0.5, low=-0.2, width=1.0, seed=0)  # the uniform-proposal path
+@STAT_SETTINGS
+def test_truncated_normal_law(
+    shape: tuple, mean: float, std: float, low: float, width: float, seed: int
+) -> None:
+    params = {"mean": mean, "std": std, "a": low, "b": low + width}
+    far = mean < low - 2 * std or mean > low + width + 2 * std
+    if far:
+        with pytest.warns(UserWarning):
+            impls.truncated_normal(shape, **params)
+        return
+    verify_scheme(impls.truncated_normal, "truncated_normal", shape, params,
+                  claim="truncated-normal-law", seed=seed)
+
+
+@pytest.mark.claim("variance-scaling-modes")
+@pytest.mark.claim("variance-scaling-truncated-correction")
+@given(case=cs.shaped_cases(), scale=st.floats(0.05, 5), seed=cs.seeds(), dtype=cs.dtypes(),
+       mode=st.sampled_from(["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]),
+       distribution=st.sampled_from(["truncated_normal", "normal", "uniform"]))
+@settings(max_examples=8)
+def test_variance_scaling_law(
+    case: dict, scale: float, seed: int, dtype: type, mode: str, distribution: str
+) -> None:
+    params = {"scale": scale, "mode": mode, "distribution": distribution, "layout": case["layout"]}
+    claim = "variance-scaling-truncated-correction" if distribution == "truncated_normal" else "variance-scaling-modes"
+    verify_scheme(impls.variance_scaling, "variance_scaling", case["shape"], params,
+                  claim=claim, seed=seed, dtype=dtype)
+
+
+@pytest.mark.claim("xavier-uniform-law")
+@pytest.mark.claim("xavier-normal-law")
+@pytest.mark.claim("glorot-uniform-bound")
+@given(case=cs.shaped_cases(), gain=cs.gains(), seed=cs.seeds(), dtype=cs.dtypes(),
+       kind=st.sampled_from(["uniform", "normal"]))
+@example(case={"layout": "torch", "shape": (3, 2)}, gain=1.0, seed=0, dtype=np.float64, kind="uniform")
+@STAT_SETTINGS
+def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) -> None:
+    init = impls.xavier_uniform if kind == "uniform" else impls.xavier_normal
+    verify_scheme(init, f"xavier_{kind}", case["shape"], {"gain": gain, "layout": case["layout"]},
+                  claim=f"xavier-{kind}-law", seed=seed, dtype=dtype)
+
+
+@pytest.mark.claim("he-normal-law")
+@pytest.mark.claim("he-uniform-law")
+@pytest.mark.claim("he-leaky-variance")
+@pytest.mark.claim("he-fan-out")
+@given(case=cs.shaped_cases(), a=cs.slopes(), mode=st.sampled_from(["fan_in", "fan_out"]),
+       nonlinearity=st.sampled_from(["leaky_relu", "relu", "tanh", "linear", "selu"]),
+       kind=st.sampled_from(["uniform", "normal"]), seed=cs.seeds(), dtype=cs.dtypes())
+@example(case={"layout": "torch", "shape": (64, 32, 3, 3)}, a=0.0, mode="fan_out", nonlinearity="relu",
+         kind="normal", seed=0, dtype=np.float64)
+@settings(max_examples=6)
+def test_kaiming_law(case: dict, a: float, mode: str, nonlinearity: str, kind: str, seed: int,
+                     dtype: type) -> None:
+    init = impls.kaiming_uniform if kind == "uniform" else impls.kaiming_normal
+    params = {"a": a, "mode": mode, "nonlinearity": nonlinearity, "layout": case["layout"]}
+    claim = "he-fan-out" if mode == "fan_out" else ("he-leaky-variance" if a else f"he-{kind}-law")
+    verify_scheme(init, f"kaiming_{kind}", case["shape"], params, claim=claim, seed=seed, dtype=dtype)
+
+
+@pytest.mark.claim("lecun-variance")
+@given(case=cs.shaped_cases(), kind=st.sampled_from(["uniform", "normal"]), seed=cs.seeds())
+@STAT_SETTINGS
+def test_lecun_law(case: dict, kind: str, seed: int) -> None:
+    init = impls.lecun_uniform if kind == "uniform" else impls.lecun_normal
+    verify_scheme(init, f"lecun_{kind}", case["shape"], {"layout": case["layout"]},
+                  claim="lecun-variance", seed=seed)
+
+
+@pytest.mark.claim("pytorch-linear-default")
+@pytest.mark.claim("glorot-standard-init")
+@given(case=cs.shaped_cases(), seed=cs.seeds(), dtype=cs.dtypes())
+@STAT_SETTINGS
+def test_pytorch_linear_default_law(case: dict, seed: int, dtype: type) -> None:
+    verify_scheme(impls.pytorch_linear_default, "pytorch_linear_default", case["shape"],
+                  {"layout": case["layout"]}, claim="pytorch-linear-default", seed=seed, dtype=dtype)

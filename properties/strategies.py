@@ -108,9 +108,10 @@ def decay_rates(high: float = 0.999) -> st.SearchStrategy[float]:
 def gradient_sequences(
     steps: int = 6, size: int = 4, bound: float = 1e3
 ) -> st.SearchStrategy[np.ndarray]:
-    """A (steps, size) array of gradients, including zeros and sign changes."""
-    return hnp.arrays(
-        np.float64,
-        (steps, size),
-        elements=st.floats(-bound, bound, allow_nan=False, allow_infinity=False),
-    )
+    """A (steps, size) array of gradients, including zeros and sign changes.
+
+    Magnitudes below 1e-100 are mapped to 0: their squares underflow in float64, which makes
+    ``g / sqrt(v)`` meaningless for every adaptive optimizer, in PyTorch as here.
+    """
+    element = st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
+    return hnp.arrays(np.float64, (steps, size), elements=element.map(lambda v: 0.0 if abs(v) < 1e-100 else v))

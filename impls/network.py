@@ -8,6 +8,7 @@ dict ``{"W1": ..., "b1": ..., "WL": ..., "bL": ...}`` so any optimizer in
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -57,7 +58,8 @@ def init_mlp(
     Args:
         widths: ``(n_0, n_1, ..., n_L)``: the input width, then each layer's width.
         weight_init: called as ``weight_init((n_l, n_{l-1}), rng=..., dtype=...)`` for each
-            layer (any initializer of :mod:`impls.initializers`, or a ``functools.partial``).
+            layer (any initializer of :mod:`impls.initializers`, or a ``functools.partial``);
+            ``rng`` is passed only if its signature has it.
         bias_init: called likewise with shape ``(n_l,)`` for the biases; zeros if None.
         rng: Generator, int seed or None; shared by all layers in order.
         dtype: float32 or float64.
@@ -69,13 +71,16 @@ def init_mlp(
     if len(sizes) < 2 or any(w < 1 for w in sizes):
         raise ValueError(f"widths must hold at least two positive ints, got {list(widths)}")
     generator, dtype = as_rng(rng), as_float_dtype(dtype)
+
+    def call(init: Initializer, shape: tuple[int, ...]) -> np.ndarray:
+        # Deterministic initializers (zeros, eye, ...) take no rng.
+        takes_rng = "rng" in inspect.signature(init).parameters
+        return init(shape, rng=generator, dtype=dtype) if takes_rng else init(shape, dtype=dtype)
+
     params: dict[str, np.ndarray] = {}
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
-        params[f"W{layer}"] = weight_init((fan_out, fan_in), rng=generator, dtype=dtype)
-        if bias_init is None:
-            params[f"b{layer}"] = zeros((fan_out,), dtype=dtype)
-        else:
-            params[f"b{layer}"] = bias_init((fan_out,), rng=generator, dtype=dtype)
+        params[f"W{layer}"] = call(weight_init, (fan_out, fan_in))
+        params[f"b{layer}"] = call(bias_init or zeros, (fan_out,))
     return params
 
 

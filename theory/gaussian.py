@@ -4,7 +4,9 @@ Accuracy: ``expectation`` splits the real line at the kink ``x = 0`` of the inte
 and asks ``quad`` for absolute error 1e-12 and relative 1e-11; for the smooth and piecewise-smooth
 activations used here the reported error bound is below 1e-10 (checked in the tests against
 closed forms). ``bivariate_expectation`` uses a 2-D product Gauss-Hermite rule with 121 nodes per
-axis, exact for polynomials of degree 241 and accurate to ~1e-9 for the activations used.
+axis, exact for polynomials of degree 241 and accurate to ~1e-9 for smooth activations (tanh,
+erf, sigmoid); for kinked ones (ReLU) it converges slowly (1.6% off at c = -0.5), so ReLU's
+correlation map is used in its closed form (:func:`theory.meanfield.relu_correlation_map`).
 """
 
 from __future__ import annotations

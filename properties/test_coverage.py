@@ -1,0 +1,73 @@
+"""Tests of the suite itself: every claim has a test, and every claim marker names a claim.
+
+Markers are found statically (by parsing the test modules), so the result does not depend on
+which tests a run selects; markers added at run time through ``request.node.add_marker`` are
+found as ``pytest.mark.claim(...)`` calls too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from theory import CLAIMS, Kind
+
+SUITE = Path(__file__).parent
+
+
+def claim_markers() -> dict[str, set[str]]:
+    """Claim ids named by ``pytest.mark.claim("...")`` and in claim tables, by test module."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(SUITE.glob("test_*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "claim":
+                names.update(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id.endswith("CLAIMS") or isinstance(t, ast.Name) and t.id.endswith("CASES")
+                for t in node.targets
+            ):
+                names.update(
+                    c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                    and c.value in CLAIMS
+                )
+        found[path.name] = names
+    return found
+
+
+def test_every_claim_has_a_test() -> None:
+    covered = set().union(*claim_markers().values())
+    missing = [c.id for c in CLAIMS if c.id not in covered]
+    assert not missing, f"claims without a test marked @pytest.mark.claim(id): {missing}"
+
+
+def test_every_marker_names_a_known_claim() -> None:
+    for module, names in claim_markers().items():
+        unknown = sorted(n for n in names if n not in CLAIMS and "-" in n)
+        assert not unknown, f"{module} marks unknown claims {unknown}"
+
+
+def test_registry_is_well_formed() -> None:
+    ids = CLAIMS.ids()
+    assert len(ids) == len(set(ids)) >= 60
+    for claim in CLAIMS:
+        assert claim.source and claim.statement and claim.title
+        assert isinstance(claim.kind, Kind)
+        assert bool(claim.seed_said) == bool(claim.correction)
+    seeds_cited = {c.source.split("seed ")[1][:3] for c in CLAIMS if "seed 0" in c.source}
+    assert seeds_cited == {"000", "001", "002", "003", "004"}  # every seed document is covered
+
+
+def test_registry_rejects_bad_records() -> None:
+    import pytest
+
+    from theory import Claim, Registry
+
+    with pytest.raises(ValueError, match="kebab-case"):
+        Claim("Bad_Id", "t", "s", "src", Kind.EXACT)
+    with pytest.raises(ValueError, match="duplicate claim id"):
+        Registry([Claim("a-b", "t", "s", "src", Kind.EXACT)] * 2)
+    with pytest.raises(ValueError, match="go together"):
+        Claim("a-b", "t", "s", "src", Kind.EXACT, seed_said="x")
+    with pytest.raises(KeyError, match="unknown claim id"):
+        CLAIMS["no-such-claim"]

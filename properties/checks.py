@@ -117,3 +117,58 @@ def verify_sparse(
         nonzeros(rng)
     zeros = np.concatenate(counts)
     decide.check_close(context, zeros, np.full(zeros.shape, expected_zeros), rtol=0.0)
+
+
+def verify_constant_gradient_steps(
+    make_optimizer: Callable[[], Any], predicted_step: Callable[[int], float], g: float, *, claim: str,
+    steps: int = 5, case: dict[str, Any] | None = None,
+) -> None:
+    """Run an optimizer on a constant gradient ``g`` and compare every step with theory's."""
+    opt = make_optimizer()
+    p, state, measured = np.zeros(1), opt.init(np.zeros(1)), []
+    for _ in range(steps):
+        new, state = opt.step(p, np.array([g]), state)
+        measured.append(float((p - new)[0]))
+        p = new
+    decide.check_close(
+        Context(claim, {"g": g, "steps": steps, **(case or {})}), measured,
+        [predicted_step(t) for t in range(1, steps + 1)], rtol=1e-9,
+    )
+
+
+def verify_bce_with_logits(bce: Callable[..., np.ndarray], x: np.ndarray, y: np.ndarray) -> None:
+    """Compare ``bce(x, y, reduction="none")`` with the exact stable form, elementwise."""
+    from theory import losses
+
+    expected = [losses.bce_with_logits(float(a), float(b)) for a, b in zip(x, y, strict=True)]
+    with np.errstate(all="ignore"):
+        measured = bce(x, y, reduction="none")
+    decide.check_close(Context("bce-with-logits-stable", {"x": list(x), "y": list(y)}), measured, expected,
+                       rtol=1e-12, atol=1e-300)
+
+
+def gaussian_expectation(f: Callable[[np.ndarray], np.ndarray], q: float = 1.0) -> float:
+    """``E f(sqrt(q) z)`` by adaptive quadrature, split at 0 (independent of theory's)."""
+    from scipy import integrate
+
+    def integrand(z: float) -> float:
+        value = f(np.array([math.sqrt(q) * z]))[0]
+        return float(value) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+
+    return sum(
+        integrate.quad(integrand, a, b, epsabs=1e-12, limit=200)[0] for a, b in ((-np.inf, 0), (0, np.inf))
+    )
+
+
+def verify_gains(f: Callable[..., np.ndarray], df: Callable[..., np.ndarray], theory_name: str) -> None:
+    """The forward, backward and variance gains of ``f`` (by quadrature) against theory's."""
+    from theory import activations
+
+    second, first = gaussian_expectation(lambda v: f(v) ** 2), gaussian_expectation(f)
+    slope = gaussian_expectation(lambda v: df(v) ** 2)
+    expected = activations.gains(theory_name)
+    decide.check_close(
+        Context("activation-gains", {"activation": theory_name}),
+        [1 / math.sqrt(second), 1 / math.sqrt(slope), 1 / math.sqrt(second - first**2)],
+        [expected.forward, expected.backward, expected.variance], rtol=1e-8,
+    )

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from scipy import differentiate, integrate
+from scipy import differentiate
 
 import impls
 from properties import decide
 from properties import strategies as cs
+from properties.checks import gaussian_expectation, verify_gains
 from properties.decide import Context
 from theory import activations as theory_act
 
@@ -23,14 +24,6 @@ THEORY_NAME = {"leaky_relu": "leaky_relu(0.01)"}
 # Points where the function is not differentiable (derivatives follow PyTorch's convention there).
 KINKS = {"relu": [0.0], "leaky_relu": [0.0], "elu": [0.0], "selu": [0.0], "softplus": [20.0],
          "softsign": [0.0]}  # softsign is C^1 at 0 but f'' jumps: finite differences converge slowly
-
-
-def gaussian_expectation(f, q: float = 1.0) -> float:
-    """E f(sqrt(q) z) by quad, split at 0 (an independent implementation for impls' functions)."""
-    def integrand(z: float) -> float:
-        return float(f(np.array([math.sqrt(q) * z]))[0]) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
-
-    return sum(integrate.quad(integrand, a, b, epsabs=1e-12, limit=200)[0] for a, b in ((-np.inf, 0), (0, np.inf)))
 
 
 @pytest.mark.claim("sigmoid-derivative")
@@ -170,13 +163,7 @@ def test_activation_errors() -> None:
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "linear"])
 def test_gains_of_impls_activations_match_theory(name: str) -> None:
     act = impls.ACTIVATIONS[name]
-    second = gaussian_expectation(lambda v: act(v) ** 2)
-    first = gaussian_expectation(act)
-    slope = gaussian_expectation(lambda v: act.derivative(v) ** 2)
-    expected = theory_act.gains(THEORY_NAME.get(name, name))
-    assert 1 / math.sqrt(second) == pytest.approx(expected.forward, rel=1e-8)
-    assert 1 / math.sqrt(slope) == pytest.approx(expected.backward, rel=1e-8)
-    assert 1 / math.sqrt(second - first**2) == pytest.approx(expected.variance, rel=1e-8)
+    verify_gains(act, act.derivative, THEORY_NAME.get(name, name))
 
 
 @pytest.mark.claim("relu-gain-is-forward-gain")

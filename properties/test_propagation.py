@@ -15,6 +15,7 @@ from scipy import integrate, special, stats
 import impls
 from properties import decide
 from properties import strategies as cs
+from properties.checks import gaussian_expectation
 from properties.decide import Context
 from properties.simulation import (
     backward_contributions,
@@ -399,8 +400,6 @@ def test_jacobian_spectrum_variance(activation: str, sigma_w2: float, weights: s
 
 
 def impls_length_map(q: float, sigma_w2: float, sigma_b2: float, activation: str) -> float:
-    from properties.test_activations import gaussian_expectation
-
     return sigma_w2 * gaussian_expectation(lambda v: impls.ACTIVATIONS[activation](v) ** 2, q) + sigma_b2
 
 

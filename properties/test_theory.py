@@ -10,7 +10,7 @@ import pytest
 from scipy import integrate, stats
 
 import impls
-from properties.test_activations import gaussian_expectation
+from properties.checks import gaussian_expectation
 from theory import activations, distributions, haar, isometry, meanfield, optimizers, selu, variance
 
 

@@ -42,9 +42,11 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     They travel as ``user_properties`` (plain builtins), so they reach the xdist controller with
     the test report; ``reports.plugin`` turns them into files there.
     """
-    item.user_properties.append(("claims", [m.args[0] for m in item.iter_markers("claim")]))
     with collecting() as records:
         try:
             return (yield)
         finally:
+            # Read after the call, so markers a test adds at run time (add_marker) count too.
+            claims = sorted({m.args[0] for m in item.iter_markers("claim")})
+            item.user_properties.append(("claims", claims))
             item.user_properties.append(("checks", list(records)))

@@ -576,13 +576,17 @@ def check_close(
     atol: float = 0.0,
     rule: str = "exact",
     derivation: str = "",
-    false_fail: float = 0.0,
+    false_fail: float | None = None,
 ) -> dict[str, Any]:
     """Decide ``|measured - predicted| <= atol + rtol |predicted|`` elementwise, and record it.
 
     For exact claims the tolerance is floating-point rounding; for asymptotic claims it is the
     finite-size correction, whose derivation is passed as ``derivation`` and quoted on failure.
+    ``false_fail`` is the rate the tolerance was derived at: 0 for exact comparisons, the
+    default per-check rate otherwise (the derived tolerances use it).
     """
+    if false_fail is None:
+        false_fail = 0.0 if rule == "exact" else DEFAULT_FALSE_FAIL
     started = time.perf_counter()
     m, p = np.asarray(measured, float), np.asarray(predicted, float)
     excess = np.abs(m - p) - (atol + rtol * np.abs(p))

@@ -362,6 +362,8 @@ def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) 
        kind=st.sampled_from(["uniform", "normal"]), seed=cs.seeds(), dtype=cs.dtypes())
 @example(case={"layout": "torch", "shape": (64, 32, 3, 3)}, a=0.0, mode="fan_out", nonlinearity="relu",
          kind="normal", seed=0, dtype=np.float64)
+@example(case={"layout": "keras", "shape": (3, 3, 16, 8)}, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
+         kind="normal", seed=1, dtype=np.float32)
 @settings(max_examples=6)
 def test_kaiming_law(case: dict, a: float, mode: str, nonlinearity: str, kind: str, seed: int,
                      dtype: type) -> None:

@@ -3,7 +3,10 @@
 Profiles (``HYPOTHESIS_PROFILE``; ``ci`` when ``CI`` is set, else ``dev``):
 - ``dev``: random, 10 examples per test;
 - ``ci``: derandomized (the same cases every run), no database, no deadline, 10 examples;
-- ``thorough``: random, 100 examples per test.
+- ``thorough``: random, 100 examples per test;
+- ``quick``: derandomized, 2 examples per test (``python -m reports --quick``).
+Expensive statistical tests ask for ``strategies.scaled(n)`` examples: n under ``dev``/``ci``,
+scaled in proportion under the other profiles.
 Statistical tests draw their samples with NumPy from a Hypothesis-chosen ``seed``; no deadline
 applies anywhere because a check's time is its sample size, not a bug.
 """
@@ -24,6 +27,7 @@ settings.register_profile(
     "ci", max_examples=10, derandomize=True, database=None, deadline=None, print_blob=True
 )
 settings.register_profile("thorough", max_examples=100, deadline=None)
+settings.register_profile("quick", max_examples=2, derandomize=True, database=None, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 

@@ -9,11 +9,25 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+BASE_EXAMPLES = 10
+"""max_examples of the ``dev`` and ``ci`` profiles, the unit of :func:`scaled`."""
+
 MAX_ELEMENTS = 1 << 18
 """Largest tensor a case draws; bigger shapes are shrunk along their larger channel axis."""
+
+
+def scaled(examples: int) -> settings:
+    """Settings asking for ``examples`` under ``dev``/``ci``, in proportion under other profiles.
+
+    Statistical tests draw hundreds of thousands of values per example, so they ask for fewer
+    examples than the profile's default; ``thorough`` multiplies and ``quick`` divides them.
+    """
+    factor = settings().max_examples / BASE_EXAMPLES
+    return settings(max_examples=max(1, round(examples * factor)))
 
 
 def seeds() -> st.SearchStrategy[int]:

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy import differentiate
 
@@ -194,7 +194,7 @@ def test_tanh_linear_regime_error(q: float, ratio: float) -> None:
 @pytest.mark.claim("activation-gaussian-moments")
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "linear"])
 @given(seed=cs.seeds())
-@settings(max_examples=1)
+@cs.scaled(1)
 def test_gaussian_second_moment_by_simulation(name: str, seed: int) -> None:
     act = impls.ACTIVATIONS[name]
     theory_name = THEORY_NAME.get(name, name)
@@ -209,7 +209,7 @@ def test_gaussian_second_moment_by_simulation(name: str, seed: int) -> None:
 
 @pytest.mark.claim("sigmoid-not-zero-centred")
 @given(scale=st.floats(0.01, 20), law=st.sampled_from(["normal", "uniform", "laplace"]), seed=cs.seeds())
-@settings(max_examples=3)
+@cs.scaled(3)
 def test_sigmoid_mean_is_one_half_for_symmetric_inputs(scale: float, law: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     draw = {"normal": rng.normal, "uniform": lambda s, n: rng.uniform(-s, s, n), "laplace": rng.laplace}[law]
@@ -220,7 +220,7 @@ def test_sigmoid_mean_is_one_half_for_symmetric_inputs(scale: float, law: str, s
 
 @pytest.mark.claim("relu-half-second-moment")
 @given(scale=st.floats(0.1, 10), law=st.sampled_from(["normal", "uniform", "laplace"]), seed=cs.seeds())
-@settings(max_examples=3)
+@cs.scaled(3)
 def test_relu_keeps_half_the_second_moment(scale: float, law: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     second, fourth = {"normal": (1.0, 3.0), "uniform": (1 / 3, 1 / 5), "laplace": (2.0, 24.0)}[law]

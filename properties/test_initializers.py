@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import impls
@@ -136,7 +136,7 @@ def test_constant_fills_and_errors() -> None:
 
 @pytest.mark.parametrize("name", sorted(RANDOM_INITIALIZERS))
 @given(case=cs.shaped_cases(max_dims=4), seed=cs.seeds(), dtype=cs.dtypes())
-@settings(max_examples=5)
+@cs.scaled(5)
 def test_shape_dtype_determinism_and_purity(name: str, case: dict, seed: int, dtype: type) -> None:
     init = RANDOM_INITIALIZERS[name]
     shape = case["shape"] if name != "orthogonal" else case["shape"]
@@ -247,7 +247,7 @@ def test_orthogonal_identity(shape: tuple, gain: float, seed: int, dtype: type) 
 @pytest.mark.claim("sparse-structure")
 @given(rows=st.integers(1, 60), cols=st.integers(1, 40), sparsity=st.floats(0, 1), std=st.floats(1e-3, 2),
        seed=cs.seeds())
-@settings(max_examples=5)
+@cs.scaled(5)
 def test_sparse_law(rows: int, cols: int, sparsity: float, std: float, seed: int) -> None:
     verify_sparse(impls.sparse, (rows, cols), sparsity, std, seed=seed)
 
@@ -263,7 +263,7 @@ def test_sparse_errors() -> None:
 @pytest.mark.claim("haar-entry-law")
 @pytest.mark.claim("haar-trace-moments")
 @given(n=st.integers(2, 6), seed=cs.seeds())
-@settings(max_examples=2)
+@cs.scaled(2)
 def test_orthogonal_is_haar(n: int, seed: int) -> None:
     verify_orthogonal_haar(impls.orthogonal, n, seed=seed)
 
@@ -284,7 +284,7 @@ def test_uncorrected_qr_is_not_haar(n: int, seed: int) -> None:
 # Every scheme's law: variance (chi-square or Bernstein with kurtosis) and CDF (DKW)
 # --------------------------------------------------------------------------------------------
 
-STAT_SETTINGS = settings(max_examples=4)
+STAT_SETTINGS = cs.scaled(4)
 
 
 @pytest.mark.claim("plain-uniform-law")
@@ -330,7 +330,7 @@ def test_truncated_normal_law(
 @given(case=cs.shaped_cases(), scale=st.floats(0.05, 5), seed=cs.seeds(), dtype=cs.dtypes(),
        mode=st.sampled_from(["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]),
        distribution=st.sampled_from(["truncated_normal", "normal", "uniform"]))
-@settings(max_examples=8)
+@cs.scaled(8)
 def test_variance_scaling_law(
     case: dict, scale: float, seed: int, dtype: type, mode: str, distribution: str
 ) -> None:
@@ -364,7 +364,7 @@ def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) 
          kind="normal", seed=0, dtype=np.float64)
 @example(case={"layout": "keras", "shape": (3, 3, 16, 8)}, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
          kind="normal", seed=1, dtype=np.float32)
-@settings(max_examples=6)
+@cs.scaled(6)
 def test_kaiming_law(case: dict, a: float, mode: str, nonlinearity: str, kind: str, seed: int,
                      dtype: type) -> None:
     init = impls.kaiming_uniform if kind == "uniform" else impls.kaiming_normal

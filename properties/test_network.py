@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import impls
@@ -97,7 +97,7 @@ def tied_network(seed: int, hidden: int = 6) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("activation", HIDDEN)
 @given(seed=cs.seeds())
-@settings(max_examples=3)
+@cs.scaled(3)
 def test_identical_units_stay_identical(optimizer: str, activation: str, seed: int) -> None:
     params, (x, labels) = tied_network(seed), data(seed)
     opt = OPTIMIZERS[optimizer]()
@@ -141,7 +141,7 @@ def test_tied_layer_computes_one_neurons_function(seed: int, hidden: int, activa
 @pytest.mark.claim("random-init-breaks-symmetry")
 @pytest.mark.parametrize("init", ["normal_small", "xavier_normal", "kaiming_uniform", "orthogonal"])
 @given(seed=cs.seeds())
-@settings(max_examples=3)
+@cs.scaled(3)
 def test_random_init_breaks_symmetry(init: str, seed: int) -> None:
     weight_init = {
         "normal_small": functools.partial(impls.normal, std=0.01),  # seed 003: randn * 0.01

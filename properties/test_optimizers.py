@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import impls
@@ -112,7 +112,7 @@ def test_optimizer_errors() -> None:
 
 @pytest.mark.parametrize("name", sorted(ALL))
 @given(grads=cs.gradient_sequences(steps=3))
-@settings(max_examples=10)
+@cs.scaled(10)
 def test_steps_are_pure_and_accept_dicts(name: str, grads: np.ndarray) -> None:
     opt = ALL[name]()
     params = {"w": np.arange(4.0), "nested": {"b": np.ones(4)}}
@@ -296,7 +296,7 @@ def test_clipping_bounds_the_norm_and_keeps_the_direction(grads: np.ndarray, max
 
 @pytest.mark.claim("adam-bias-correction-unbiased")
 @given(mean=st.floats(-2, 2), std=st.floats(0.1, 3), t=st.integers(1, 30), seed=cs.seeds())
-@settings(max_examples=3)
+@cs.scaled(3)
 def test_adam_bias_corrected_moments_are_unbiased(mean: float, std: float, t: int, seed: int) -> None:
     """Run many independent Adam trajectories on N(mean, std^2) gradients (vectorised: one
     coordinate per run) and check E[m^_t] = E[g] (and E[m_t] = (1 - b1^t) E[g])."""

@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
@@ -52,7 +52,7 @@ def central_fourth_of_product(x: list[float], y: list[float]) -> tuple[float, fl
 
 @pytest.mark.claim("product-variance")
 @given(mx=st.floats(-2, 2), sx=st.floats(0.1, 3), low=st.floats(-2, 2), width=st.floats(0.1, 4), seed=cs.seeds())
-@settings(max_examples=3)
+@cs.scaled(3)
 def test_product_variance(mx: float, sx: float, low: float, width: float, seed: int) -> None:
     mean, var, fourth = central_fourth_of_product(normal_raw_moments(mx, sx), uniform_raw_moments(low, low + width))
     predicted = variance.product_variance(mx, sx**2, low + width / 2, width**2 / 12)
@@ -70,7 +70,7 @@ def test_product_variance(mx: float, sx: float, low: float, width: float, seed: 
 
 @pytest.mark.claim("sum-variance")
 @given(sx=st.floats(0.1, 3), width=st.floats(0.1, 4), seed=cs.seeds())
-@settings(max_examples=3)
+@cs.scaled(3)
 def test_sum_variance(sx: float, width: float, seed: int) -> None:
     vx, vy = sx**2, width**2 / 12
     fourth = 3 * vx**2 + 6 * vx * vy + width**4 / 80  # mu4 of a sum of independent variables
@@ -83,7 +83,7 @@ def test_sum_variance(sx: float, width: float, seed: int) -> None:
 
 @pytest.mark.claim("preactivation-second-moment")
 @given(n=st.integers(1, 200), mu=st.floats(-1, 1), bound=st.floats(0.1, 2), seed=cs.seeds())
-@settings(max_examples=3)
+@cs.scaled(3)
 def test_preactivation_variance_uses_the_second_moment(n: int, mu: float, bound: float, seed: int) -> None:
     """Var(sum w_i x_i) = n Var(w) E[x^2] with x ~ N(mu, 1) (non-zero mean), w ~ U(-b, b)."""
     ew2, ew4 = bound**2 / 3, bound**4 / 5
@@ -105,7 +105,7 @@ def test_preactivation_variance_uses_the_second_moment(n: int, mu: float, bound:
 @pytest.mark.claim("preactivation-step-chi-square")
 @given(n_in=st.integers(1, 300), n_out=st.integers(1, 300), std=st.floats(1e-3, 10),
        activation=st.sampled_from(sorted(impls.ACTIVATIONS)), seed=cs.seeds(), dtype=cs.dtypes())
-@settings(max_examples=4)
+@cs.scaled(4)
 def test_one_layer_is_exactly_chi_square(n_in: int, n_out: int, std: float, activation: str, seed: int,
                                         dtype: type) -> None:
     rng = np.random.default_rng(seed)
@@ -130,7 +130,7 @@ def test_one_layer_is_exactly_chi_square(n_in: int, n_out: int, std: float, acti
 
 @pytest.mark.claim("seed-004-growth")
 @given(seed=cs.seeds())
-@settings(max_examples=2)
+@cs.scaled(2)
 def test_seed_004_std_grows_twenty_fold_per_layer(seed: int) -> None:
     """Width 400, W ~ N(0, 1): given layer l, h_{l+1, i} sqrt(n) / |h_l| ~ N(0, 400) exactly."""
     rng, width = np.random.default_rng(seed), 400
@@ -151,7 +151,7 @@ def test_seed_004_std_grows_twenty_fold_per_layer(seed: int) -> None:
 @pytest.mark.claim("seed-000-neuron-std")
 @pytest.mark.parametrize("law", ["normal(0, 1)", "normal(0, 1/sqrt(n))"])
 @given(seed=cs.seeds())
-@settings(max_examples=1)
+@cs.scaled(1)
 def test_seed_000_neuron(law: str, seed: int) -> None:
     """a = w . x, n = 10,000, x ~ U(-1, 1), w normal: a sqrt(n/3) / |x| ~ N(0, (std of a)^2)."""
     n = seeds.SEED000_INPUTS
@@ -330,7 +330,7 @@ def test_orthogonal_linear_nets_are_isometries(width: int, depth: int, seed: int
 
 @pytest.mark.claim("jx-norm-law")
 @given(width=st.integers(2, 24), depth=st.integers(1, 4), seed=cs.seeds())
-@settings(max_examples=2)
+@cs.scaled(2)
 def test_exact_law_of_jacobian_norms(width: int, depth: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     mean_log, var_log = isometry.jx_log_norm_moments(width, depth)

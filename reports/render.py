@@ -1,0 +1,32 @@
+"""Assemble ``<out>/README.md``: the claims summary, then every benchmark section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reports import atomic
+
+SECTION_ORDER = ("propagation", "seeds", "optimizers", "isometry", "speed")
+
+
+def render(out: Path) -> Path:
+    """Write ``out/README.md`` from ``claims.md`` and the benchmark sections found in ``out/bench``.
+
+    Missing parts are named, never silently left out.
+    """
+    parts = ["# initcheck report\n"]
+    claims = out / "claims.md"
+    if claims.exists():
+        text = claims.read_text(encoding="utf-8").replace("# Claims verified by this run", "## Claims")
+        parts.append(text)
+    else:
+        parts.append("## Claims\n\nNo verification run found in this folder (run `python -m reports verify`).\n")
+    for name in SECTION_ORDER:
+        section = out / "bench" / f"section_{name}.md"
+        if section.exists():
+            parts.append(section.read_text(encoding="utf-8"))
+        else:
+            parts.append(f"## {name}\n\nNot run (run `python -m reports bench`).\n")
+    target = out / "README.md"
+    atomic.write_text(target, "\n".join(parts))
+    return target

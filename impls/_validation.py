@@ -27,12 +27,10 @@ def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
     if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
         if rng is not None and int(rng) < 0:
             raise ValueError(f"{name} must be a non-negative int seed, got {rng}")
-        return np.random.default_rng(rng)
+        return np.random.default_rng(None if rng is None else int(rng))
     if isinstance(rng, np.random.SeedSequence | np.random.BitGenerator):
         return np.random.default_rng(rng)
-    raise TypeError(
-        f"{name} must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
-    )
+    raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
 
 
 def as_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:

@@ -24,7 +24,10 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 """SELU's lambda (Klambauer et al. 2017; the constant PyTorch uses)."""
 
-def _limits(at_minus_inf: float, at_plus_inf: float) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
+
+def _limits(
+    at_minus_inf: float, at_plus_inf: float
+) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Give an elementwise function its exact limits at -inf and +inf.
 
     Formulas such as ``x sigmoid(x)`` evaluate to ``inf * 0`` there; the decorated function
@@ -347,9 +350,7 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
             Activation("sigmoid", sigmoid, sigmoid_derivative),
             Activation("tanh", tanh, tanh_derivative),
             Activation("relu", relu, relu_derivative),
-            Activation(
-                "leaky_relu", leaky_relu, leaky_relu_derivative, {"negative_slope": 0.01}
-            ),
+            Activation("leaky_relu", leaky_relu, leaky_relu_derivative, {"negative_slope": 0.01}),
             Activation("softsign", softsign, softsign_derivative),
             Activation("elu", elu, elu_derivative, {"alpha": 1.0}),
             Activation("selu", selu, selu_derivative),

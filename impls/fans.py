@@ -54,9 +54,7 @@ def compute_fans(shape: Any, layout: str = "torch") -> tuple[int, int]:
     layout = as_choice(layout, "layout", LAYOUTS)
     dims = as_shape(shape)
     if len(dims) < 2:
-        raise ValueError(
-            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
-        )
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     if layout == "torch":
         receptive_field = math.prod(dims[2:])
         return dims[1] * receptive_field, dims[0] * receptive_field

@@ -157,7 +157,8 @@ def dirac(shape: Any, groups: int = 1, *, dtype: Any = np.float64) -> np.ndarray
     diagonal = np.arange(min(out_per_group, dims[1]))
     centre = tuple(k // 2 for k in dims[2:])
     for group in range(groups):
-        out[(group * out_per_group + diagonal, diagonal, *centre)] = 1.0
+        index: tuple[Any, ...] = (group * out_per_group + diagonal, diagonal, *centre)
+        out[index] = 1.0
     return out
 
 
@@ -607,9 +608,7 @@ def lecun_normal(
     References:
         Klambauer et al. (2017), Sec. 3 ("weights ... Var = 1/n").
     """
-    return variance_scaling(
-        shape, 1.0, "fan_in", "truncated_normal", layout, rng=rng, dtype=dtype
-    )
+    return variance_scaling(shape, 1.0, "fan_in", "truncated_normal", layout, rng=rng, dtype=dtype)
 
 
 def pytorch_linear_default(
@@ -641,9 +640,7 @@ def pytorch_linear_default(
 # --------------------------------------------------------------------------------------------
 
 
-def orthogonal(
-    shape: Any, gain: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
-) -> np.ndarray:
+def orthogonal(shape: Any, gain: float = 1.0, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     """Draw a Haar-distributed (semi-)orthogonal matrix, scaled by ``gain``.
 
     Formula: flatten to ``(rows, cols) = (shape[0], prod(shape[1:]))`` (PyTorch flattens the

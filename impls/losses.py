@@ -95,8 +95,7 @@ def _target_masses(
     if t.dtype.kind in "iu":
         if t.shape != (x.shape[0], *x.shape[2:]):
             raise ValueError(
-                f"target of class indices must have shape {(x.shape[0], *x.shape[2:])}, "
-                f"got {t.shape}"
+                f"target of class indices must have shape {(x.shape[0], *x.shape[2:])}, got {t.shape}"
             )
         keep = t != ignore_index
         if np.any((t[keep] < 0) | (t[keep] >= classes)):
@@ -255,9 +254,7 @@ def _binary_target(target: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.n
     return t
 
 
-def binary_cross_entropy(
-    probs: Any, target: Any, weight: Any = None, reduction: str = "mean"
-) -> np.ndarray:
+def binary_cross_entropy(probs: Any, target: Any, weight: Any = None, reduction: str = "mean") -> np.ndarray:
     """Binary cross-entropy of probabilities, with PyTorch's log clamp at -100.
 
     Formula: ``-w [t max(log p, -100) + (1 - t) max(log(1 - p), -100)]``; so a confident wrong

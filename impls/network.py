@@ -9,6 +9,7 @@ dict ``{"W1": ..., "b1": ..., "WL": ..., "bL": ...}`` so any optimizer in
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -78,7 +79,7 @@ def init_mlp(
         return init(shape, rng=generator, dtype=dtype) if takes_rng else init(shape, dtype=dtype)
 
     params: dict[str, np.ndarray] = {}
-    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+    for layer, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), start=1):
         params[f"W{layer}"] = call(weight_init, (fan_out, fan_in))
         params[f"b{layer}"] = call(bias_init or zeros, (fan_out,))
     return params

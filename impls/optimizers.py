@@ -158,9 +158,7 @@ def sgd(
 
     def step(params: Params, grads: Params, state: SGDState) -> tuple[Params, SGDState]:
         _check_step_inputs(params, grads)
-        out = tree_map(
-            lambda p, g, b: leaf(p, g, b, state.step == 0), params, grads, state.momentum_buffer
-        )
+        out = tree_map(lambda p, g, b: leaf(p, g, b, state.step == 0), params, grads, state.momentum_buffer)
         new_params, buffer = _unzip(out, 2)
         return new_params, SGDState(state.step + 1, buffer)
 
@@ -289,9 +287,7 @@ def rmsprop(
 
     def step(params: Params, grads: Params, state: RMSPropState) -> tuple[Params, RMSPropState]:
         _check_step_inputs(params, grads)
-        out = tree_map(
-            leaf, params, grads, state.square_avg, state.grad_avg, state.momentum_buffer
-        )
+        out = tree_map(leaf, params, grads, state.square_avg, state.grad_avg, state.momentum_buffer)
         new_params, v, m, b = _unzip(out, 4)
         return new_params, RMSPropState(state.step + 1, v, m, b)
 

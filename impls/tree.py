@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
-Params = Union[np.ndarray, Mapping[str, "Params"]]
+Params = np.ndarray | Mapping[str, "Params"]
 """An ndarray, or a mapping from names to ndarrays or further mappings."""
 
 

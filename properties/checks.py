@@ -53,15 +53,18 @@ def verify_scheme(
         low, high = law.support()
         bound = max(abs(low - mean), abs(high - mean)) if name in _BOUNDED else None
         decide.check_variance(
-            context, sampler, variance, distributions.kurtosis(law), mean=mean, bound=bound,
+            context,
+            sampler,
+            variance,
+            distributions.kurtosis(law),
+            mean=mean,
+            bound=bound,
             relative_std=relative_std,
         )
     decide.check_cdf(context, sampler, law, effect=cdf_effect)
 
 
-def verify_orthogonal_haar(
-    orthogonal: Initializer, n: int, *, seed: int, claim_prefix: str = "haar"
-) -> None:
+def verify_orthogonal_haar(orthogonal: Initializer, n: int, *, seed: int, claim_prefix: str = "haar") -> None:
     """Verify that ``orthogonal((n, n))`` is Haar: det sign, entry sign and law, trace moments."""
     rng = np.random.default_rng(seed)
     case = {"shape": (n, n)}
@@ -71,25 +74,35 @@ def verify_orthogonal_haar(
 
     decide.check_proportion(
         Context("haar-determinant", case, seed),
-        lambda k: np.linalg.det(matrices(k)) > 0, haar.DET_PLUS_PROBABILITY, effect=0.05,
+        lambda k: np.linalg.det(matrices(k)) > 0,
+        haar.DET_PLUS_PROBABILITY,
+        effect=0.05,
     )
     decide.check_proportion(
         Context("haar-entry-law", case, seed),
-        lambda k: matrices(k)[:, 0, 0] < 0, haar.NEGATIVE_ENTRY_PROBABILITY, effect=0.05,
+        lambda k: matrices(k)[:, 0, 0] < 0,
+        haar.NEGATIVE_ENTRY_PROBABILITY,
+        effect=0.05,
     )
     decide.check_cdf(
         Context("haar-entry-law", case, seed),
-        lambda k: matrices(k)[:, 0, 0] ** 2, haar.entry_square_law(n), effect=0.05,
+        lambda k: matrices(k)[:, 0, 0] ** 2,
+        haar.entry_square_law(n),
+        effect=0.05,
     )
     decide.check_mean(
         Context("haar-trace-moments", case, seed),
-        lambda k: np.trace(matrices(k), axis1=1, axis2=2), haar.TRACE_MEAN, haar.TRACE_VARIANCE,
+        lambda k: np.trace(matrices(k), axis1=1, axis2=2),
+        haar.TRACE_MEAN,
+        haar.TRACE_VARIANCE,
         effect=0.5,
     )
     decide.check_mean(
         Context("haar-trace-moments", case, seed),
-        lambda k: np.trace(matrices(k), axis1=1, axis2=2) ** 2, haar.TRACE_VARIANCE,
-        haar.trace_fourth_moment_bound() - haar.TRACE_VARIANCE**2, effect=0.5,
+        lambda k: np.trace(matrices(k), axis1=1, axis2=2) ** 2,
+        haar.TRACE_VARIANCE,
+        haar.trace_fourth_moment_bound() - haar.TRACE_VARIANCE**2,
+        effect=0.5,
     )
 
 
@@ -120,8 +133,13 @@ def verify_sparse(
 
 
 def verify_constant_gradient_steps(
-    make_optimizer: Callable[[], Any], predicted_step: Callable[[int], float], g: float, *, claim: str,
-    steps: int = 5, case: dict[str, Any] | None = None,
+    make_optimizer: Callable[[], Any],
+    predicted_step: Callable[[int], float],
+    g: float,
+    *,
+    claim: str,
+    steps: int = 5,
+    case: dict[str, Any] | None = None,
 ) -> None:
     """Run an optimizer on a constant gradient ``g`` and compare every step with theory's."""
     opt = make_optimizer()
@@ -131,8 +149,10 @@ def verify_constant_gradient_steps(
         measured.append(float((p - new)[0]))
         p = new
     decide.check_close(
-        Context(claim, {"g": g, "steps": steps, **(case or {})}), measured,
-        [predicted_step(t) for t in range(1, steps + 1)], rtol=1e-9,
+        Context(claim, {"g": g, "steps": steps, **(case or {})}),
+        measured,
+        [predicted_step(t) for t in range(1, steps + 1)],
+        rtol=1e-9,
     )
 
 
@@ -143,8 +163,13 @@ def verify_bce_with_logits(bce: Callable[..., np.ndarray], x: np.ndarray, y: np.
     expected = [losses.bce_with_logits(float(a), float(b)) for a, b in zip(x, y, strict=True)]
     with np.errstate(all="ignore"):
         measured = bce(x, y, reduction="none")
-    decide.check_close(Context("bce-with-logits-stable", {"x": list(x), "y": list(y)}), measured, expected,
-                       rtol=1e-12, atol=1e-300)
+    decide.check_close(
+        Context("bce-with-logits-stable", {"x": list(x), "y": list(y)}),
+        measured,
+        expected,
+        rtol=1e-12,
+        atol=1e-300,
+    )
 
 
 def gaussian_expectation(f: Callable[[np.ndarray], np.ndarray], q: float = 1.0) -> float:
@@ -170,5 +195,6 @@ def verify_gains(f: Callable[..., np.ndarray], df: Callable[..., np.ndarray], th
     decide.check_close(
         Context("activation-gains", {"activation": theory_name}),
         [1 / math.sqrt(second), 1 / math.sqrt(slope), 1 / math.sqrt(second - first**2)],
-        [expected.forward, expected.backward, expected.variance], rtol=1e-8,
+        [expected.forward, expected.backward, expected.variance],
+        rtol=1e-8,
     )

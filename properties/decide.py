@@ -18,7 +18,7 @@ Rules, rigorous first:
 - :func:`check_variance` — :func:`check_mean` on squared deviations, whose variance
   ``(kappa - 1) sigma^4`` accounts for the law's kurtosis ``kappa``.
 - :func:`check_proportion` — the exact binomial test.
-- :func:`check_ratio` — a ratio of two means from simultaneous mean intervals.
+- :func:`check_ratio` — a ratio of two means, as the mean of ``X - ratio Y``.
 
 No rule uses an asymptotic approximation.
 """
@@ -171,10 +171,17 @@ def check_cdf(
     cdf = law.cdf if hasattr(law, "cdf") else law
     result = stats.kstest(_draw(sampler, n), cdf)
     return _decide(
-        context, "dkw-cdf", n=n, statistic=result.statistic, threshold=dkw_halfwidth(n, false_fail),
-        passed=result.statistic <= dkw_halfwidth(n, false_fail), p_value=result.pvalue,
-        effect=dkw_detectable_effect(n, false_fail, false_pass), false_fail=false_fail,
-        false_pass=false_pass, started=started,
+        context,
+        "dkw-cdf",
+        n=n,
+        statistic=result.statistic,
+        threshold=dkw_halfwidth(n, false_fail),
+        passed=result.statistic <= dkw_halfwidth(n, false_fail),
+        p_value=result.pvalue,
+        effect=dkw_detectable_effect(n, false_fail, false_pass),
+        false_fail=false_fail,
+        false_pass=false_pass,
+        started=started,
     )
 
 
@@ -254,9 +261,17 @@ def check_normal_variance(
     low, high = _chi2_bounds(n, false_fail)
     p_value = 2 * min(stats.chi2.cdf(n * ratio, n), stats.chi2.sf(n * ratio, n))
     return _decide(
-        context, "chi2-variance", n=n, statistic=ratio, threshold=high if ratio > 1 else low,
-        passed=low <= ratio <= high, p_value=min(1.0, p_value), effect=relative_std,
-        false_fail=false_fail, false_pass=false_pass, started=started,
+        context,
+        "chi2-variance",
+        n=n,
+        statistic=ratio,
+        threshold=high if ratio > 1 else low,
+        passed=low <= ratio <= high,
+        p_value=min(1.0, p_value),
+        effect=relative_std,
+        false_fail=false_fail,
+        false_pass=false_pass,
+        started=started,
         detail=f" (accept [{low:.6g}, {high:.6g}])",
     )
 
@@ -287,6 +302,14 @@ def median_of_means_halfwidth(group_size: int, variance: float) -> float:
     return 2.0 * math.sqrt(variance / group_size)
 
 
+ALTERNATIVE_VARIANCE_FACTOR = 1.5
+"""Power is computed for alternatives whose summand variance is at most 1.5 times the claimed
+one (a variance check off by up to ~10% in std has a factor of at most 1.46)."""
+
+MAX_SAMPLES = 20_000_000
+"""A design needing more samples than this is refused (choose a larger effect)."""
+
+
 @dataclass(frozen=True)
 class MeanDesign:
     """How :func:`check_mean` decides: sample size, method and the two half-widths."""
@@ -296,6 +319,37 @@ class MeanDesign:
     halfwidth_fail: float
     halfwidth_pass: float
     groups: int = 0
+
+
+def _bernstein_design(effect: float, variance: float, spread: float, ff: float, fp: float) -> MeanDesign:
+    alternative = ALTERNATIVE_VARIANCE_FACTOR * variance
+
+    def misses(n: int) -> bool:
+        width = bernstein_halfwidth(n, variance, spread, ff) + bernstein_halfwidth(n, alternative, spread, fp)
+        return width > effect and n < 4 * MAX_SAMPLES
+
+    n = _smallest_n(misses)
+    return MeanDesign(
+        n,
+        "bernstein",
+        bernstein_halfwidth(n, variance, spread, ff),
+        bernstein_halfwidth(n, alternative, spread, fp),
+    )
+
+
+def _median_of_means_design(effect: float, variance: float, ff: float, fp: float) -> MeanDesign:
+    groups = median_of_means_groups(min(ff, fp))
+    # t_ff + t_fp = 2 sigma / sqrt(m) (1 + sqrt(factor)) <= effect
+    root = 2 * (1 + math.sqrt(ALTERNATIVE_VARIANCE_FACTOR))
+    group_size = max(1, math.ceil(root**2 * variance / effect**2))
+    width = median_of_means_halfwidth(group_size, variance)
+    return MeanDesign(
+        groups * group_size,
+        "median-of-means",
+        width,
+        median_of_means_halfwidth(group_size, ALTERNATIVE_VARIANCE_FACTOR * variance),
+        groups,
+    )
 
 
 def mean_design(
@@ -308,28 +362,28 @@ def mean_design(
 ) -> MeanDesign:
     """Sample size and thresholds for a mean check that catches a shift of ``effect``.
 
-    With ``spread`` (``|X - mu| <= spread`` under any law considered), Bernstein's inequality:
-    the false-fail half-width uses the claimed ``variance``; the power calculation uses the
-    bound ``spread^2`` that holds for every law with that support. Without it, a median of means
-    whose power calculation assumes the alternative's variance is at most ``variance`` too.
+    Two rigorous designs: a median of means (needs only the claimed ``variance``) and, when
+    ``|X - mu| <= spread`` under the claim, Bernstein's inequality (also rejects any value
+    outside the claimed support); the one needing fewer samples is used. The false-fail side
+    uses the claimed variance exactly; the power side assumes the alternative's variance is at
+    most :data:`ALTERNATIVE_VARIANCE_FACTOR` times it.
+
+    Raises:
+        ValueError: the design needs more than :data:`MAX_SAMPLES` samples.
     """
     _check_rates(false_fail, false_pass)
     if not (effect > 0 and variance >= 0):
         raise ValueError(f"effect must be > 0 and variance >= 0, got {effect}, {variance}")
+    designs = [_median_of_means_design(effect, variance, false_fail, false_pass)]
     if spread is not None:
-        def misses(n: int) -> bool:
-            width = bernstein_halfwidth(n, variance, spread, false_fail)
-            return width + bernstein_halfwidth(n, spread**2, 2 * spread, false_pass) > effect
-
-        n = _smallest_n(misses)
-        return MeanDesign(
-            n, "bernstein", bernstein_halfwidth(n, variance, spread, false_fail),
-            bernstein_halfwidth(n, spread**2, 2 * spread, false_pass),
+        designs.append(_bernstein_design(effect, variance, spread, false_fail, false_pass))
+    design = min(designs, key=lambda d: d.n)
+    if design.n > MAX_SAMPLES:
+        raise ValueError(
+            f"a mean check of effect {effect:g} with variance {variance:g} needs {design.n:,} samples "
+            f"(more than {MAX_SAMPLES:,}); choose a larger effect"
         )
-    groups = median_of_means_groups(min(false_fail, false_pass))
-    group_size = math.ceil(16.0 * variance / effect**2)
-    width = median_of_means_halfwidth(group_size, variance)
-    return MeanDesign(groups * group_size, "median-of-means", width, width, groups)
+    return design
 
 
 def check_mean(
@@ -363,19 +417,35 @@ def check_mean(
     x = _draw(sampler, design.n)
     if design.method == "bernstein":
         estimate = float(np.mean(x))
-        if np.any(np.abs(x - mean) > spread * (1 + 1e-12)):  # type: ignore[operator]
+        assert spread is not None  # the Bernstein design is chosen only with a support bound
+        if np.any(np.abs(x - mean) > spread * (1 + 1e-12)):
             return _decide(
-                context, "bernstein-mean", n=design.n, statistic=float(np.max(np.abs(x - mean))),
-                threshold=float(spread), passed=False, effect=effect, false_fail=false_fail,  # type: ignore[arg-type]
-                false_pass=false_pass, started=started, detail=" (a value outside the claimed support)",
+                context,
+                "bernstein-mean",
+                n=design.n,
+                statistic=float(np.max(np.abs(x - mean))),
+                threshold=spread,
+                passed=False,
+                effect=effect,
+                false_fail=false_fail,
+                false_pass=false_pass,
+                started=started,
+                detail=" (a value outside the claimed support)",
             )
     else:
         estimate = float(np.median(x.reshape(design.groups, -1).mean(axis=1)))
     distance = abs(estimate - mean)
     return _decide(
-        context, f"{design.method}-mean", n=design.n, statistic=distance,
-        threshold=design.halfwidth_fail, passed=distance < design.halfwidth_fail, effect=effect,
-        false_fail=false_fail, false_pass=false_pass, started=started,
+        context,
+        f"{design.method}-mean",
+        n=design.n,
+        statistic=distance,
+        threshold=design.halfwidth_fail,
+        passed=distance < design.halfwidth_fail,
+        effect=effect,
+        false_fail=false_fail,
+        false_pass=false_pass,
+        started=started,
         detail=f" (estimate {estimate:.6g}, claimed {mean:.6g})",
     )
 
@@ -495,10 +565,18 @@ def check_proportion(
     low, high = binomial_acceptance(n, probability, false_fail)
     p_value = stats.binomtest(count, n, probability).pvalue
     return _decide(
-        context, "binomial", n=n, statistic=count / n,
-        threshold=(high if count > n * probability else low) / n, passed=low <= count <= high,
-        p_value=p_value, effect=effect, false_fail=false_fail, false_pass=false_pass,
-        started=started, detail=f" (accept counts [{low}, {high}], observed {count})",
+        context,
+        "binomial",
+        n=n,
+        statistic=count / n,
+        threshold=(high if count > n * probability else low) / n,
+        passed=low <= count <= high,
+        p_value=p_value,
+        effect=effect,
+        false_fail=false_fail,
+        false_pass=false_pass,
+        started=started,
+        detail=f" (accept counts [{low}, {high}], observed {count})",
     )
 
 
@@ -514,51 +592,51 @@ def check_ratio(
     *,
     numerator: tuple[float, float],
     denominator: tuple[float, float],
+    difference_variance: float | None = None,
     relative_effect: float = 0.05,
     false_fail: float = DEFAULT_FALSE_FAIL,
     false_pass: float = DEFAULT_FALSE_PASS,
 ) -> dict[str, Any]:
-    """Decide ``E X / E Y = ratio`` from paired draws, via simultaneous median-of-means intervals.
+    """Decide ``E X / E Y = ratio`` from paired draws, as the mean check ``E[X - ratio Y] = 0``.
+
+    A ratio off by ``delta`` shifts ``E[X - ratio Y]`` by ``delta E Y``, so the check catches a
+    relative error ``relative_effect`` of the ratio. The variance of ``X - ratio Y`` is
+    ``difference_variance`` when theory knows it, else the Cauchy-Schwarz bound
+    ``(sigma_X + ratio sigma_Y)^2``, which needs no covariance.
 
     Args:
         context: claim, case and seed.
-        sampler: ``sampler(n) -> (x, y)``, n values each.
+        sampler: ``sampler(n) -> (x, y)``, n paired values each.
         ratio: the claimed ``E X / E Y``.
-        numerator: ``(E X, Var X)`` under the claim (E X sets the scale of the intervals).
+        numerator: ``(E X, Var X)`` under the claim.
         denominator: ``(E Y, Var Y)`` under the claim, ``E Y > 0``.
+        difference_variance: ``Var(X - ratio Y)`` if known.
         relative_effect: relative error of the ratio caught.
-        false_fail: probability of failing a correct implementation (split over both means).
+        false_fail: probability of failing a correct implementation.
         false_pass: probability of missing an error of ``relative_effect``.
 
     Returns:
-        The record (statistic: the estimated ratio).
+        The record of the mean check on the differences.
     """
-    started = time.perf_counter()
-    (mx, vx), (my, vy) = numerator, denominator
+    (_, vx), (my, vy) = numerator, denominator
     if not my > 0:
         raise ValueError(f"the denominator's mean must be > 0, got {my}")
-    # Each mean gets an interval of relative half-width relative_effect / 4, so that the ratio's
-    # interval is within about relative_effect / 2 of the claim and an error of relative_effect
-    # falls outside it.
-    rel = relative_effect / 4
-    dx = mean_design(rel * abs(mx), vx, false_fail=false_fail / 2, false_pass=false_pass)
-    dy = mean_design(rel * my, vy, false_fail=false_fail / 2, false_pass=false_pass)
-    n = max(dx.n, dy.n)
-    x, y = sampler(n)
-    gx, gy = dx.groups, dy.groups
-    est_x = float(np.median(np.asarray(x, float)[: dx.n].reshape(gx, -1).mean(axis=1)))
-    est_y = float(np.median(np.asarray(y, float)[: dy.n].reshape(gy, -1).mean(axis=1)))
-    low_y, high_y = est_y - dy.halfwidth_fail, est_y + dy.halfwidth_fail
-    if low_y <= 0:
-        low_y = 1e-300
-    candidates = [(est_x + sx * dx.halfwidth_fail) / dy_ for sx in (-1, 1) for dy_ in (low_y, high_y)]
-    low, high = min(candidates), max(candidates)
-    estimate = est_x / est_y
-    return _decide(
-        context, "median-of-means-ratio", n=n, statistic=estimate,
-        threshold=high if estimate > ratio else low, passed=low <= ratio <= high,
-        effect=relative_effect, false_fail=false_fail, false_pass=false_pass, started=started,
-        detail=f" (interval [{low:.6g}, {high:.6g}] must contain {ratio:.6g})",
+    variance = difference_variance
+    if variance is None:
+        variance = (math.sqrt(vx) + abs(ratio) * math.sqrt(vy)) ** 2
+
+    def differences(n: int) -> np.ndarray:
+        x, y = sampler(n)
+        return np.asarray(x, float)[:n] - ratio * np.asarray(y, float)[:n]
+
+    return check_mean(
+        context,
+        differences,
+        0.0,
+        variance,
+        effect=relative_effect * abs(ratio) * my,
+        false_fail=false_fail,
+        false_pass=false_pass,
     )
 
 
@@ -597,7 +675,15 @@ def check_close(
     detail = f" (measured {m.ravel()[worst]:.6g}, predicted {p.ravel()[worst]:.6g}" if m.size else " ("
     detail += f"; tolerance: {derivation})" if derivation else ")"
     return _decide(
-        context, rule, n=int(m.size), statistic=statistic, threshold=threshold, passed=passed,
-        effect=rtol, false_fail=false_fail, false_pass=0.0,
-        started=started, detail=detail,
+        context,
+        rule,
+        n=int(m.size),
+        statistic=statistic,
+        threshold=threshold,
+        passed=passed,
+        effect=rtol,
+        false_fail=false_fail,
+        false_pass=0.0,
+        started=started,
+        detail=detail,
     )

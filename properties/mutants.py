@@ -13,18 +13,22 @@ from typing import Any
 import numpy as np
 
 import impls
-from impls.optimizers import AdaGradState, AdamState, Optimizer, RMSPropState
+from impls.optimizers import AdamState, Optimizer, RMSPropState
 
 
 def _fans(shape: Any, layout: str = "torch") -> tuple[int, int]:
     return impls.compute_fans(shape, layout)
 
 
-def kaiming_normal_fans_swapped(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64):
+def kaiming_normal_fans_swapped(
+    shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64
+):
     """Reads fan_in from dim 0 (the Keras/PyTorch layout confusion)."""
     fan_out, fan_in = _fans(shape, layout)
     fan = fan_in if mode == "fan_in" else fan_out
-    return impls.normal(shape, 0.0, impls.calculate_gain(nonlinearity, a) / math.sqrt(fan), rng=rng, dtype=dtype)
+    return impls.normal(
+        shape, 0.0, impls.calculate_gain(nonlinearity, a) / math.sqrt(fan), rng=rng, dtype=dtype
+    )
 
 
 def xavier_normal_without_factor_2(shape, gain=1.0, layout="torch", *, rng=None, dtype=np.float64):
@@ -39,30 +43,49 @@ def xavier_uniform_bound_is_std(shape, gain=1.0, layout="torch", *, rng=None, dt
     return impls.uniform(shape, -bound, bound, rng=rng, dtype=dtype)
 
 
-def kaiming_normal_without_factor_2(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64):
+def kaiming_normal_without_factor_2(
+    shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64
+):
     fan_in, fan_out = _fans(shape, layout)
     fan = fan_in if mode == "fan_in" else fan_out
     return impls.normal(shape, 0.0, 1.0 / math.sqrt(fan), rng=rng, dtype=dtype)
 
 
-def kaiming_normal_slope_ignored(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64):
+def kaiming_normal_slope_ignored(
+    shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64
+):
     fan_in, fan_out = _fans(shape, layout)
     fan = fan_in if mode == "fan_in" else fan_out
     return impls.normal(shape, 0.0, math.sqrt(2.0 / fan), rng=rng, dtype=dtype)
 
 
-def kaiming_uniform_mode_ignored(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64):
+def kaiming_uniform_mode_ignored(
+    shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64
+):
     """Always uses fan_in, whatever the mode."""
     return impls.kaiming_uniform(shape, a, "fan_in", nonlinearity, layout, rng=rng, dtype=dtype)
 
 
-def variance_scaling_uncorrected(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", layout="torch", *, rng=None, dtype=np.float64):
+def variance_scaling_uncorrected(
+    shape,
+    scale=1.0,
+    mode="fan_in",
+    distribution="truncated_normal",
+    layout="torch",
+    *,
+    rng=None,
+    dtype=np.float64,
+):
     """Truncates at 2 sigma without dividing sigma by 0.8796 (keras-team/keras#8048)."""
     if distribution != "truncated_normal":
         return impls.variance_scaling(shape, scale, mode, distribution, layout, rng=rng, dtype=dtype)
     fan_in, fan_out = _fans(shape, layout)
-    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
-           "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
+    fan = {
+        "fan_in": fan_in,
+        "fan_out": fan_out,
+        "fan_avg": (fan_in + fan_out) / 2,
+        "fan_geo_avg": math.sqrt(fan_in * fan_out),
+    }[mode]
     return impls.truncated_normal(shape, 0.0, 1.0, rng=rng, dtype=dtype) * math.sqrt(scale / fan)
 
 
@@ -71,7 +94,9 @@ def truncated_normal_clamped(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, rng=Non
     return np.clip(impls.normal(shape, mean, std, rng=rng, dtype=dtype), a, b)
 
 
-def kaiming_uniform_without_receptive_field(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64):
+def kaiming_uniform_without_receptive_field(
+    shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch", *, rng=None, dtype=np.float64
+):
     """Conv fan taken as the channel count alone."""
     fan = shape[1] if mode == "fan_in" else shape[0]
     bound = math.sqrt(3.0) * impls.calculate_gain(nonlinearity, a) / math.sqrt(fan)
@@ -127,6 +152,7 @@ def adam_eps_inside_sqrt(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, **_: Any) -> Opt
 
 def rmsprop_eps_inside_sqrt(lr=1e-2, alpha=0.99, eps=1e-8, **_: Any) -> Optimizer:
     """TensorFlow's placement (pytorch/pytorch#23796)."""
+
     def init(p):
         z = np.zeros_like(p)
         return RMSPropState(0, z, z, z)
@@ -138,7 +164,9 @@ def rmsprop_eps_inside_sqrt(lr=1e-2, alpha=0.99, eps=1e-8, **_: Any) -> Optimize
     return Optimizer(init, step)
 
 
-def adagrad_ignoring_lr_decay(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10) -> Optimizer:
+def adagrad_ignoring_lr_decay(
+    lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10
+) -> Optimizer:
     return impls.adagrad(lr, 0.0, weight_decay, initial_accumulator_value, eps)
 
 

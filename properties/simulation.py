@@ -64,13 +64,15 @@ def simulate(
     out = {k: np.empty((seeds, depth)) for k in ("pre", "post_mean", "post_var", "grad")}
     for s in range(seeds):
         if weights == "orthogonal":
-            def weight_init(shape, rng, dtype):  # type: ignore[no-untyped-def]
+
+            def weight_init(shape, rng, dtype):
                 return impls.orthogonal(shape, math.sqrt(sigma_w2), rng=rng, dtype=dtype)
         else:
-            def weight_init(shape, rng, dtype):  # type: ignore[no-untyped-def]
+
+            def weight_init(shape, rng, dtype):
                 return impls.variance_scaling(shape, sigma_w2, "fan_in", weights, rng=rng, dtype=dtype)
 
-        def bias_init(shape, rng, dtype):  # type: ignore[no-untyped-def]
+        def bias_init(shape, rng, dtype):
             return impls.normal(shape, 0.0, math.sqrt(sigma_b2), rng=rng, dtype=dtype)
 
         params = impls.init_mlp(widths, weight_init, bias_init, rng=rng)

@@ -7,6 +7,7 @@ data); the sample is drawn by NumPy from the ``seed`` a strategy yields.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 from hypothesis import settings
@@ -82,9 +83,7 @@ def shaped_cases(draw: st.DrawFn, min_dims: int = 2, max_dims: int = 5) -> dict[
 
 def gains() -> st.SearchStrategy[float]:
     """Positive gains, including PyTorch's table values."""
-    return st.one_of(
-        st.sampled_from([1.0, 5 / 3, math.sqrt(2), 0.75]), st.floats(0.1, 4.0, allow_nan=False)
-    )
+    return st.one_of(st.sampled_from([1.0, 5 / 3, math.sqrt(2), 0.75]), st.floats(0.1, 4.0, allow_nan=False))
 
 
 def slopes() -> st.SearchStrategy[float]:
@@ -101,7 +100,7 @@ def finite_arrays(
     min_side: int = 1, max_side: int = 8, bound: float = 1e300, dtype: type = np.float64
 ) -> st.SearchStrategy[np.ndarray]:
     """Small arrays of finite values (inputs of exact identities, never statistical samples)."""
-    width = 32 if dtype == np.float32 else 64
+    width: Literal[32, 64] = 32 if dtype == np.float32 else 64
     return hnp.arrays(
         dtype,
         hnp.array_shapes(min_dims=1, max_dims=2, min_side=min_side, max_side=max_side),
@@ -119,13 +118,13 @@ def decay_rates(high: float = 0.999) -> st.SearchStrategy[float]:
     return st.one_of(st.sampled_from([0.0, 0.9, 0.99, high]), st.floats(0.0, high))
 
 
-def gradient_sequences(
-    steps: int = 6, size: int = 4, bound: float = 1e3
-) -> st.SearchStrategy[np.ndarray]:
+def gradient_sequences(steps: int = 6, size: int = 4, bound: float = 1e3) -> st.SearchStrategy[np.ndarray]:
     """A (steps, size) array of gradients, including zeros and sign changes.
 
     Magnitudes below 1e-100 are mapped to 0: their squares underflow in float64, which makes
     ``g / sqrt(v)`` meaningless for every adaptive optimizer, in PyTorch as here.
     """
     element = st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
-    return hnp.arrays(np.float64, (steps, size), elements=element.map(lambda v: 0.0 if abs(v) < 1e-100 else v))
+    return hnp.arrays(
+        np.float64, (steps, size), elements=element.map(lambda v: 0.0 if abs(v) < 1e-100 else v)
+    )

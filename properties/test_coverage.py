@@ -22,14 +22,18 @@ def claim_markers() -> dict[str, set[str]]:
         names: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "claim":
-                names.update(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+                names.update(
+                    a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                )
             if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id.endswith("CLAIMS") or isinstance(t, ast.Name) and t.id.endswith("CASES")
+                (isinstance(t, ast.Name) and t.id.endswith("CLAIMS"))
+                or (isinstance(t, ast.Name) and t.id.endswith("CASES"))
                 for t in node.targets
             ):
                 names.update(
-                    c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)
-                    and c.value in CLAIMS
+                    c.value
+                    for c in ast.walk(node.value)
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value in CLAIMS
                 )
         found[path.name] = names
     return found

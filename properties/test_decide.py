@@ -72,8 +72,11 @@ def test_sample_sizes_match_tfp_and_closed_forms() -> None:
 
 @private_records
 def test_dkw_is_calibrated() -> None:
-    count = failures(lambda rng: decide.check_cdf(Context("c", {}), rng.standard_normal, stats.norm(),
-                                                  false_fail=RATE, n=400))
+    count = failures(
+        lambda rng: decide.check_cdf(
+            Context("c", {}), rng.standard_normal, stats.norm(), false_fail=RATE, n=400
+        )
+    )
     low, high = binomial_bounds(RUNS, RATE)
     # DKW-Massart is asymptotically exact: the size is within 1e-4 of 0.05 at n = 400
     # (Kolmogorov's law: 2 sum (-1)^(k-1) exp(-2 k^2 x^2)).
@@ -82,8 +85,11 @@ def test_dkw_is_calibrated() -> None:
 
 @private_records
 def test_chi_square_variance_is_calibrated() -> None:
-    count = failures(lambda rng: decide.check_normal_variance(Context("c", {}), lambda n: rng.normal(0, 2, n), 4.0,
-                                                             false_fail=RATE, n=300))
+    count = failures(
+        lambda rng: decide.check_normal_variance(
+            Context("c", {}), lambda n: rng.normal(0, 2, n), 4.0, false_fail=RATE, n=300
+        )
+    )
     low, high = binomial_bounds(RUNS, RATE)
     assert low <= count <= high, count
 
@@ -92,16 +98,28 @@ def test_chi_square_variance_is_calibrated() -> None:
 def test_binomial_is_calibrated() -> None:
     size = decide.binomial_acceptance(500, 0.3, RATE)
     exact_size = stats.binom.cdf(size[0] - 1, 500, 0.3) + stats.binom.sf(size[1], 500, 0.3)
-    count = failures(lambda rng: decide.check_proportion(Context("c", {}), lambda n: rng.random(n) < 0.3, 0.3,
-                                                         false_fail=RATE, n=500))
+    count = failures(
+        lambda rng: decide.check_proportion(
+            Context("c", {}), lambda n: rng.random(n) < 0.3, 0.3, false_fail=RATE, n=500
+        )
+    )
     low, high = binomial_bounds(RUNS, exact_size)  # the discrete test's exact size, just below 0.05
     assert exact_size <= RATE and low <= count <= high, (count, exact_size)
 
 
 @private_records
 def test_inequality_rules_are_conservative() -> None:
-    bernstein = failures(lambda rng: decide.check_mean(Context("c", {}), lambda n: rng.uniform(-1, 1, n), 0.0, 1 / 3,
-                                                       effect=0.1, spread=1.0, false_fail=RATE))
+    bernstein = failures(
+        lambda rng: decide.check_mean(
+            Context("c", {}),
+            lambda n: rng.uniform(-1, 1, n),
+            0.0,
+            1 / 3,
+            effect=0.1,
+            spread=1.0,
+            false_fail=RATE,
+        )
+    )
     _, high = binomial_bounds(RUNS, RATE)
     assert bernstein <= high
 
@@ -112,8 +130,15 @@ def test_median_of_means_is_conservative() -> None:
     for i in range(200):
         rng = np.random.default_rng(i)
         try:
-            decide.check_mean(Context("c", {}), lambda n: rng.standard_exponential(n), 1.0, 1.0, effect=0.3,
-                              false_fail=RATE, false_pass=RATE)
+            decide.check_mean(
+                Context("c", {}),
+                rng.standard_exponential,
+                1.0,
+                1.0,
+                effect=0.3,
+                false_fail=RATE,
+                false_pass=RATE,
+            )
         except CheckFailed:
             count += 1
     assert count <= decide.binomial_acceptance(200, RATE, 1e-6)[1]
@@ -129,6 +154,20 @@ def test_power_at_the_detectable_effect() -> None:
         decide.check_cdf(Context("c", {}), lambda n: rng.normal(0, 1, n) + 0.06, stats.norm())
     with pytest.raises(CheckFailed):
         decide.check_proportion(Context("c", {}), lambda n: rng.random(n) < 0.52, 0.5)
+
+    def pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.normal(0, 1, n)
+        return 1.1 * np.maximum(y, 0) ** 2, y**2  # ratio 0.55, claimed 0.5
+
+    with pytest.raises(CheckFailed):
+        decide.check_ratio(
+            Context("c", {}),
+            pairs,
+            0.5,
+            numerator=(0.5, 1.25),
+            denominator=(1.0, 2.0),
+            difference_variance=0.75,
+        )
     with pytest.raises(CheckFailed):
         decide.check_variance(Context("c", {}), lambda n: rng.uniform(-1.05, 1.05, n), 1 / 3, 1.8, bound=1.05)
 
@@ -137,10 +176,19 @@ def test_power_at_the_detectable_effect() -> None:
 def test_failure_message_names_everything() -> None:
     rng = np.random.default_rng(0)
     with pytest.raises(CheckFailed) as info:
-        decide.check_normal_variance(Context("he-normal-law", {"shape": (3, 2)}, seed=42),
-                                     lambda n: rng.normal(0, 2, n), 1.0)
+        decide.check_normal_variance(
+            Context("he-normal-law", {"shape": (3, 2)}, seed=42), lambda n: rng.normal(0, 2, n), 1.0
+        )
     message = str(info.value)
-    for part in ("he-normal-law", "chi2-variance", "statistic", "threshold", "n=", "seed=42", '"shape":[3,2]'):
+    for part in (
+        "he-normal-law",
+        "chi2-variance",
+        "statistic",
+        "threshold",
+        "n=",
+        "seed=42",
+        '"shape":[3,2]',
+    ):
         assert part in message
 
 

@@ -50,13 +50,19 @@ def test_decomposition_reference_values() -> None:
 
 
 @pytest.mark.claim("cross-entropy-is-nll-of-log-softmax")
-@given(logits=hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(2, 7)),
-                         elements=st.floats(-500, 500)), data=st.data())
+@given(
+    logits=hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 6), st.integers(2, 7)), elements=st.floats(-500, 500)
+    ),
+    data=st.data(),
+)
 def test_cross_entropy_is_nll_of_log_softmax(logits: np.ndarray, data: st.DataObject) -> None:
     labels = data.draw(hnp.arrays(np.int64, logits.shape[0], elements=st.integers(0, logits.shape[1] - 1)))
     ce = impls.cross_entropy(logits, labels, reduction="none")
     nll = impls.nll_loss(impls.log_softmax(logits), labels, reduction="none")
-    expected = [theory_losses.softmax_cross_entropy(row, int(y)) for row, y in zip(logits, labels, strict=True)]
+    expected = [
+        theory_losses.softmax_cross_entropy(row, int(y)) for row, y in zip(logits, labels, strict=True)
+    ]
     assert np.allclose(ce, nll, rtol=1e-12, atol=1e-12)
     assert np.allclose(ce, expected, rtol=1e-12, atol=1e-11)
     assert np.all(np.isfinite(ce))
@@ -65,7 +71,8 @@ def test_cross_entropy_is_nll_of_log_softmax(logits: np.ndarray, data: st.DataOb
 
 def test_cross_entropy_reference_value() -> None:
     assert float(impls.cross_entropy(np.array([2.0, -1.0, 0.5]), np.array(0))) == pytest.approx(
-        0.24131129665715711, rel=1e-15)
+        0.24131129665715711, rel=1e-15
+    )
 
 
 def test_cross_entropy_options_by_hand() -> None:
@@ -76,12 +83,16 @@ def test_cross_entropy_options_by_hand() -> None:
     logp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
     kept = [0, 2]
     nll = np.array([-w[y[i]] * logp[i, y[i]] for i in kept])
-    assert float(impls.cross_entropy(x, y, weight=w)) == pytest.approx(nll.sum() / w[y[kept]].sum(), rel=1e-14)
+    assert float(impls.cross_entropy(x, y, weight=w)) == pytest.approx(
+        nll.sum() / w[y[kept]].sum(), rel=1e-14
+    )
     assert float(impls.cross_entropy(x, y, weight=w, reduction="sum")) == pytest.approx(nll.sum(), rel=1e-14)
     eps = 0.1
     smooth = np.array([-(w * logp[i]).sum() / 3 for i in kept])
     expected = ((1 - eps) * nll.sum() + eps * smooth.sum()) / w[y[kept]].sum()
-    assert float(impls.cross_entropy(x, y, weight=w, label_smoothing=eps)) == pytest.approx(expected, rel=1e-14)
+    assert float(impls.cross_entropy(x, y, weight=w, label_smoothing=eps)) == pytest.approx(
+        expected, rel=1e-14
+    )
     t = np.array([[0.2, 0.8, 0.0], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3]])
     expected = -(t * logp).sum() / 3
     assert float(impls.cross_entropy(x, t)) == pytest.approx(expected, rel=1e-14)
@@ -120,8 +131,13 @@ def test_bce_with_logits_is_exact_at_extreme_logits(x: float, y: float) -> None:
 @pytest.mark.claim("bce-with-logits-stable")
 def test_bce_reference_values() -> None:
     """theory_claims.md S10.3 (1000-digit mpmath values)."""
-    cases = [(3.0, 0.3, 2.1485873515737419), (-20.0, 1.0, 20.000000002061154), (40.0, 0.0, 40.0),
-             (200.0, 0.0, 200.0), (-800.0, 0.3, 240.0)]
+    cases = [
+        (3.0, 0.3, 2.1485873515737419),
+        (-20.0, 1.0, 20.000000002061154),
+        (40.0, 0.0, 40.0),
+        (200.0, 0.0, 200.0),
+        (-800.0, 0.3, 240.0),
+    ]
     for x, y, exact in cases:
         got = float(impls.binary_cross_entropy_with_logits(np.array([x]), np.array([y])))
         assert got == pytest.approx(exact, rel=1e-15)
@@ -144,6 +160,7 @@ def test_cross_entropy_gradient(logits: np.ndarray, data: st.DataObject) -> None
     expected = impls.softmax(logits) - np.eye(logits.size)[label]
     assert np.allclose(grad, expected, rtol=1e-12, atol=1e-15)
     for c in range(logits.size):
+
         def loss_along(v: np.ndarray, c: int = c) -> np.ndarray:
             out = []
             for value in np.ravel(v):
@@ -165,5 +182,7 @@ def test_cross_entropy_gradient_with_options_matches_finite_differences() -> Non
         for i, j in [(0, 0), (1, 2), (3, 4), (2, 1)]:
             step = np.zeros_like(x)
             step[i, j] = 1e-6
-            numeric = (impls.cross_entropy(x + step, y, **options) - impls.cross_entropy(x - step, y, **options)) / 2e-6
+            numeric = (
+                impls.cross_entropy(x + step, y, **options) - impls.cross_entropy(x - step, y, **options)
+            ) / 2e-6
             assert grad[i, j] == pytest.approx(float(numeric), abs=1e-8)

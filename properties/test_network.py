@@ -36,8 +36,11 @@ def data(seed: int, batch: int = 16, width: int = 4, classes: int = 3):
     return rng.normal(size=(batch, width)), rng.integers(0, classes, batch)
 
 
-@given(widths=st.lists(st.integers(1, 5), min_size=2, max_size=4), activation=st.sampled_from(HIDDEN),
-       seed=cs.seeds())
+@given(
+    widths=st.lists(st.integers(1, 5), min_size=2, max_size=4),
+    activation=st.sampled_from(HIDDEN),
+    seed=cs.seeds(),
+)
 def test_backward_matches_finite_differences(widths: list[int], activation: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     params = impls.init_mlp(widths, impls.xavier_normal, rng=rng)
@@ -89,8 +92,12 @@ def tied_network(seed: int, hidden: int = 6) -> dict[str, np.ndarray]:
     """Hidden units with identical incoming and outgoing weights (a 'constant' init)."""
     rng = np.random.default_rng(seed)
     row, column = rng.normal(size=4), rng.normal(size=3)
-    return {"W1": np.tile(row, (hidden, 1)), "b1": np.full(hidden, 0.1),
-            "W2": np.tile(column[:, None], (1, hidden)), "b2": np.zeros(3)}
+    return {
+        "W1": np.tile(row, (hidden, 1)),
+        "b1": np.full(hidden, 0.1),
+        "W2": np.tile(column[:, None], (1, hidden)),
+        "b2": np.zeros(3),
+    }
 
 
 @pytest.mark.claim("zero-init-symmetry")

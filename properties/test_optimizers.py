@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -49,9 +50,13 @@ def test_single_steps_by_hand() -> None:
 def test_sgd_options_by_hand() -> None:
     one = np.ones(1)
     # momentum 0.9, dampening 0.5: buf1 = g = 1, buf2 = 0.9 + 0.5 = 1.4: theta = -0.1 - 0.14.
-    assert run(impls.sgd(0.1, momentum=0.9, dampening=0.5), np.zeros(1), [one, one])[0][0] == pytest.approx(-0.24)
+    assert run(impls.sgd(0.1, momentum=0.9, dampening=0.5), np.zeros(1), [one, one])[0][0] == pytest.approx(
+        -0.24
+    )
     # Nesterov: g + mu * buf; step 1: 1 + 0.9 = 1.9; step 2: buf = 1.9, g' = 1 + 1.71 = 2.71.
-    assert run(impls.sgd(0.1, momentum=0.9, nesterov=True), np.zeros(1), [one, one])[0][0] == pytest.approx(-0.19 - 0.271)
+    assert run(impls.sgd(0.1, momentum=0.9, nesterov=True), np.zeros(1), [one, one])[0][0] == pytest.approx(
+        -0.19 - 0.271
+    )
     # weight decay adds wd * p: p = 2, g = 1, wd = 0.5: step 0.1 * 2 = 0.2.
     assert run(impls.sgd(0.1, weight_decay=0.5), 2 * one, [one])[0][0] == pytest.approx(1.8)
 
@@ -59,7 +64,9 @@ def test_sgd_options_by_hand() -> None:
 def test_adaptive_options_by_hand() -> None:
     one = np.ones(1)
     # AdaGrad with lr_decay: clr_2 = lr / (1 + lr_decay); s = tau + t g^2.
-    p, _ = run(impls.adagrad(0.1, lr_decay=0.5, initial_accumulator_value=1.0, eps=0.0), np.zeros(1), [one, one])
+    p, _ = run(
+        impls.adagrad(0.1, lr_decay=0.5, initial_accumulator_value=1.0, eps=0.0), np.zeros(1), [one, one]
+    )
     assert p[0] == pytest.approx(-0.1 / math.sqrt(2) - (0.1 / 1.5) / math.sqrt(3), rel=1e-14)
     # Centered RMSProp: v = (1-a) g^2, m = (1-a) g, denom = sqrt(v - m^2) + eps.
     a = 0.9
@@ -85,23 +92,23 @@ def test_adaptive_options_by_hand() -> None:
 
 
 def test_optimizer_errors() -> None:
-    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+    with pytest.raises(ValueError, match=re.escape("Invalid learning rate: -1")):
         impls.sgd(-1)
-    with pytest.raises(ValueError, match="Invalid momentum value: -0.5"):
+    with pytest.raises(ValueError, match=re.escape("Invalid momentum value: -0.5")):
         impls.sgd(0.1, momentum=-0.5)
     with pytest.raises(ValueError, match="Nesterov momentum requires a momentum and zero dampening"):
         impls.sgd(0.1, nesterov=True)
-    with pytest.raises(ValueError, match="Invalid beta parameter at index 0: 1.0"):
+    with pytest.raises(ValueError, match=re.escape("Invalid beta parameter at index 0: 1.0")):
         impls.adam(betas=(1.0, 0.0))
-    with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.0"):
+    with pytest.raises(ValueError, match=re.escape("Invalid beta parameter at index 1: 1.0")):
         impls.adam(betas=(0.9, 1.0))
-    with pytest.raises(ValueError, match="Invalid weight_decay value: -1"):
+    with pytest.raises(ValueError, match=re.escape("Invalid weight_decay value: -1")):
         impls.adamw(weight_decay=-1)
-    with pytest.raises(ValueError, match="Invalid lr_decay value: -0.5"):
+    with pytest.raises(ValueError, match=re.escape("Invalid lr_decay value: -0.5")):
         impls.adagrad(lr_decay=-0.5)
     with pytest.raises(ValueError, match="Invalid epsilon value"):
         impls.rmsprop(eps=-1)
-    with pytest.raises(ValueError, match="Invalid momentum value: -1.0"):
+    with pytest.raises(ValueError, match=re.escape("Invalid momentum value: -1.0")):
         impls.rmsprop(momentum=-1.0)
     with pytest.raises(ValueError, match="grads must match params' shapes"):
         opt = impls.adam()
@@ -130,7 +137,7 @@ def test_steps_are_pure_and_accept_dicts(name: str, grads: np.ndarray) -> None:
 
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_float32_is_preserved(name: str) -> None:
-    p, s = run(ALL[name](), np.ones(3, np.float32), [np.full(3, 0.5, np.float32)] * 2)
+    p, _ = run(ALL[name](), np.ones(3, np.float32), [np.full(3, 0.5, np.float32)] * 2)
     assert p.dtype == np.float32
 
 
@@ -153,18 +160,33 @@ def test_momentum_zero_is_gradient_descent_bitwise(grads: np.ndarray, lr: float)
 @pytest.mark.claim("momentum-constant-gradient")
 @given(g=st.floats(-10, 10), mu=st.floats(0, 0.99), t=st.integers(1, 60))
 def test_momentum_buffer_for_constant_gradient(g: float, mu: float, t: int) -> None:
-    _, state = run(impls.sgd(0.1, momentum=mu) if mu > 0 else impls.sgd(0.1), np.zeros(1), [np.array([g])] * t)
+    _, state = run(
+        impls.sgd(0.1, momentum=mu) if mu > 0 else impls.sgd(0.1), np.zeros(1), [np.array([g])] * t
+    )
     if mu > 0:
-        assert state.momentum_buffer[0] == pytest.approx(theory_opt.momentum_buffer_constant_gradient(g, mu, t), rel=1e-12, abs=1e-300)
+        assert state.momentum_buffer[0] == pytest.approx(
+            theory_opt.momentum_buffer_constant_gradient(g, mu, t), rel=1e-12, abs=1e-300
+        )
 
 
 @pytest.mark.claim("adam-constant-gradient")
-@given(g=st.floats(-1e3, 1e3).filter(lambda v: abs(v) > 1e-100), eps=st.sampled_from([1e-8, 1e-6, 0.0]),
-       lr=cs.learning_rates(), b1=cs.decay_rates(0.99), b2=cs.decay_rates(0.9999), t=st.integers(1, 50))
+@given(
+    g=st.floats(-1e3, 1e3).filter(lambda v: abs(v) > 1e-100),
+    eps=st.sampled_from([1e-8, 1e-6, 0.0]),
+    lr=cs.learning_rates(),
+    b1=cs.decay_rates(0.99),
+    b2=cs.decay_rates(0.9999),
+    t=st.integers(1, 50),
+)
 def test_adam_constant_gradient_steps(g: float, eps: float, lr: float, b1: float, b2: float, t: int) -> None:
     verify_constant_gradient_steps(
-        lambda: impls.adam(lr, betas=(b1, b2), eps=eps), lambda _: theory_opt.adam_constant_gradient_step(lr, g, eps),
-        g, claim="adam-constant-gradient", steps=t, case={"lr": lr, "eps": eps, "betas": (b1, b2)})
+        lambda: impls.adam(lr, betas=(b1, b2), eps=eps),
+        lambda _: theory_opt.adam_constant_gradient_step(lr, g, eps),
+        g,
+        claim="adam-constant-gradient",
+        steps=t,
+        case={"lr": lr, "eps": eps, "betas": (b1, b2)},
+    )
 
 
 @pytest.mark.claim("adam-uncorrected-first-step")
@@ -172,13 +194,16 @@ def test_adam_constant_gradient_steps(g: float, eps: float, lr: float, b1: float
 def test_adam_first_step_without_bias_correction(g: float, lr: float) -> None:
     p, _ = run(impls.adam(lr, bias_correction=False), np.zeros(1), [np.array([g])])
     assert -p[0] == pytest.approx(theory_opt.adam_uncorrected_first_step(lr, g, 0.9, 0.999, 1e-8), rel=1e-12)
-    assert theory_opt.adam_uncorrected_first_step(1.0, 1.0, 0.9, 0.999, 0.0) == pytest.approx(3.16228, rel=1e-5)
+    assert theory_opt.adam_uncorrected_first_step(1.0, 1.0, 0.9, 0.999, 0.0) == pytest.approx(
+        3.16228, rel=1e-5
+    )
 
 
 @pytest.mark.claim("adam-scale-invariance")
 @given(grads=cs.gradient_sequences(steps=8), c=st.floats(1e-3, 1e3))
 def test_adam_is_scale_invariant_without_eps(grads: np.ndarray, c: float) -> None:
-    grads = grads + 1.0  # keep every coordinate's running second moment positive
+    grads = grads.copy()
+    grads[0][grads[0] == 0] = 1.0  # a non-zero first gradient keeps v > 0 (else 0/0 at eps = 0)
     a, _ = run(impls.adam(0.01, eps=0.0), np.zeros(grads.shape[1]), grads)
     b, _ = run(impls.adam(0.01, eps=0.0), np.zeros(grads.shape[1]), c * grads)
     assert np.allclose(a, b, rtol=1e-12, atol=1e-15)
@@ -244,23 +269,40 @@ def test_adagrad_effective_rate_never_grows(grads: np.ndarray, lr: float, decay:
 
 
 @pytest.mark.claim("adagrad-constant-gradient")
-@given(g=st.floats(-100, 100).filter(lambda v: abs(v) > 1e-3), lr=cs.learning_rates(), t=st.integers(1, 60),
-       decay=st.floats(0, 0.5), tau=st.floats(0, 2))
+@given(
+    g=st.floats(-100, 100).filter(lambda v: abs(v) > 1e-3),
+    lr=cs.learning_rates(),
+    t=st.integers(1, 60),
+    decay=st.floats(0, 0.5),
+    tau=st.floats(0, 2),
+)
 def test_adagrad_constant_gradient(g: float, lr: float, t: int, decay: float, tau: float) -> None:
     verify_constant_gradient_steps(
         lambda: impls.adagrad(lr, lr_decay=decay, initial_accumulator_value=tau),
         lambda step: theory_opt.adagrad_constant_gradient_step(lr, g, step, 1e-10, decay, tau),
-        g, claim="adagrad-constant-gradient", steps=t, case={"lr": lr, "lr_decay": decay, "tau": tau})
+        g,
+        claim="adagrad-constant-gradient",
+        steps=t,
+        case={"lr": lr, "lr_decay": decay, "tau": tau},
+    )
 
 
 @pytest.mark.claim("rmsprop-constant-gradient")
-@given(g=st.floats(-100, 100).filter(lambda v: abs(v) > 1e-3), lr=cs.learning_rates(), alpha=st.floats(0, 0.999),
-       t=st.integers(1, 100))
+@given(
+    g=st.floats(-100, 100).filter(lambda v: abs(v) > 1e-3),
+    lr=cs.learning_rates(),
+    alpha=st.floats(0, 0.999),
+    t=st.integers(1, 100),
+)
 def test_rmsprop_constant_gradient(g: float, lr: float, alpha: float, t: int) -> None:
     verify_constant_gradient_steps(
         lambda: impls.rmsprop(lr, alpha=alpha),
         lambda step: theory_opt.rmsprop_constant_gradient_step(lr, g, alpha, step, 1e-8),
-        g, claim="rmsprop-constant-gradient", steps=t, case={"lr": lr, "alpha": alpha})
+        g,
+        claim="rmsprop-constant-gradient",
+        steps=t,
+        case={"lr": lr, "alpha": alpha},
+    )
 
 
 @pytest.mark.claim("rmsprop-constant-gradient")
@@ -277,16 +319,29 @@ def test_rmsprop_settles_after_391_steps() -> None:
 
 
 @pytest.mark.claim("gradient-clipping")
-@given(grads=cs.gradient_sequences(steps=3, size=5), max_norm=st.floats(1e-3, 1e3),
-       norm_type=st.sampled_from([1.0, 2.0, 3.0, math.inf]))
-def test_clipping_bounds_the_norm_and_keeps_the_direction(grads: np.ndarray, max_norm: float, norm_type: float) -> None:
+@given(
+    grads=cs.gradient_sequences(steps=3, size=5),
+    max_norm=st.floats(1e-3, 1e3),
+    norm_type=st.sampled_from([1.0, 2.0, 3.0, math.inf]),
+)
+def test_clipping_bounds_the_norm_and_keeps_the_direction(
+    grads: np.ndarray, max_norm: float, norm_type: float
+) -> None:
     tree = {"a": grads[0], "b": grads[1:]}
     clipped, total = impls.clip_grad_norm(tree, max_norm, norm_type)
     flat = np.concatenate([grads[0], grads[1:].ravel()])
-    expected_total = np.max(np.abs(flat)) if math.isinf(norm_type) else np.sum(np.abs(flat) ** norm_type) ** (1 / norm_type)
+    expected_total = (
+        np.max(np.abs(flat))
+        if math.isinf(norm_type)
+        else np.sum(np.abs(flat) ** norm_type) ** (1 / norm_type)
+    )
     assert total == pytest.approx(expected_total, rel=1e-12, abs=1e-300)
     new_flat = np.concatenate([clipped["a"], clipped["b"].ravel()])
-    new_norm = np.max(np.abs(new_flat)) if math.isinf(norm_type) else np.sum(np.abs(new_flat) ** norm_type) ** (1 / norm_type)
+    new_norm = (
+        np.max(np.abs(new_flat))
+        if math.isinf(norm_type)
+        else np.sum(np.abs(new_flat) ** norm_type) ** (1 / norm_type)
+    )
     assert new_norm <= max_norm * (1 + 1e-12) or new_norm == pytest.approx(total)
     assert new_norm == pytest.approx(theory_opt.clipped_norm(total, max_norm), rel=1e-9, abs=1e-300)
     scale = min(1.0, max_norm / (total + 1e-6))
@@ -313,6 +368,11 @@ def test_adam_bias_corrected_moments_are_unbiased(mean: float, std: float, t: in
             _, state = opt.step(np.zeros(n), rng.normal(mean, std, n), state)
         return state.exp_avg / (1 - b1**t)
 
-    decide.check_mean(Context("adam-bias-correction-unbiased", {"mean": mean, "std": std, "t": t}, seed),
-                      corrected_first_moments, mean, variance, effect=0.05 * std)
+    decide.check_mean(
+        Context("adam-bias-correction-unbiased", {"mean": mean, "std": std, "t": t}, seed),
+        corrected_first_moments,
+        mean,
+        variance,
+        effect=0.05 * std,
+    )
     assert theory_opt.adam_first_moment_expectation(mean, b1, t) == pytest.approx(mean * (1 - b1**t))

@@ -3,6 +3,7 @@ built with impls, the seeds' experiments, and dynamical isometry."""
 
 from __future__ import annotations
 
+import functools
 import math
 from itertools import pairwise
 
@@ -23,7 +24,6 @@ from properties.simulation import (
     log_tolerances,
     simulate,
 )
-from theory import activations as theory_act
 from theory import isometry, meanfield, seeds, variance
 
 # --------------------------------------------------------------------------------------------
@@ -51,10 +51,14 @@ def central_fourth_of_product(x: list[float], y: list[float]) -> tuple[float, fl
 
 
 @pytest.mark.claim("product-variance")
-@given(mx=st.floats(-2, 2), sx=st.floats(0.1, 3), low=st.floats(-2, 2), width=st.floats(0.1, 4), seed=cs.seeds())
+@given(
+    mx=st.floats(-2, 2), sx=st.floats(0.1, 3), low=st.floats(-2, 2), width=st.floats(0.1, 4), seed=cs.seeds()
+)
 @cs.scaled(3)
 def test_product_variance(mx: float, sx: float, low: float, width: float, seed: int) -> None:
-    mean, var, fourth = central_fourth_of_product(normal_raw_moments(mx, sx), uniform_raw_moments(low, low + width))
+    mean, var, fourth = central_fourth_of_product(
+        normal_raw_moments(mx, sx), uniform_raw_moments(low, low + width)
+    )
     predicted = variance.product_variance(mx, sx**2, low + width / 2, width**2 / 12)
     assert predicted == pytest.approx(var, rel=1e-9)
     rng = np.random.default_rng(seed)
@@ -64,8 +68,13 @@ def test_product_variance(mx: float, sx: float, low: float, width: float, seed: 
         y = impls.uniform((n,), low, low + width, rng=rng)
         return (x * y - mean) ** 2
 
-    decide.check_mean(Context("product-variance", {"mx": mx, "sx": sx, "low": low, "width": width}, seed),
-                      sampler, predicted, fourth - var**2, effect=0.2 * predicted)
+    decide.check_mean(
+        Context("product-variance", {"mx": mx, "sx": sx, "low": low, "width": width}, seed),
+        sampler,
+        predicted,
+        fourth - var**2,
+        effect=0.2 * predicted,
+    )
 
 
 @pytest.mark.claim("sum-variance")
@@ -76,9 +85,17 @@ def test_sum_variance(sx: float, width: float, seed: int) -> None:
     fourth = 3 * vx**2 + 6 * vx * vy + width**4 / 80  # mu4 of a sum of independent variables
     predicted = variance.sum_variance(vx, vy)
     rng = np.random.default_rng(seed)
-    sampler = lambda n: (impls.normal((n,), 0, sx, rng=rng) + impls.uniform((n,), -width / 2, width / 2, rng=rng)) ** 2  # noqa: E731
-    decide.check_mean(Context("sum-variance", {"sx": sx, "width": width}, seed), sampler, predicted,
-                      fourth - predicted**2, effect=0.2 * predicted)
+
+    def sampler(n: int) -> np.ndarray:
+        return (impls.normal((n,), 0, sx, rng=rng) + impls.uniform((n,), -width / 2, width / 2, rng=rng)) ** 2
+
+    decide.check_mean(
+        Context("sum-variance", {"sx": sx, "width": width}, seed),
+        sampler,
+        predicted,
+        fourth - predicted**2,
+        effect=0.2 * predicted,
+    )
 
 
 @pytest.mark.claim("preactivation-second-moment")
@@ -98,16 +115,28 @@ def test_preactivation_variance_uses_the_second_moment(n: int, mu: float, bound:
         x = rng.normal(mu, 1.0, size=(count, n))
         return np.einsum("ij,ij->i", w, x) ** 2
 
-    decide.check_mean(Context("preactivation-second-moment", {"n": n, "mu": mu, "bound": bound}, seed),
-                      sampler, predicted, fourth - predicted**2, effect=0.2 * predicted)
+    decide.check_mean(
+        Context("preactivation-second-moment", {"n": n, "mu": mu, "bound": bound}, seed),
+        sampler,
+        predicted,
+        fourth - predicted**2,
+        effect=0.2 * predicted,
+    )
 
 
 @pytest.mark.claim("preactivation-step-chi-square")
-@given(n_in=st.integers(1, 300), n_out=st.integers(1, 300), std=st.floats(1e-3, 10),
-       activation=st.sampled_from(sorted(impls.ACTIVATIONS)), seed=cs.seeds(), dtype=cs.dtypes())
+@given(
+    n_in=st.integers(1, 300),
+    n_out=st.integers(1, 300),
+    std=st.floats(1e-3, 10),
+    activation=st.sampled_from(sorted(impls.ACTIVATIONS)),
+    seed=cs.seeds(),
+    dtype=cs.dtypes(),
+)
 @cs.scaled(4)
-def test_one_layer_is_exactly_chi_square(n_in: int, n_out: int, std: float, activation: str, seed: int,
-                                        dtype: type) -> None:
+def test_one_layer_is_exactly_chi_square(
+    n_in: int, n_out: int, std: float, activation: str, seed: int, dtype: type
+) -> None:
     rng = np.random.default_rng(seed)
 
     def sampler(count: int) -> np.ndarray:
@@ -123,9 +152,14 @@ def test_one_layer_is_exactly_chi_square(n_in: int, n_out: int, std: float, acti
         return np.concatenate(chunks)
 
     decide.check_normal_variance(
-        Context("preactivation-step-chi-square", {"n_in": n_in, "n_out": n_out, "std": std,
-                                                   "activation": activation, "dtype": dtype}, seed),
-        sampler, std**2)
+        Context(
+            "preactivation-step-chi-square",
+            {"n_in": n_in, "n_out": n_out, "std": std, "activation": activation, "dtype": dtype},
+            seed,
+        ),
+        sampler,
+        std**2,
+    )
 
 
 @pytest.mark.claim("seed-004-growth")
@@ -164,11 +198,15 @@ def test_seed_000_neuron(law: str, seed: int) -> None:
         return np.einsum("ij,ij->i", w, x) * math.sqrt(n / 3) / np.linalg.norm(x, axis=1)
 
     expected = seeds.seed000_preactivation_std(law)
-    decide.check_normal_variance(Context("seed-000-neuron-std", {"law": law, "n": n}, seed), sampler,
-                                 expected**2, relative_std=0.1)
+    decide.check_normal_variance(
+        Context("seed-000-neuron-std", {"law": law, "n": n}, seed), sampler, expected**2, relative_std=0.1
+    )
     assert {k: round(seeds.seed000_preactivation_std(k), 3) for k in seeds.SEED000_WEIGHT_VARIANCES} == {
-        "uniform(-1, 1)": 33.333, "normal(0, 1)": 57.735, "truncated_normal(0, 1, +-2)": 50.785,
-        "normal(0, 1/sqrt(n))": 0.577}
+        "uniform(-1, 1)": 33.333,
+        "normal(0, 1)": 57.735,
+        "truncated_normal(0, 1, +-2)": 50.785,
+        "normal(0, 1/sqrt(n))": 0.577,
+    }
     assert seeds.seed000_probability_outside_unit("normal(0, 1/sqrt(n))") == pytest.approx(0.0833, abs=1e-4)
 
 
@@ -196,7 +234,10 @@ def test_glorot_products_in_a_deep_linear_net() -> None:
     rng, nets, batch = np.random.default_rng(0), 8, 64
     fwd, bwd = np.zeros((nets, 4)), np.zeros((nets, 4))
     for s in range(nets):
-        ws = [impls.uniform((o, i), -b, b, rng=rng) for i, o, b in zip(widths[:-1], widths[1:], bounds, strict=True)]
+        ws = [
+            impls.uniform((o, i), -b, b, rng=rng)
+            for i, o, b in zip(widths[:-1], widths[1:], bounds, strict=True)
+        ]
         h = rng.standard_normal((batch, widths[0]))
         for layer, w in enumerate(ws):
             h = h @ w.T
@@ -207,12 +248,25 @@ def test_glorot_products_in_a_deep_linear_net() -> None:
             bwd[s, layer] = np.mean(g * g)
     contributions = np.array([4.0 / n for n in widths[1:]]) + 2.0 / (widths[0] * batch)
     tol = log_tolerances(contributions, nets, comparisons=8)
-    decide.check_close(Context("glorot-forward-product", {"widths": widths, "bounds": bounds}), np.log(fwd.mean(0)),
-                       np.log(forward_pred), rtol=0, atol=tol, rule="meanfield", derivation="finite-width log tolerance")
+    decide.check_close(
+        Context("glorot-forward-product", {"widths": widths, "bounds": bounds}),
+        np.log(fwd.mean(0)),
+        np.log(forward_pred),
+        rtol=0,
+        atol=tol,
+        rule="meanfield",
+        derivation="finite-width log tolerance",
+    )
     tol_back = log_tolerances(np.array([4.0 / n for n in widths[:-1]])[::-1], nets, comparisons=8)[::-1]
-    decide.check_close(Context("glorot-backward-product", {"widths": widths, "bounds": bounds}), np.log(bwd.mean(0)),
-                       np.log(backward_pred), rtol=0, atol=tol_back, rule="meanfield",
-                       derivation="finite-width log tolerance")
+    decide.check_close(
+        Context("glorot-backward-product", {"widths": widths, "bounds": bounds}),
+        np.log(bwd.mean(0)),
+        np.log(backward_pred),
+        rtol=0,
+        atol=tol_back,
+        rule="meanfield",
+        derivation="finite-width log tolerance",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,8 +275,14 @@ def test_glorot_products_in_a_deep_linear_net() -> None:
 
 MEAN_FIELD_CASES = {
     # name: (claims, activation, sigma_w2, sigma_b2, input (mean, var), weights)
-    "tanh-chaotic": (["meanfield-length-map", "meanfield-fixed-point", "meanfield-gradient-growth"],
-                     "tanh", 1.5**2, 0.05**2, (0.0, 1.0), "normal"),
+    "tanh-chaotic": (
+        ["meanfield-length-map", "meanfield-fixed-point", "meanfield-gradient-growth"],
+        "tanh",
+        1.5**2,
+        0.05**2,
+        (0.0, 1.0),
+        "normal",
+    ),
     "tanh-critical": (["tanh-critical-line"], "tanh", 1.122539**2, 0.05**2, (0.0, 1.0), "normal"),
     "tanh-gain-5/3": (["tanh-pytorch-gain-chaotic"], "tanh", 25 / 9, 0.0, (0.0, 1.0), "normal"),
     "relu-he": (["relu-critical"], "relu", 2.0, 0.0, (0.0, 1.0), "normal"),
@@ -232,24 +292,56 @@ MEAN_FIELD_CASES = {
 }
 
 
-def compare_with_mean_field(name: str, claims: list[str], activation: str, sigma_w2: float, sigma_b2: float,
-                            moments: tuple[float, float], weights: str, width: int = 400, depth: int = 16,
-                            batch: int = 32, nets: int = 4) -> list[float]:
+def compare_with_mean_field(
+    name: str,
+    claims: list[str],
+    activation: str,
+    sigma_w2: float,
+    sigma_b2: float,
+    moments: tuple[float, float],
+    weights: str,
+    width: int = 400,
+    depth: int = 16,
+    batch: int = 32,
+    nets: int = 4,
+) -> list[float]:
     widths = [width] * (depth + 1)
     q0 = moments[0] ** 2 + moments[1]
     qs = meanfield.propagate(q0, sigma_w2, sigma_b2, activation, depth)
-    sim = simulate(widths, sigma_w2, activation, sigma_b2=sigma_b2, input_mean=moments[0],
-                   input_var=moments[1], batch=batch, seeds=nets, weights=weights)
+    sim = simulate(
+        widths,
+        sigma_w2,
+        activation,
+        sigma_b2=sigma_b2,
+        input_mean=moments[0],
+        input_var=moments[1],
+        batch=batch,
+        seeds=nets,
+        weights=weights,
+    )
     fwd = forward_contributions(widths, qs, activation, batch)
     context = Context(claims[0], {"case": name, "width": width, "depth": depth, "nets": nets})
-    decide.check_close(context, np.log(sim.pre.mean(0)), np.log(qs), rtol=0,
-                       atol=log_tolerances(fwd, nets, comparisons=2 * depth), rule="meanfield",
-                       derivation="sum of (2 + kappa)/N over layers, see properties/simulation.py")
+    decide.check_close(
+        context,
+        np.log(sim.pre.mean(0)),
+        np.log(qs),
+        rtol=0,
+        atol=log_tolerances(fwd, nets, comparisons=2 * depth),
+        rule="meanfield",
+        derivation="sum of (2 + kappa)/N over layers, see properties/simulation.py",
+    )
     grads = meanfield.gradient_second_moments(qs, sigma_w2, activation)
     back = backward_contributions(widths, qs, activation) + np.cumsum(fwd)
     z_total = log_tolerances(back, nets, comparisons=2 * depth)
-    decide.check_close(Context(claims[-1], context.case), np.log(sim.grad.mean(0)), np.log(grads), rtol=0,
-                       atol=z_total, rule="meanfield", derivation="forward and backward (2 + kappa)/N sums")
+    decide.check_close(
+        Context(claims[-1], context.case),
+        np.log(sim.grad.mean(0)),
+        np.log(grads),
+        rtol=0,
+        atol=z_total,
+        rule="meanfield",
+        derivation="forward and backward (2 + kappa)/N sums",
+    )
     return qs
 
 
@@ -294,8 +386,15 @@ def test_seed_001_experiments(experiment: str, request: pytest.FixtureRequest) -
     sim = simulate(widths, e.sigma_w2, e.activation, batch=100, seeds=4, seed=1)
     predicted = np.array(seeds.seed001_preactivation_stds(experiment)) ** 2
     tol = log_tolerances(forward_contributions(widths, list(predicted), e.activation, 100), 4, comparisons=10)
-    decide.check_close(Context(claim, {"experiment": experiment}), np.log(sim.pre.mean(0)), np.log(predicted),
-                       rtol=0, atol=tol, rule="meanfield", derivation="finite-width log tolerance")
+    decide.check_close(
+        Context(claim, {"experiment": experiment}),
+        np.log(sim.pre.mean(0)),
+        np.log(predicted),
+        rtol=0,
+        atol=tol,
+        rule="meanfield",
+        derivation="finite-width log tolerance",
+    )
     if experiment == "tanh-normal-std-1":
         _, second = meanfield.post_activation_moments(predicted[-1], "tanh")
         assert math.sqrt(second) == pytest.approx(0.9817, abs=1e-4)  # saturated activations
@@ -309,8 +408,15 @@ def test_seed_004_lecun_chain_keeps_unit_std() -> None:
     widths = [400] * 11
     sim = simulate(widths, 1.0, "linear", batch=50, seeds=4)
     tol = log_tolerances(forward_contributions(widths, [1.0] * 10, "linear", 50), 4, comparisons=10)
-    decide.check_close(Context("seed-004-lecun-preserves", {"width": 400}), np.log(sim.pre.mean(0)), np.zeros(10),
-                       rtol=0, atol=tol, rule="meanfield", derivation="finite-width log tolerance")
+    decide.check_close(
+        Context("seed-004-lecun-preserves", {"width": 400}),
+        np.log(sim.pre.mean(0)),
+        np.zeros(10),
+        rtol=0,
+        atol=tol,
+        rule="meanfield",
+        derivation="finite-width log tolerance",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,21 +449,31 @@ def test_exact_law_of_jacobian_norms(width: int, depth: int, seed: int) -> None:
             v = np.einsum("bij,bj->bi", w, v)
         return np.log(np.einsum("bi,bi->b", v, v))
 
-    decide.check_mean(Context("jx-norm-law", {"width": width, "depth": depth}, seed), log_norms, mean_log,
-                      var_log, effect=0.15 * math.sqrt(var_log) + 0.02)
+    decide.check_mean(
+        Context("jx-norm-law", {"width": width, "depth": depth}, seed),
+        log_norms,
+        mean_log,
+        var_log,
+        effect=0.15 * math.sqrt(var_log) + 0.02,
+    )
     mean, var = isometry.jx_norm_moments(width, depth)
     assert (mean, var) == (1.0, pytest.approx((1 + 2 / width) ** depth - 1))
     assert mean_log == pytest.approx(depth * (special.digamma(width / 2) + math.log(2 / width)))
 
 
-def spectrum_variance(activation: str, sigma_w2: float, weights: str, width: int, depth: int, draws: int,
-                      seed: int) -> np.ndarray:
+def _scaled_orthogonal(shape, gain, rng, dtype):  # type: ignore[no-untyped-def]
+    return impls.orthogonal(shape, gain, rng=rng, dtype=dtype)
+
+
+def spectrum_variance(
+    activation: str, sigma_w2: float, weights: str, width: int, depth: int, draws: int, seed: int
+) -> np.ndarray:
     rng, out = np.random.default_rng(seed), []
     for _ in range(draws):
         if weights == "orthogonal":
-            init = lambda shape, rng, dtype: impls.orthogonal(shape, math.sqrt(sigma_w2), rng=rng, dtype=dtype)  # noqa: E731
+            init = functools.partial(_scaled_orthogonal, gain=math.sqrt(sigma_w2))
         else:
-            init = lambda shape, rng, dtype: impls.variance_scaling(shape, sigma_w2, "fan_in", "normal", rng=rng, dtype=dtype)  # noqa: E731
+            init = functools.partial(impls.variance_scaling, scale=sigma_w2, distribution="normal")
         params = impls.init_mlp([width] * (depth + 1), init, rng=rng)
         s2 = np.linalg.svd(impls.jacobian(params, rng.normal(size=width), activation), compute_uv=False) ** 2
         out.append([s2.mean(), s2.var()])
@@ -366,13 +482,18 @@ def spectrum_variance(activation: str, sigma_w2: float, weights: str, width: int
 
 @pytest.mark.claim("gaussian-linear-spectrum")
 @pytest.mark.claim("relu-spectrum-variance")
-@pytest.mark.parametrize(("activation", "sigma_w2", "weights", "claim"), [
-    ("linear", 1.0, "normal", "gaussian-linear-spectrum"),
-    ("relu", 2.0, "normal", "relu-spectrum-variance"),
-    ("relu", 2.0, "orthogonal", "relu-spectrum-variance"),
-])
+@pytest.mark.parametrize(
+    ("activation", "sigma_w2", "weights", "claim"),
+    [
+        ("linear", 1.0, "normal", "gaussian-linear-spectrum"),
+        ("relu", 2.0, "normal", "relu-spectrum-variance"),
+        ("relu", 2.0, "orthogonal", "relu-spectrum-variance"),
+    ],
+)
 @pytest.mark.parametrize("depth", [1, 2, 4])
-def test_jacobian_spectrum_variance(activation: str, sigma_w2: float, weights: str, claim: str, depth: int) -> None:
+def test_jacobian_spectrum_variance(
+    activation: str, sigma_w2: float, weights: str, claim: str, depth: int
+) -> None:
     """Var of s^2 grows like L (Gaussian linear), 2L (ReLU Gaussian), L (ReLU orthogonal).
 
     Tolerance: z times the standard error over draws (estimated from the draws, a t-type
@@ -381,17 +502,34 @@ def test_jacobian_spectrum_variance(activation: str, sigma_w2: float, weights: s
     """
     width, draws = 256, 6
     stats_ = spectrum_variance(activation, sigma_w2, weights, width, depth, draws, seed=depth)
-    predicted = (isometry.gaussian_linear_spectrum_variance(depth) if activation == "linear"
-                 else isometry.relu_spectrum_variance(depth, "gaussian" if weights == "normal" else "orthogonal"))
+    predicted = (
+        isometry.gaussian_linear_spectrum_variance(depth)
+        if activation == "linear"
+        else isometry.relu_spectrum_variance(depth, "gaussian" if weights == "normal" else "orthogonal")
+    )
     z = float(stats.t.isf(1e-9 / 2, draws - 1))
     bias = 2 * depth * (depth + 1) / width * max(1.0, predicted)
     for column, target in ((0, 1.0), (1, predicted)):
         values = stats_[:, column]
         sem = values.std(ddof=1) / math.sqrt(draws)
-        decide.check_close(Context(claim, {"activation": activation, "weights": weights, "depth": depth,
-                                           "width": width, "moment": column + 1}),
-                           values.mean(), target, rtol=0, atol=z * sem + bias, rule="meanfield",
-                           derivation="t-quantile x standard error over draws + 2L(L+1)/N bias")
+        decide.check_close(
+            Context(
+                claim,
+                {
+                    "activation": activation,
+                    "weights": weights,
+                    "depth": depth,
+                    "width": width,
+                    "moment": column + 1,
+                },
+            ),
+            values.mean(),
+            target,
+            rtol=0,
+            atol=z * sem + bias,
+            rule="meanfield",
+            derivation="t-quantile x standard error over draws + 2L(L+1)/N bias",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,7 +563,9 @@ def test_correlations_converge_at_the_predicted_depth_scale() -> None:
     tanh = impls.ACTIVATIONS["tanh"]
     c, gaps = 0.5, []
     for _ in range(80):
-        c = (sigma_w2 * bivariate_expectation(lambda a, b: tanh(a) * tanh(b), q_star, q_star, c) + sigma_b2) / q_star
+        c = (
+            sigma_w2 * bivariate_expectation(lambda a, b: tanh(a) * tanh(b), q_star, q_star, c) + sigma_b2
+        ) / q_star
         gaps.append(1 - c)
     rate = -1 / math.log(gaps[-1] / gaps[-2])
     assert rate == pytest.approx(meanfield.depth_scale_c(sigma_w2, sigma_b2, "tanh"), rel=1e-2)
@@ -440,8 +580,9 @@ def test_correlations_converge_at_the_predicted_depth_scale() -> None:
             return float(both[0] * both[1]) * math.exp(-(z1 * z1 + z2 * z2) / 2) / (2 * math.pi)
 
         # the inner integral starts at the kink of relu(u2), so each piece is smooth
-        value, error = integrate.dblquad(integrand, 0, 12, lambda z1, c0=c0, s0=s0: -c0 * z1 / s0, 12,
-                                         epsabs=1e-12)
+        value, error = integrate.dblquad(
+            integrand, 0, 12, lambda z1, c0=c0, s0=s0: -c0 * z1 / s0, 12, epsabs=1e-12
+        )
         assert 2 * value == pytest.approx(meanfield.relu_correlation_map(c0), abs=2 * 10 * error + 1e-12)
     c, l_star = 0.0, 10_000
     for _ in range(l_star):

@@ -13,12 +13,12 @@ from theory import CLAIMS
 
 pytest_plugins = ["pytester"]
 
-INNER_CONFTEST = '''
+INNER_CONFTEST = """
 import pytest
 from properties.conftest import pytest_runtest_call, pytest_collection_modifyitems  # noqa: F401
-'''
+"""
 
-INNER_TESTS = '''
+INNER_TESTS = """
 import numpy as np
 import pytest
 from properties import decide
@@ -39,7 +39,7 @@ def test_exact():
 @pytest.mark.claim("kl-non-negative")
 def test_failing():
     assert False
-'''
+"""
 
 
 def run_inner(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, Path]:
@@ -68,25 +68,49 @@ def test_records_are_merged_and_nothing_is_lost(pytester: pytest.Pytester, worke
     assert claims.loc["kl-non-negative", "status"] == "failed"
     assert claims.loc["haar-determinant", "status"] == "not run"  # never "verified" without a test
     markdown = (out / "claims.md").read_text()
-    assert markdown.startswith("# Claims verified by this run\n\n103 claims: 2 verified, 1 failed, 100 not run")
+    assert markdown.startswith(
+        "# Claims verified by this run\n\n103 claims: 2 verified, 1 failed, 100 not run"
+    )
 
 
 def test_claims_table_statuses() -> None:
-    checks = tables.checks_frame([
-        {"claim": "uniform-variance", "test": "t", "rule": "dkw-cdf", "case": '{"shape":[3,2]}', "n": 10,
-         "statistic": 0.1, "threshold": 0.2, "p_value": 0.5, "effect": 0.02, "false_fail": 1e-9,
-         "false_pass": 1e-3, "verdict": "pass", "seed": 1, "seconds": 0.1},
-    ])
+    checks = tables.checks_frame(
+        [
+            {
+                "claim": "uniform-variance",
+                "test": "t",
+                "rule": "dkw-cdf",
+                "case": '{"shape":[3,2]}',
+                "n": 10,
+                "statistic": 0.1,
+                "threshold": 0.2,
+                "p_value": 0.5,
+                "effect": 0.02,
+                "false_fail": 1e-9,
+                "false_pass": 1e-3,
+                "verdict": "pass",
+                "seed": 1,
+                "seconds": 0.1,
+            },
+        ]
+    )
     claims = tables.claims_frame(checks, {"uniform-variance": ["passed"]}).set_index("id")
     row = claims.loc["uniform-variance"]
     assert (row["status"], row["checks"], row["fans"], row["worst_ratio"], row["smallest_effect"]) == (
-        "verified", 1, "2-3", 0.5, 0.02)
+        "verified",
+        1,
+        "2-3",
+        0.5,
+        0.02,
+    )
     assert (claims["status"] == "not run").sum() == len(CLAIMS) - 1
     empty = tables.claims_frame(tables.checks_frame([]))
     assert set(empty["status"]) == {"not run"}
 
 
-def test_atomic_write_keeps_the_previous_file_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_write_keeps_the_previous_file_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "claims.csv"
     atomic.write_text(target, "old\n")
 
@@ -113,7 +137,9 @@ def test_cli_quick_bench_and_render(tmp_path: Path) -> None:
 
     status = cli.main(["bench", "--quick", "--out", str(tmp_path), "--only", "optimizers", "--no-progress"])
     assert status == 0
-    assert (tmp_path / "bench" / "optimizers.csv").exists() and (tmp_path / "bench" / "optimizers_loss.png").exists()
+    assert (tmp_path / "bench" / "optimizers.csv").exists() and (
+        tmp_path / "bench" / "optimizers_loss.png"
+    ).exists()
     readme = (tmp_path / "README.md").read_text()
     assert "## Optimizers" in readme and "![optimizers_loss](bench/optimizers_loss.png)" in readme
     table = pd.read_csv(tmp_path / "bench" / "optimizers.csv").set_index("optimizer")

@@ -40,7 +40,7 @@ class ReportCollector:
         self.outcomes: dict[str, list[str]] = defaultdict(list)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        properties = dict(report.user_properties)
+        properties: dict[str, Any] = dict(report.user_properties)
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             for claim in properties.get("claims", []):
                 self.outcomes[claim].append("failed" if report.failed else report.outcome)
@@ -69,9 +69,19 @@ class ReportCollector:
 def _exact_record(claim: str, report: pytest.TestReport) -> dict[str, Any]:
     """The record of a test that verified ``claim`` with plain assertions (no decision rule)."""
     return {
-        "claim": claim, "test": report.nodeid, "rule": "assertions", "case": "{}", "n": None,
-        "statistic": None, "threshold": None, "p_value": None, "effect": None, "false_fail": 0.0,
-        "false_pass": None, "verdict": "pass" if report.passed else "fail", "seed": None,
+        "claim": claim,
+        "test": report.nodeid,
+        "rule": "assertions",
+        "case": "{}",
+        "n": None,
+        "statistic": None,
+        "threshold": None,
+        "p_value": None,
+        "effect": None,
+        "false_fail": 0.0,
+        "false_pass": None,
+        "verdict": "pass" if report.passed else "fail",
+        "seed": None,
         "seconds": report.duration,
     }
 

@@ -20,7 +20,9 @@ def render(out: Path) -> Path:
         text = claims.read_text(encoding="utf-8").replace("# Claims verified by this run", "## Claims")
         parts.append(text)
     else:
-        parts.append("## Claims\n\nNo verification run found in this folder (run `python -m reports verify`).\n")
+        parts.append(
+            "## Claims\n\nNo verification run found in this folder (run `python -m reports verify`).\n"
+        )
     for name in SECTION_ORDER:
         section = out / "bench" / f"section_{name}.md"
         if section.exists():

@@ -18,12 +18,36 @@ import pandas as pd
 from theory import CLAIMS, Registry
 
 CHECK_COLUMNS = [
-    "claim", "test", "rule", "case", "n", "statistic", "threshold", "p_value", "effect",
-    "false_fail", "false_pass", "verdict", "seed", "seconds",
+    "claim",
+    "test",
+    "rule",
+    "case",
+    "n",
+    "statistic",
+    "threshold",
+    "p_value",
+    "effect",
+    "false_fail",
+    "false_pass",
+    "verdict",
+    "seed",
+    "seconds",
 ]
 CLAIM_COLUMNS = [
-    "id", "title", "source", "kind", "status", "tests", "examples", "checks", "fans", "samples",
-    "worst_ratio", "smallest_effect", "false_fail_budget", "seconds",
+    "id",
+    "title",
+    "source",
+    "kind",
+    "status",
+    "tests",
+    "examples",
+    "checks",
+    "fans",
+    "samples",
+    "worst_ratio",
+    "smallest_effect",
+    "false_fail_budget",
+    "seconds",
 ]
 STATUSES = ("verified", "failed", "not run")
 
@@ -89,25 +113,29 @@ def claims_frame(
             status = "verified"
         else:
             status = "not run"
-        ratios = [_ratio(s, t) for s, t in zip(mine.get("statistic", []), mine.get("threshold", []), strict=False)]
+        ratios = [
+            _ratio(s, t) for s, t in zip(mine.get("statistic", []), mine.get("threshold", []), strict=False)
+        ]
         ratios = [r for r in ratios if math.isfinite(r)]
         statistical = mine[mine["false_fail"] > 0] if not mine.empty else mine
-        rows.append({
-            "id": claim.id,
-            "title": claim.title,
-            "source": claim.source,
-            "kind": claim.kind.value,
-            "status": status,
-            "tests": len(results),
-            "examples": int(mine["case"].nunique()) if not mine.empty else 0,
-            "checks": len(mine),
-            "fans": _fans(mine["case"]) if not mine.empty else "",
-            "samples": int(mine["n"].sum()) if not mine.empty else 0,
-            "worst_ratio": max(ratios) if ratios else math.nan,
-            "smallest_effect": float(statistical["effect"].min()) if not statistical.empty else math.nan,
-            "false_fail_budget": float(mine["false_fail"].sum()) if not mine.empty else 0.0,
-            "seconds": float(mine["seconds"].sum()) if not mine.empty else 0.0,
-        })
+        rows.append(
+            {
+                "id": claim.id,
+                "title": claim.title,
+                "source": claim.source,
+                "kind": claim.kind.value,
+                "status": status,
+                "tests": len(results),
+                "examples": int(mine["case"].nunique()) if not mine.empty else 0,
+                "checks": len(mine),
+                "fans": _fans(mine["case"]) if not mine.empty else "",
+                "samples": int(mine["n"].sum()) if not mine.empty else 0,
+                "worst_ratio": max(ratios) if ratios else math.nan,
+                "smallest_effect": float(statistical["effect"].min()) if not statistical.empty else math.nan,
+                "false_fail_budget": float(mine["false_fail"].sum()) if not mine.empty else 0.0,
+                "seconds": float(mine["seconds"].sum()) if not mine.empty else 0.0,
+            }
+        )
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 

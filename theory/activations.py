@@ -77,9 +77,7 @@ ACTIVATIONS = MappingProxyType(
             ActivationTheory(
                 "sigmoid", _sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x)), "seed 001; GB10"
             ),
-            ActivationTheory(
-                "relu", lambda x: np.maximum(x, 0.0), lambda x: (x > 0) * 1.0, "seed 001; He15"
-            ),
+            ActivationTheory("relu", lambda x: np.maximum(x, 0.0), lambda x: (x > 0) * 1.0, "seed 001; He15"),
             _leaky(0.01),
             _leaky(0.2),
             ActivationTheory("elu", _elu_f, _elu_df, "Clevert et al. (2016)"),
@@ -105,9 +103,7 @@ ACTIVATIONS = MappingProxyType(
                 lambda x: 1 / (1 + np.abs(x)) ** 2,
                 "GB10 (softsign); seed 002",
             ),
-            ActivationTheory(
-                "softplus", lambda x: np.logaddexp(0.0, x), _sigmoid, "Dugas et al. (2001)"
-            ),
+            ActivationTheory("softplus", lambda x: np.logaddexp(0.0, x), _sigmoid, "Dugas et al. (2001)"),
         )
     }
 )

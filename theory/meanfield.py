@@ -41,7 +41,7 @@ def length_map(q: float, sigma_w2: float, sigma_b2: float, phi: str) -> float:
 
 
 def propagate(q0: float, sigma_w2: float, sigma_b2: float, phi: str, depth: int) -> list[float]:
-    """``[q^1, ..., q^depth]`` from the input second moment ``q0`` passed through ``phi``... 
+    """``[q^1, ..., q^depth]`` from the input second moment ``q0`` passed through ``phi``...
 
     Convention: layer 1 sees the raw input (no activation), so ``q^1 = sigma_w^2 q0 +
     sigma_b^2``; later layers apply :func:`length_map`.
@@ -182,9 +182,7 @@ RELU_CORRELATION_ASYMPTOTE = 9 * math.pi**2 / 2
 """``1 - c^l ~ 9 pi^2 / (2 l^2) = 44.413 / l^2`` for ReLU at criticality (polynomial approach)."""
 
 
-def gradient_second_moments(
-    qs: list[float], sigma_w2: float, phi: str, top: float = 1.0
-) -> list[float]:
+def gradient_second_moments(qs: list[float], sigma_w2: float, phi: str, top: float = 1.0) -> list[float]:
     """Mean-field ``E[delta_l^2]`` for layers 1..L from the top: ``E delta_l^2 = chi(q_l) E delta_{l+1}^2``.
 
     Args:

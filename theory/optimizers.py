@@ -83,8 +83,10 @@ def rmsprop_constant_gradient_step(lr: float, g: float, alpha: float, t: int, ep
     ``v_t = (1 - alpha^t) g^2`` (no bias correction): 10 lr at t = 1 for alpha = 0.99.
     """
     alpha, g = unit_interval(alpha, "alpha"), real(g, "g")
-    return non_negative(lr, "lr") * g / (
-        math.sqrt(1 - alpha ** positive_int(t, "t")) * abs(g) + non_negative(eps, "eps")
+    return (
+        non_negative(lr, "lr")
+        * g
+        / (math.sqrt(1 - alpha ** positive_int(t, "t")) * abs(g) + non_negative(eps, "eps"))
     )
 
 

@@ -70,15 +70,21 @@ SEED001_EXPERIMENTS = {
     e.name: e
     for e in (
         PropagationExperiment(
-            "tanh-normal-std-0.01", "tanh", SEED001_WIDTH * 0.01**2,
+            "tanh-normal-std-0.01",
+            "tanh",
+            SEED001_WIDTH * 0.01**2,
             "activations collapse to 0 (N(0, 0.01), read as std 0.01)",
         ),
         PropagationExperiment(
-            "tanh-normal-std-1", "tanh", SEED001_WIDTH * 1.0,
+            "tanh-normal-std-1",
+            "tanh",
+            SEED001_WIDTH * 1.0,
             "activations saturate at +-1 (N(0, 1))",
         ),
         PropagationExperiment(
-            "tanh-xavier", "tanh", 1.0,
+            "tanh-xavier",
+            "tanh",
+            1.0,
             "Xavier N(0, 1/N) keeps tanh activations' variance roughly constant",
         ),
         PropagationExperiment(

@@ -27,7 +27,7 @@ def selu_constants_closed_form() -> tuple[float, float]:
     return float(alpha), float(lam)
 
 
-def _selu(alpha: float, lam: float):  # type: ignore[no-untyped-def]
+def _selu(alpha: float, lam: float):
     return lambda x: lam * (x if x > 0 else alpha * math.expm1(x))
 
 

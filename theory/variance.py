@@ -52,8 +52,10 @@ def preactivation_variance(fan_in: int, weight_variance: float, input_second_mom
     (2015) eq. (7) use ``E[x^2]``, which is what the next layer sees after a ReLU.
     """
     n = positive_int(fan_in, "fan_in")
-    return n * non_negative(weight_variance, "weight_variance") * non_negative(
-        input_second_moment, "input_second_moment"
+    return (
+        n
+        * non_negative(weight_variance, "weight_variance")
+        * non_negative(input_second_moment, "input_second_moment")
     )
 
 

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from tqdm import tqdm
 
-from reports import atomic  # noqa: E402
+from reports import atomic
 
 T = TypeVar("T")
 
@@ -45,9 +45,13 @@ class Section:
         return f"## {self.title}\n\n" + "\n\n".join(self.body) + "\n"
 
 
-def progress(items: Iterable[T], settings: Settings, description: str, total: int | None = None) -> Iterator[T]:
+def progress(
+    items: Iterable[T], settings: Settings, description: str, total: int | None = None
+) -> Iterator[T]:
     """Iterate with a progress bar on stderr (disabled when not wanted)."""
-    yield from tqdm(items, desc=description, total=total, disable=not settings.progress, leave=False, unit="run")
+    yield from tqdm(
+        items, desc=description, total=total, disable=not settings.progress, leave=False, unit="run"
+    )
 
 
 def save_table(frame: pd.DataFrame, settings: Settings, name: str, floatfmt: str = ".4g") -> str:

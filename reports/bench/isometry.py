@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -13,6 +14,10 @@ from theory import isometry
 
 # activation: sigma_w^2 at criticality (sigma_b = 0)
 CRITICAL = {"linear": 1.0, "tanh": 1.0, "relu": 2.0}
+
+
+def _orthogonal(shape, gain, rng, dtype):
+    return impls.orthogonal(shape, gain, rng=rng, dtype=dtype)
 
 
 def predicted_variance(activation: str, weights: str, depth: int) -> float:
@@ -35,11 +40,10 @@ def run(settings: Settings) -> Section:
     for activation, weights, depth in progress(configs, settings, "isometry"):
         sigma_w2 = CRITICAL[activation]
         if weights == "orthogonal":
-            def init(shape, rng, dtype, g=math.sqrt(sigma_w2)):
-                return impls.orthogonal(shape, g, rng=rng, dtype=dtype)
+            init = functools.partial(_orthogonal, gain=math.sqrt(sigma_w2))
         else:
-            def init(shape, rng, dtype, v=sigma_w2):
-                return impls.variance_scaling(shape, v, "fan_in", "normal", rng=rng, dtype=dtype)
+            init = functools.partial(impls.variance_scaling, scale=sigma_w2, distribution="normal")
+
         values, stats = [], []
         for _ in range(draws):
             params = impls.init_mlp([width] * (depth + 1), init, rng=rng)
@@ -49,10 +53,17 @@ def run(settings: Settings) -> Section:
             stats.append((s2.mean(), s2.var()))
         spectra[(activation, weights, depth)] = np.concatenate(values)
         stats_ = np.array(stats)
-        rows.append({"activation": activation, "weights": weights, "depth": depth,
-                     "mean s^2": stats_[:, 0].mean(), "var s^2": stats_[:, 1].mean(),
-                     "var s^2 spread": stats_[:, 1].std(),
-                     "var s^2 (theory)": predicted_variance(activation, weights, depth)})
+        rows.append(
+            {
+                "activation": activation,
+                "weights": weights,
+                "depth": depth,
+                "mean s^2": stats_[:, 0].mean(),
+                "var s^2": stats_[:, 1].mean(),
+                "var s^2 spread": stats_[:, 1].std(),
+                "var s^2 (theory)": predicted_variance(activation, weights, depth),
+            }
+        )
     figure, axes = plt.subplots(len(CRITICAL), 2, figsize=(12, 10), sharex=True, sharey=True)
     for i, activation in enumerate(CRITICAL):
         for j, weights in enumerate(("gaussian", "orthogonal")):
@@ -74,8 +85,14 @@ def run(settings: Settings) -> Section:
     figure.suptitle(f"Jacobian spectra (empirical CDFs) at width {width}, {draws} networks per depth")
     figure.tight_layout()
     table = save_table(pd.DataFrame(rows), settings, "isometry")
-    return Section("Dynamical isometry", [
-        "Orthogonal linear networks are exact isometries (every s^2 = 1); Gaussian ones spread like "
-        "the Fuss-Catalan law (Var s^2 = L); ReLU spreads for either ensemble (2L Gaussian, L "
-        "orthogonal); tanh at the critical point with small inputs stays near the linear case. "
-        "Theory: Pennington, Schoenholz & Ganguli (2017).", table, save_figure(figure, settings, "isometry_spectra")])
+    return Section(
+        "Dynamical isometry",
+        [
+            "Orthogonal linear networks are exact isometries (every s^2 = 1); Gaussian ones spread like "
+            "the Fuss-Catalan law (Var s^2 = L); ReLU spreads for either ensemble (2L Gaussian, L "
+            "orthogonal); tanh at the critical point with small inputs stays near the linear case. "
+            "Theory: Pennington, Schoenholz & Ganguli (2017).",
+            table,
+            save_figure(figure, settings, "isometry_spectra"),
+        ],
+    )

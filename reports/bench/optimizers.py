@@ -12,11 +12,19 @@ from theory import optimizers as theory_opt
 OPTIMIZERS = {
     "SGD": (lambda: impls.sgd(0.1), lambda g: 0.1 * g),
     "momentum 0.9": (lambda: impls.sgd(0.1, momentum=0.9), lambda g: 0.1 * g),
-    "AdaGrad": (lambda: impls.adagrad(0.05), lambda g: theory_opt.adagrad_constant_gradient_step(0.05, g, 1, 1e-10)),
-    "RMSProp": (lambda: impls.rmsprop(0.001), lambda g: theory_opt.rmsprop_constant_gradient_step(0.001, g, 0.99, 1, 1e-8)),
+    "AdaGrad": (
+        lambda: impls.adagrad(0.05),
+        lambda g: theory_opt.adagrad_constant_gradient_step(0.05, g, 1, 1e-10),
+    ),
+    "RMSProp": (
+        lambda: impls.rmsprop(0.001),
+        lambda g: theory_opt.rmsprop_constant_gradient_step(0.001, g, 0.99, 1, 1e-8),
+    ),
     "Adam": (lambda: impls.adam(0.005), lambda g: theory_opt.adam_constant_gradient_step(0.005, g, 1e-8)),
-    "Adam, no bias correction": (lambda: impls.adam(0.005, bias_correction=False),
-                                 lambda g: theory_opt.adam_uncorrected_first_step(0.005, g, 0.9, 0.999, 1e-8)),
+    "Adam, no bias correction": (
+        lambda: impls.adam(0.005, bias_correction=False),
+        lambda g: theory_opt.adam_uncorrected_first_step(0.005, g, 0.9, 0.999, 1e-8),
+    ),
 }
 
 
@@ -36,7 +44,9 @@ def train(make, x, labels, rng, steps: int) -> np.ndarray:
     for _ in range(steps):
         cache = impls.forward(params, x, "relu", output_activation="linear")
         losses.append(float(impls.cross_entropy(cache.post[-1], labels)))
-        grads = impls.backward(params, cache, impls.cross_entropy_grad(cache.post[-1], labels), "relu", "linear").params
+        grads = impls.backward(
+            params, cache, impls.cross_entropy_grad(cache.post[-1], labels), "relu", "linear"
+        ).params
         params, state = opt.step(params, grads, state)
     return np.array(losses)
 
@@ -47,9 +57,12 @@ def run(settings: Settings) -> Section:
     steps, seeds = (100, 2) if settings.quick else (400, 5)
     rng = np.random.default_rng(settings.seed)
     x, labels = dataset(rng)
-    curves = {name: np.array([train(make, x, labels, np.random.default_rng(settings.seed + s), steps)
-                              for s in range(seeds)])
-              for name, (make, _) in progress(OPTIMIZERS.items(), settings, "optimizers", total=len(OPTIMIZERS))}
+    curves = {
+        name: np.array(
+            [train(make, x, labels, np.random.default_rng(settings.seed + s), steps) for s in range(seeds)]
+        )
+        for name, (make, _) in progress(OPTIMIZERS.items(), settings, "optimizers", total=len(OPTIMIZERS))
+    }
     figure, ax = plt.subplots(figsize=(8, 5))
     for name, runs in curves.items():
         mean, spread = runs.mean(0), runs.std(0)
@@ -66,12 +79,24 @@ def run(settings: Settings) -> Section:
     for name, (make, first_step) in OPTIMIZERS.items():
         opt = make()
         new, _ = opt.step(np.zeros(1), np.ones(1), opt.init(np.zeros(1)))
+        assert isinstance(new, np.ndarray)
         runs = curves[name]
-        rows.append({"optimizer": name, "first step for g = 1 (measured)": float(-new[0]),
-                     "first step (theory)": first_step(1.0), "final loss": runs[:, -1].mean(),
-                     "final loss spread": runs[:, -1].std()})
+        rows.append(
+            {
+                "optimizer": name,
+                "first step for g = 1 (measured)": float(-new[0]),
+                "first step (theory)": first_step(1.0),
+                "final loss": runs[:, -1].mean(),
+                "final loss spread": runs[:, -1].std(),
+            }
+        )
     table = save_table(pd.DataFrame(rows), settings, "optimizers")
-    return Section("Optimizers", [
-        "First steps for a unit gradient against theory: RMSProp's first step is 10 lr (no bias "
-        "correction, alpha = 0.99), Adam's without bias correction 3.16 lr, with it exactly lr.",
-        table, save_figure(figure, settings, "optimizers_loss")])
+    return Section(
+        "Optimizers",
+        [
+            "First steps for a unit gradient against theory: RMSProp's first step is 10 lr (no bias "
+            "correction, alpha = 0.99), Adam's without bias correction 3.16 lr, with it exactly lr.",
+            table,
+            save_figure(figure, settings, "optimizers_loss"),
+        ],
+    )

@@ -9,7 +9,6 @@ seeds with their spread, next to mean field (``theory.meanfield``: the length ma
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -44,8 +43,14 @@ def grid(quick: bool) -> list[tuple[str, str, int]]:
     return cells
 
 
-def run_network(init: Callable[..., np.ndarray], activation: str, width: int, depth: int, batch: int,
-                rng: np.random.Generator) -> dict[str, np.ndarray]:
+def run_network(
+    init: Callable[..., np.ndarray],
+    activation: str,
+    width: int,
+    depth: int,
+    batch: int,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
     params = impls.init_mlp([width] * (depth + 1), init, rng=rng)
     x = rng.standard_normal((batch, width))
     cache = impls.forward(params, x, activation)
@@ -54,11 +59,11 @@ def run_network(init: Callable[..., np.ndarray], activation: str, width: int, de
         "pre_std": np.array([h.std() for h in cache.pre]),
         "post_std": np.array([a.std() for a in cache.post[1:]]),
         "grad_std": np.array([d.std() for d in back.pre]),
-        "weight_grad_std": np.array([back.params[f"W{l}"].std() for l in range(1, depth + 1)]),
+        "weight_grad_std": np.array([back.params[f"W{i}"].std() for i in range(1, depth + 1)]),
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def predict(activation: str, sigma_w2: float, depth: int, batch: int) -> dict[str, np.ndarray]:
     """Mean field: q^l from the length map; activation and gradient second moments from it."""
     name = THEORY.get(activation, activation)
@@ -89,8 +94,12 @@ def run(settings: Settings) -> Section:
             runs = [run_network(init, activation, width, depth, batch, rng) for _ in range(seeds)]
             predicted = predict(activation, sigma_w2, depth, batch)
         for layer in range(depth):
-            row: dict[str, Any] = {"initializer": init_name, "activation": activation, "width": width,
-                                   "layer": layer + 1}
+            row: dict[str, Any] = {
+                "initializer": init_name,
+                "activation": activation,
+                "width": width,
+                "layer": layer + 1,
+            }
             for key in ("pre_std", "post_std", "grad_std", "weight_grad_std"):
                 values = np.array([r[key][layer] for r in runs])
                 row[f"{key}"] = float(np.mean(values))
@@ -103,20 +112,36 @@ def run(settings: Settings) -> Section:
     save_table(frame, settings, "propagation_full")
     width = 256
     last = frame[(frame["layer"] == depth) & (frame["width"] == width)]
-    summary = last[["initializer", "activation", "pre_std", "pre_std_spread", "pre_std_theory", "pre_std_rel_error",
-                    "grad_std", "grad_std_theory", "grad_std_rel_error"]]
+    summary = last[
+        [
+            "initializer",
+            "activation",
+            "pre_std",
+            "pre_std_spread",
+            "pre_std_theory",
+            "pre_std_rel_error",
+            "grad_std",
+            "grad_std_theory",
+            "grad_std_rel_error",
+        ]
+    ]
     table = save_table(summary, settings, "propagation_summary")
-    figures = [plot(frame, settings, "pre_std", "pre-activation std", width, depth),
-               plot(frame, settings, "grad_std", "back-propagated gradient std", width, depth)]
+    figures = [
+        plot(frame, settings, "pre_std", "pre-activation std", width, depth),
+        plot(frame, settings, "grad_std", "back-propagated gradient std", width, depth),
+    ]
     errors = frame[np.isfinite(frame["pre_std_rel_error"]) & (frame["pre_std_theory"] > 1e-30)]
     worst = errors.groupby("width")["pre_std_rel_error"].apply(lambda s: float(np.median(np.abs(s))))
     widths = ", ".join(str(int(w)) for w in sorted(frame["width"].unique()))
-    text = (f"Networks of depth {depth}, widths {widths}, batch {batch}, {seeds} seeds "
-            f"per cell; inputs N(0, 1); biases 0. Measured values are means over seeds (spread = their std); "
-            f"`theory` is mean field. Median |relative error| of the pre-activation std over all layers and "
-            f"cells, by width: " + ", ".join(f"{w}: {v:.1%}" for w, v in worst.items())
-            + " (it shrinks with width, as finite-width corrections of order 1/N should). "
-            f"Full per-layer table: `bench/propagation_full.csv`.")
+    text = (
+        f"Networks of depth {depth}, widths {widths}, batch {batch}, {seeds} seeds "
+        f"per cell; inputs N(0, 1); biases 0. Measured values are means over seeds (spread = their std); "
+        f"`theory` is mean field. Median |relative error| of the pre-activation std over all layers and "
+        f"cells, by width: "
+        + ", ".join(f"{w}: {v:.1%}" for w, v in worst.items())
+        + " (it shrinks with width, as finite-width corrections of order 1/N should). "
+        "Full per-layer table: `bench/propagation_full.csv`."
+    )
     return Section("Signal propagation", [text, f"Layer {depth}, width {width}:", table, *figures])
 
 
@@ -124,7 +149,8 @@ def plot(frame: pd.DataFrame, settings: Settings, key: str, label: str, width: i
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(2, 4, figsize=(18, 8))
-    colors = dict(zip(list(INITIALIZERS) + [SELU_INIT], plt.cm.tab10.colors, strict=False))
+    palette = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
+    colors = dict(zip([*INITIALIZERS, SELU_INIT], palette, strict=False))
     for ax, activation in zip(axes.ravel(), ACTIVATIONS, strict=False):
         rows = frame[frame["activation"] == activation]
         shown = width if (rows["width"] == width).any() else int(rows["width"].max())
@@ -133,8 +159,17 @@ def plot(frame: pd.DataFrame, settings: Settings, key: str, label: str, width: i
             values = group[key].to_numpy()
             if not np.all(np.isfinite(values)) or np.all(values <= 0):
                 continue
-            ax.errorbar(group["layer"], values, yerr=group[f"{key}_spread"], fmt="o", ms=3, color=color,
-                        label=init_name, capsize=0, alpha=0.8)
+            ax.errorbar(
+                group["layer"],
+                values,
+                yerr=group[f"{key}_spread"],
+                fmt="o",
+                ms=3,
+                color=color,
+                label=init_name,
+                capsize=0,
+                alpha=0.8,
+            )
             ax.plot(group["layer"], group[f"{key}_theory"], "-", color=color, lw=1)
         ax.set_yscale("log")
         ax.set_title(f"{activation} (width {shown})")

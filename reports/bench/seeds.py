@@ -35,15 +35,24 @@ def seed000(settings: Settings, rng: np.random.Generator) -> list[str]:
         ax.set_title(law)
         ax.set_xlabel("weight value")
         ax.set_ylabel("density")
-        rows.append({"weights": law, "std of a (measured)": np.mean(stds), "spread": np.std(stds),
-                     "std of a (theory)": seeds.seed000_preactivation_std(law),
-                     "P(|a| > 1) (theory)": seeds.seed000_probability_outside_unit(law)})
+        rows.append(
+            {
+                "weights": law,
+                "std of a (measured)": np.mean(stds),
+                "spread": np.std(stds),
+                "std of a (theory)": seeds.seed000_preactivation_std(law),
+                "P(|a| > 1) (theory)": seeds.seed000_probability_outside_unit(law),
+            }
+        )
     figure.suptitle("Seed 000: the weight laws (10,000 draws each)")
     table = save_table(pd.DataFrame(rows), settings, "seed000")
-    return [f"**Seed 000** — a = w . x for one neuron with {n:,} inputs x ~ U(-1, 1), over {inputs} inputs "
-            "and 3 weight vectors per law. Theory: std a = sqrt(n Var(w) E[x^2]). Only ~92% of |a| fall "
-            "within 1 after scaling by 1/sqrt(n) (the seed says 'within 1').", table,
-            save_figure(figure, settings, "seed000_weights")]
+    return [
+        f"**Seed 000** — a = w . x for one neuron with {n:,} inputs x ~ U(-1, 1), over {inputs} inputs "
+        "and 3 weight vectors per law. Theory: std a = sqrt(n Var(w) E[x^2]). Only ~92% of |a| fall "
+        "within 1 after scaling by 1/sqrt(n) (the seed says 'within 1').",
+        table,
+        save_figure(figure, settings, "seed000_weights"),
+    ]
 
 
 def seed004(settings: Settings, rng: np.random.Generator) -> list[str]:
@@ -58,9 +67,15 @@ def seed004(settings: Settings, rng: np.random.Generator) -> list[str]:
             h = h @ impls.normal((width, width), rng=rng).T
             stds[r, layer] = h.std()
     predicted = np.array([seeds.seed004_growth_per_layer(width) ** (layer + 1) for layer in range(depth)])
-    frame = pd.DataFrame({"layer": np.arange(1, depth + 1), "std (measured)": stds.mean(0),
-                          "spread": stds.std(0), "std (theory: 20^l)": predicted,
-                          "growth per layer": np.r_[stds.mean(0)[0], stds.mean(0)[1:] / stds.mean(0)[:-1]]})
+    frame = pd.DataFrame(
+        {
+            "layer": np.arange(1, depth + 1),
+            "std (measured)": stds.mean(0),
+            "spread": stds.std(0),
+            "std (theory: 20^l)": predicted,
+            "growth per layer": np.r_[stds.mean(0)[0], stds.mean(0)[1:] / stds.mean(0)[:-1]],
+        }
+    )
     figure, ax = plt.subplots(figsize=(6, 4))
     ax.errorbar(frame["layer"], frame["std (measured)"], yerr=frame["spread"], fmt="o", label="measured")
     ax.plot(frame["layer"], predicted, "-", label="theory: sqrt(400)^l = 20^l")
@@ -69,8 +84,11 @@ def seed004(settings: Settings, rng: np.random.Generator) -> list[str]:
     ax.set_ylabel("std of the layer's output")
     ax.legend()
     ax.set_title("Seed 004: linear chain, width 400, W ~ N(0, 1)")
-    return ["**Seed 004** — the exploding chain.", save_table(frame, settings, "seed004"),
-            save_figure(figure, settings, "seed004_growth")]
+    return [
+        "**Seed 004** — the exploding chain.",
+        save_table(frame, settings, "seed004"),
+        save_figure(figure, settings, "seed004_growth"),
+    ]
 
 
 def seed001(settings: Settings, rng: np.random.Generator) -> list[str]:
@@ -79,10 +97,15 @@ def seed001(settings: Settings, rng: np.random.Generator) -> list[str]:
 
     width, depth, batch = seeds.SEED001_WIDTH, seeds.SEED001_DEPTH, 200 if settings.quick else 1000
     body, rows = [], []
-    for name, experiment in progress(seeds.SEED001_EXPERIMENTS.items(), settings, "seed 001",
-                                     total=len(seeds.SEED001_EXPERIMENTS)):
+    for name, experiment in progress(
+        seeds.SEED001_EXPERIMENTS.items(), settings, "seed 001", total=len(seeds.SEED001_EXPERIMENTS)
+    ):
         std = math.sqrt(experiment.sigma_w2 / width)
-        params = impls.init_mlp([width] * (depth + 1), lambda s, rng, dtype, std=std: impls.normal(s, 0, std, rng=rng, dtype=dtype), rng=rng)
+        params = impls.init_mlp(
+            [width] * (depth + 1),
+            lambda s, rng, dtype, std=std: impls.normal(s, 0, std, rng=rng, dtype=dtype),
+            rng=rng,
+        )
         cache = impls.forward(params, rng.standard_normal((batch, width)), experiment.activation)
         predicted = seeds.seed001_preactivation_stds(name)
         figure, axes = plt.subplots(1, depth, figsize=(20, 2.6), sharey=True)
@@ -90,9 +113,17 @@ def seed001(settings: Settings, rng: np.random.Generator) -> list[str]:
             a = cache.post[layer + 1].ravel()
             q = predicted[layer] ** 2
             first, second = meanfield.post_activation_moments(q, experiment.activation)
-            rows.append({"experiment": name, "layer": layer + 1, "pre std": cache.pre[layer].std(),
-                         "pre std (mean field)": predicted[layer], "activation mean": a.mean(),
-                         "activation std": a.std(), "activation std (mean field)": math.sqrt(max(second - first**2, 0))})
+            rows.append(
+                {
+                    "experiment": name,
+                    "layer": layer + 1,
+                    "pre std": cache.pre[layer].std(),
+                    "pre std (mean field)": predicted[layer],
+                    "activation mean": a.mean(),
+                    "activation std": a.std(),
+                    "activation std (mean field)": math.sqrt(max(second - first**2, 0)),
+                }
+            )
             ax.hist(a, bins=40, density=True, color="tab:blue")
             ax.set_title(f"layer {layer + 1}\nmean {a.mean():.2g}, std {a.std():.2g}", fontsize=8)
             ax.tick_params(labelsize=7)
@@ -103,11 +134,17 @@ def seed001(settings: Settings, rng: np.random.Generator) -> list[str]:
     frame = pd.DataFrame(rows)
     table = save_table(frame[frame["layer"].isin([1, 2, 5, 10])], settings, "seed001")
     save_table(frame, settings, "seed001_full")
-    return ["**Seed 001** — 10 tanh/ReLU layers of 500 units, 1 input batch per experiment, one histogram "
-            "per layer as in Glorot & Bengio's figures. Xavier with tanh is *not* constant: its std decays "
-            "as mean field predicts (0.24 at layer 10).", table, *body]
+    return [
+        "**Seed 001** — 10 tanh/ReLU layers of 500 units, 1 input batch per experiment, one histogram "
+        "per layer as in Glorot & Bengio's figures. Xavier with tanh is *not* constant: its std decays "
+        "as mean field predicts (0.24 at layer 10).",
+        table,
+        *body,
+    ]
 
 
 def run(settings: Settings) -> Section:
     rng = np.random.default_rng(settings.seed)
-    return Section("The seeds' experiments", seed000(settings, rng) + seed004(settings, rng) + seed001(settings, rng))
+    return Section(
+        "The seeds' experiments", seed000(settings, rng) + seed004(settings, rng) + seed001(settings, rng)
+    )

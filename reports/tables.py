@@ -15,24 +15,11 @@ from typing import Any
 
 import pandas as pd
 
+from properties.records import FIELDS
 from theory import CLAIMS, Registry
 
-CHECK_COLUMNS = [
-    "claim",
-    "test",
-    "rule",
-    "case",
-    "n",
-    "statistic",
-    "threshold",
-    "p_value",
-    "effect",
-    "false_fail",
-    "false_pass",
-    "verdict",
-    "seed",
-    "seconds",
-]
+CHECK_COLUMNS = ["claim", "test", *FIELDS[1:]]
+"""One column per record field (the schema :mod:`properties.records` owns), plus the test id."""
 CLAIM_COLUMNS = [
     "id",
     "title",

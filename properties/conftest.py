@@ -39,6 +39,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(f"{item.nodeid}: unknown claim marker {marker.args!r}")
 
 
+def _claim_ids(item: pytest.Item) -> list[str]:
+    return sorted({m.args[0] for m in item.iter_markers("claim")})
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Name the test's claims on its setup report too: it reaches the controller even if the
+    worker then crashes, so a crash counts against the claims instead of being lost."""
+    item.user_properties.append(("claims", _claim_ids(item)))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Collect the records of every check the test runs and attach them to its report.
@@ -51,6 +61,5 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
             return (yield)
         finally:
             # Read after the call, so markers a test adds at run time (add_marker) count too.
-            claims = sorted({m.args[0] for m in item.iter_markers("claim")})
-            item.user_properties.append(("claims", claims))
+            item.user_properties.append(("claims", _claim_ids(item)))
             item.user_properties.append(("checks", list(records)))

@@ -15,7 +15,11 @@ pytest_plugins = ["pytester"]
 
 INNER_CONFTEST = """
 import pytest
-from properties.conftest import pytest_runtest_call, pytest_collection_modifyitems  # noqa: F401
+from properties.conftest import (  # noqa: F401
+    pytest_collection_modifyitems,
+    pytest_runtest_call,
+    pytest_runtest_setup,
+)
 """
 
 INNER_TESTS = """
@@ -71,6 +75,27 @@ def test_records_are_merged_and_nothing_is_lost(pytester: pytest.Pytester, worke
     assert markdown.startswith(
         "# Claims verified by this run\n\n103 claims: 2 verified, 1 failed, 100 not run"
     )
+
+
+CRASHING_TEST = """
+import os
+import pytest
+
+@pytest.mark.claim("haar-determinant")
+def test_crash():
+    os._exit(1)  # the worker process dies mid-test
+"""
+
+
+def test_a_crashed_worker_loses_only_its_own_records(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_crash=CRASHING_TEST)
+    result, out = run_inner(pytester, "-n", "2")
+    result.assert_outcomes(passed=7, failed=2)  # test_failing, and the crashed test
+    checks = pd.read_csv(out / "checks.csv")
+    assert len(checks[checks["claim"] == "uniform-variance"]) == 18  # every other record arrived
+    claims = pd.read_csv(out / "claims.csv").set_index("id")
+    assert claims.loc["haar-determinant", "status"] == "failed"  # the crash is not "verified"
+    assert claims.loc["uniform-variance", "status"] == "verified"
 
 
 def test_claims_table_statuses() -> None:

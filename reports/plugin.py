@@ -38,17 +38,25 @@ class ReportCollector:
         self.folder = folder
         self.records: list[dict[str, Any]] = []
         self.outcomes: dict[str, list[str]] = defaultdict(list)
+        self.claims_by_test: dict[str, set[str]] = defaultdict(set)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        properties: dict[str, Any] = dict(report.user_properties)
-        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            for claim in properties.get("claims", []):
-                self.outcomes[claim].append("failed" if report.failed else report.outcome)
-            checks = properties.get("checks", [])
+        properties: list[tuple[str, Any]] = list(report.user_properties)
+        claims = self.claims_by_test[report.nodeid]
+        for name, value in properties:
+            if name == "claims":
+                claims.update(value)
+        # One outcome per test: its call, or a failure in another phase (setup, teardown, or
+        # xdist's report for a crashed worker, which carries no properties of its own).
+        if report.when == "call" or (report.failed and report.when != "call"):
+            outcome = "failed" if report.failed else report.outcome
+            for claim in sorted(claims):
+                self.outcomes[claim].append(outcome)
+            checks = dict(properties).get("checks", [])
             for record in checks:
                 self.records.append({**record, "test": report.nodeid})
             if not checks and report.when == "call":
-                for claim in properties.get("claims", []):
+                for claim in sorted(claims):
                     self.records.append(_exact_record(claim, report))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

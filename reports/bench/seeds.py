@@ -44,7 +44,7 @@ def seed000(settings: Settings, rng: np.random.Generator) -> list[str]:
                 "P(|a| > 1) (theory)": seeds.seed000_probability_outside_unit(law),
             }
         )
-    figure.suptitle("Seed 000: the weight laws (10,000 draws each)")
+    figure.suptitle("Seed 000: the weight laws (10,000 draws each)", y=1.04)
     table = save_table(pd.DataFrame(rows), settings, "seed000")
     return [
         f"**Seed 000** — a = w . x for one neuron with {n:,} inputs x ~ U(-1, 1), over {inputs} inputs "

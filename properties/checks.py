@@ -34,26 +34,31 @@ def verify_scheme(
     dtype: Any = np.float64,
     relative_std: float = 0.05,
     cdf_effect: float = 0.02,
+    variance_claim: str | None = None,
 ) -> None:
     """Verify that ``init(shape, **params)`` has ``scheme``'s law: its variance and its CDF.
 
     The variance check is the exact chi-square test for normal laws, Bernstein's inequality for
     bounded ones (uniform, truncated normal), with the law's kurtosis; the CDF check is DKW.
+    The variance check is recorded under ``variance_claim`` (default ``claim``).
     """
     law = distributions.scheme(scheme, shape, **params)
     rng = np.random.default_rng(seed)
     case = {"scheme": scheme, "shape": shape, "dtype": np.dtype(dtype).name, **params}
     context = Context(claim, case, seed)
+    variance_context = Context(variance_claim or claim, case, seed)
     sampler = repeated(lambda r: init(shape, **params, rng=r, dtype=dtype), rng)
     mean, variance = float(law.mean()), float(law.var())
     name = law.dist.name
     if name == "norm":
-        decide.check_normal_variance(context, sampler, variance, mean=mean, relative_std=relative_std)
+        decide.check_normal_variance(
+            variance_context, sampler, variance, mean=mean, relative_std=relative_std
+        )
     else:
         low, high = law.support()
         bound = max(abs(low - mean), abs(high - mean)) if name in _BOUNDED else None
         decide.check_variance(
-            context,
+            variance_context,
             sampler,
             variance,
             distributions.kurtosis(law),

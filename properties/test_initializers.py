@@ -330,6 +330,7 @@ def test_uniform_law(shape: tuple, low: float, width: float, seed: int, dtype: t
         claim="plain-uniform-law",
         seed=seed,
         dtype=dtype,
+        variance_claim="uniform-variance",
     )
 
 
@@ -427,6 +428,7 @@ def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) 
         claim=f"xavier-{kind}-law",
         seed=seed,
         dtype=dtype,
+        variance_claim="glorot-uniform-bound" if kind == "uniform" else None,
     )
 
 
@@ -461,6 +463,15 @@ def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) 
     seed=1,
     dtype=np.float32,
 )
+@example(
+    case={"layout": "torch", "shape": (24, 40)},
+    a=0.2,
+    mode="fan_in",
+    nonlinearity="leaky_relu",
+    kind="uniform",
+    seed=2,
+    dtype=np.float64,
+)
 @cs.scaled(6)
 def test_kaiming_law(
     case: dict, a: float, mode: str, nonlinearity: str, kind: str, seed: int, dtype: type
@@ -494,4 +505,5 @@ def test_pytorch_linear_default_law(case: dict, seed: int, dtype: type) -> None:
         claim="pytorch-linear-default",
         seed=seed,
         dtype=dtype,
+        variance_claim="glorot-standard-init",
     )

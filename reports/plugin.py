@@ -55,8 +55,11 @@ class ReportCollector:
             checks = dict(properties).get("checks", [])
             for record in checks:
                 self.records.append({**record, "test": report.nodeid})
-            if not checks and report.when == "call":
-                for claim in sorted(claims):
+            if report.when == "call":
+                # A claim the test verified with plain assertions (no decision rule) gets one
+                # record of its own, so every claim a test covers appears in checks.csv.
+                recorded = {record["claim"] for record in checks}
+                for claim in sorted(claims - recorded):
                     self.records.append(_exact_record(claim, report))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -306,6 +306,9 @@ def truncated_normal(
     if _log_mass(z_low, z_high) > math.log(0.3):
         out = np.empty(size, dtype=dtype)
         rejected = []
+        symmetric = low == -high
+        magnitude = np.empty(min(size, _BLOCK), dtype=dtype)
+        outside = np.empty(min(size, _BLOCK), dtype=bool)
         # Draw and test block by block, so each block is tested while it is still in cache.
         for start in range(0, size, _BLOCK):
             block = out[start : start + _BLOCK]
@@ -314,7 +317,12 @@ def truncated_normal(
                 block *= dtype.type(std)
             if mean != 0.0:
                 block += dtype.type(mean)
-            bad = _outside(block, low, high)
+            if symmetric:
+                n = block.size
+                np.abs(block, out=magnitude[:n])
+                bad = np.flatnonzero(np.greater_equal(magnitude[:n], high, out=outside[:n]))
+            else:
+                bad = _outside(block, low, high)
             if bad.size:
                 rejected.append(bad + start)
         pending = np.concatenate(rejected) if rejected else np.empty(0, dtype=np.intp)

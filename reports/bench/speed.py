@@ -46,6 +46,13 @@ CASES: dict[str, Pair] = {
         lambda s, d, r: impls.pytorch_linear_default(s, rng=r, dtype=d),
         _bare_uniform,
     ),
+    "sparse (vs normal + permuted)": (
+        lambda s, d, r: impls.sparse(s, 0.1, rng=r, dtype=d),
+        lambda s, d, r: (
+            r.standard_normal(s, dtype=d),
+            r.permuted(np.broadcast_to(np.arange(s[0])[:, None], s), axis=0),
+        ),
+    ),
     "orthogonal (vs np.linalg.qr)": (
         lambda s, d, r: impls.orthogonal(s, rng=r, dtype=d),
         lambda s, d, r: np.linalg.qr(r.standard_normal(s, dtype=d)),

@@ -104,6 +104,9 @@ def run(settings: Settings) -> Section:
                 values = np.array([r[key][layer] for r in runs])
                 row[f"{key}"] = float(np.mean(values))
                 row[f"{key}_spread"] = float(np.std(values))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    # spread on a log axis: the std of log(values) over seeds (a factor)
+                    row[f"{key}_log_spread"] = float(np.std(np.log(values)))
                 row[f"{key}_theory"] = float(predicted[key][layer])
                 with np.errstate(divide="ignore", invalid="ignore"):
                     row[f"{key}_rel_error"] = float(relative_error(row[key], row[f"{key}_theory"]))
@@ -159,17 +162,10 @@ def plot(frame: pd.DataFrame, settings: Settings, key: str, label: str, width: i
             values = group[key].to_numpy()
             if not np.all(np.isfinite(values)) or np.all(values <= 0):
                 continue
-            ax.errorbar(
-                group["layer"],
-                values,
-                yerr=group[f"{key}_spread"],
-                fmt="o",
-                ms=3,
-                color=color,
-                label=init_name,
-                capsize=0,
-                alpha=0.8,
-            )
+            factor = np.exp(group[f"{key}_log_spread"].fillna(0.0).to_numpy())
+            ax.fill_between(group["layer"], values / factor, values * factor, color=color, alpha=0.2, lw=0)
+            ax.plot(group["layer"], values, "o", ms=3, color=color, label=init_name, alpha=0.8)
+
             ax.plot(group["layer"], group[f"{key}_theory"], "-", color=color, lw=1)
         ax.set_yscale("log")
         ax.set_title(f"{activation} (width {shown})")
@@ -178,7 +174,9 @@ def plot(frame: pd.DataFrame, settings: Settings, key: str, label: str, width: i
         ax.grid(True, which="major", alpha=0.3)
     axes.ravel()[-1].axis("off")
     handles, labels = axes.ravel()[1].get_legend_handles_labels()
-    axes.ravel()[-1].legend(handles, labels, loc="center", title="markers: measured\nlines: mean field")
+    axes.ravel()[-1].legend(
+        handles, labels, loc="center", title="markers: measured (band: spread over seeds)\nlines: mean field"
+    )
     figure.suptitle(f"{label} by layer, depth {depth}")
     figure.tight_layout()
     return save_figure(figure, settings, f"propagation_{key}")

@@ -124,12 +124,15 @@ def seed001(settings: Settings, rng: np.random.Generator) -> list[str]:
                     "activation std (mean field)": math.sqrt(max(second - first**2, 0)),
                 }
             )
-            ax.hist(a, bins=40, density=True, color="tab:blue")
-            ax.set_title(f"layer {layer + 1}\nmean {a.mean():.2g}, std {a.std():.2g}", fontsize=8)
+            zeros = float(np.mean(a == 0))
+            shown = a[a != 0] if zeros > 0.01 else a  # ReLU's mass at 0 would flatten the rest
+            ax.hist(shown, bins=40, density=True, color="tab:blue")
+            title = f"layer {layer + 1}\nmean {a.mean():.2g}, std {a.std():.2g}"
+            ax.set_title(title + (f"\n{zeros:.0%} exactly 0 (not shown)" if zeros > 0.01 else ""), fontsize=8)
             ax.tick_params(labelsize=7)
             ax.set_xlabel("activation", fontsize=8)
         axes[0].set_ylabel("density")
-        figure.suptitle(f"Seed 001: {name} ({experiment.seed_reading})", y=1.08)
+        figure.suptitle(f"Seed 001: {name} ({experiment.seed_reading})", y=1.22)
         body.append(save_figure(figure, settings, f"seed001_{name}"))
     frame = pd.DataFrame(rows)
     table = save_table(frame[frame["layer"].isin([1, 2, 5, 10])], settings, "seed001")

@@ -303,7 +303,8 @@ def truncated_normal(
         )
     size = math.prod(dims)
     z_low, z_high = (a - mean) / std, (b - mean) / std
-    if _log_mass(z_low, z_high) > math.log(0.3):
+    mass = math.exp(_log_mass(z_low, z_high))
+    if mass > 0.3:
         out = np.empty(size, dtype=dtype)
         rejected = []
         symmetric = low == -high
@@ -328,7 +329,7 @@ def truncated_normal(
         pending = np.concatenate(rejected) if rejected else np.empty(0, dtype=np.intp)
         while pending.size:
             # Resample the few rejects, oversampled so that one or two rounds suffice.
-            fresh = normal(2 * pending.size + 16, mean, std, rng=generator, dtype=dtype)
+            fresh = normal(math.ceil(1.1 * pending.size / mass) + 16, mean, std, rng=generator, dtype=dtype)
             fresh = fresh[_strictly_inside(fresh, low, high)][: pending.size]
             out[pending[: fresh.size]] = fresh
             pending = pending[fresh.size :]

@@ -307,9 +307,6 @@ def truncated_normal(
     if mass > 0.3:
         out = np.empty(size, dtype=dtype)
         rejected = []
-        symmetric = low == -high
-        magnitude = np.empty(min(size, _BLOCK), dtype=dtype)
-        outside = np.empty(min(size, _BLOCK), dtype=bool)
         # Draw and test block by block, so each block is tested while it is still in cache.
         for start in range(0, size, _BLOCK):
             block = out[start : start + _BLOCK]
@@ -318,12 +315,7 @@ def truncated_normal(
                 block *= dtype.type(std)
             if mean != 0.0:
                 block += dtype.type(mean)
-            if symmetric:
-                n = block.size
-                np.abs(block, out=magnitude[:n])
-                bad = np.flatnonzero(np.greater_equal(magnitude[:n], high, out=outside[:n]))
-            else:
-                bad = _outside(block, low, high)
+            bad = _outside(block, low, high)
             if bad.size:
                 rejected.append(bad + start)
         pending = np.concatenate(rejected) if rejected else np.empty(0, dtype=np.intp)

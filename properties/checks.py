@@ -17,6 +17,7 @@ from properties import decide
 from properties.decide import Context
 from properties.sampling import repeated
 from theory import distributions, haar
+from theory.gaussian import expectation
 
 Initializer = Callable[..., np.ndarray]
 
@@ -178,16 +179,12 @@ def verify_bce_with_logits(bce: Callable[..., np.ndarray], x: np.ndarray, y: np.
 
 
 def gaussian_expectation(f: Callable[[np.ndarray], np.ndarray], q: float = 1.0) -> float:
-    """``E f(sqrt(q) z)`` by adaptive quadrature, split at 0 (independent of theory's)."""
-    from scipy import integrate
+    """``E f(sqrt(q) z)`` for an elementwise array function ``f`` (e.g. an impls activation).
 
-    def integrand(z: float) -> float:
-        value = f(np.array([math.sqrt(q) * z]))[0]
-        return float(value) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
-
-    return sum(
-        integrate.quad(integrand, a, b, epsabs=1e-12, limit=200)[0] for a, b in ((-np.inf, 0), (0, np.inf))
-    )
+    Uses theory's quadrature (:func:`theory.gaussian.expectation`): the integrator is a numerical
+    tool shared by both sides; the function integrated is the implementation under test.
+    """
+    return expectation(lambda x: float(f(np.array([x]))[0]), q)
 
 
 def verify_gains(f: Callable[..., np.ndarray], df: Callable[..., np.ndarray], theory_name: str) -> None:

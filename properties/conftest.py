@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
+from threadpoolctl import threadpool_limits
 
 from properties.records import collecting
 from theory import CLAIMS
@@ -29,6 +30,10 @@ settings.register_profile(
 settings.register_profile("thorough", max_examples=100, deadline=None)
 settings.register_profile("quick", max_examples=2, derandomize=True, database=None, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+# Each xdist worker owns one core: multithreaded BLAS in every worker oversubscribes the machine
+# (a 0.15 s spectrum test took 27 s under -n 2 with two busy-waiting OpenBLAS threads each).
+_BLAS_LIMIT = threadpool_limits(1, user_api="blas") if os.environ.get("PYTEST_XDIST_WORKER") else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

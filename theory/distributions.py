@@ -14,7 +14,7 @@ from scipy import stats
 
 from theory import variance as va
 from theory._domain import positive, real
-from theory.activations import he_gain
+from theory.activations import he_gain, pytorch_gain
 from theory.fans import fans
 
 TRUNCATED_STD_2SIGMA = float(stats.truncnorm(-2.0, 2.0).std())
@@ -101,8 +101,6 @@ def scheme(name: str, shape: Sequence[int], **params: Any) -> Any:
 
 
 def _kaiming_gain(nonlinearity: str, a: float) -> float:
-    from theory.activations import pytorch_gain
-
     if nonlinearity == "leaky_relu":
         return he_gain(a)
     return pytorch_gain(nonlinearity)

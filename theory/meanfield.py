@@ -41,7 +41,7 @@ def length_map(q: float, sigma_w2: float, sigma_b2: float, phi: str) -> float:
 
 
 def propagate(q0: float, sigma_w2: float, sigma_b2: float, phi: str, depth: int) -> list[float]:
-    """``[q^1, ..., q^depth]`` from the input second moment ``q0`` passed through ``phi``...
+    """``[q^1, ..., q^depth]``: the length map iterated from the input's second moment ``q0``.
 
     Convention: layer 1 sees the raw input (no activation), so ``q^1 = sigma_w^2 q0 +
     sigma_b^2``; later layers apply :func:`length_map`.

@@ -1,0 +1,1 @@
+"""The claim suite: every theory claim verified against the implementation under test."""

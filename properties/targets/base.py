@@ -1,0 +1,110 @@
+"""The implementation under test, as a value: a :class:`Target` maps impls' public names to callables.
+
+The suite never imports an implementation directly. It receives a ``Target`` (the ``impl``
+fixture), whose attributes are the public API of :mod:`impls` (``impl.xavier_uniform``,
+``impl.ACTIVATIONS["tanh"].derivative``, ``impl.adam(lr=1e-3).step``, ...), with impls'
+signatures, NumPy arrays in and out. ``impls`` is the default target; a framework adapter
+(``properties/targets/torch.py``, ...) or a user's own module supplies the same names, each a thin
+translation onto the framework's own function. A name a target does not supply raises
+:class:`NotApplicable`, and the claim is reported *not applicable* for that target, never verified.
+
+A failure that is a documented upstream bug or a deliberate convention is declared once, as a
+:class:`Deviation` on the target, with its link and the condition under which it applies; the
+suite reports it as a *known deviation* (strict: a declared deviation that no longer reproduces
+fails the run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+
+class NotApplicable(LookupError):
+    """The target does not implement the function a claim needs."""
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """A declared, documented difference between a target and a claim.
+
+    Attributes:
+        claim: the claim id (``theory.CLAIMS``) the deviation concerns.
+        reason: one line: what the target does instead, and whether it is a bug or a convention.
+        link: the upstream issue, documentation or source line that documents it.
+        applies: a predicate on the failing check's case (a dict); ``None`` means every case.
+        versions: the framework versions it applies to, as a PEP 440 specifier (``"<2.15"``),
+            empty for all.
+    """
+
+    claim: str
+    reason: str
+    link: str
+    applies: Callable[[Mapping[str, Any]], bool] | None = None
+    versions: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """An implementation under test: a name and a mapping of impls' public names to callables.
+
+    Attributes:
+        name: the target's name in reports (``impls``, ``torch``, ``jax``, ``keras-jax``, ...).
+        functions: public name -> callable (or constant, or the ``ACTIVATIONS`` mapping), with
+            impls' signatures and NumPy arrays in and out.
+        versions: package -> version string, for the report header.
+        deviations: the declared known deviations.
+        based_on: the target this one was derived from (mutants), or ``None``.
+    """
+
+    name: str
+    functions: Mapping[str, Any]
+    versions: Mapping[str, str] = field(default_factory=dict)
+    deviations: tuple[Deviation, ...] = ()
+    based_on: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise ValueError(f"target name must be a non-empty string, got {self.name!r}")
+        object.__setattr__(self, "functions", MappingProxyType(dict(self.functions)))
+        object.__setattr__(self, "versions", MappingProxyType(dict(self.versions)))
+
+    def __getattr__(self, public_name: str) -> Any:
+        if public_name.startswith("__"):
+            raise AttributeError(public_name)
+        functions = object.__getattribute__(self, "functions")
+        try:
+            return functions[public_name]
+        except KeyError:
+            name = object.__getattribute__(self, "name")
+            raise NotApplicable(f"target {name!r} has no {public_name!r}") from None
+
+    def has(self, *public_names: str) -> bool:
+        """Whether the target supplies every one of ``public_names``."""
+        return all(n in self.functions for n in public_names)
+
+    def with_function(self, public_name: str, function: Any, *, name: str) -> Target:
+        """A target derived from this one with ``public_name`` replaced (a mutant).
+
+        Args:
+            public_name: the impls name to replace; must exist in this target.
+            function: the replacement.
+            name: the derived target's name.
+
+        Returns:
+            A new :class:`Target` whose ``based_on`` is this target's name.
+        """
+        if public_name not in self.functions:
+            raise ValueError(f"public_name: target {self.name!r} has no {public_name!r}")
+        return replace(
+            self,
+            name=name,
+            functions={**self.functions, public_name: function},
+            based_on=self.name,
+            deviations=(),
+        )
+
+    def __repr__(self) -> str:
+        return f"Target({self.name!r}, {len(self.functions)} functions)"

@@ -13,6 +13,7 @@ applies anywhere because a check's time is its sample size, not a bug.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 
@@ -21,6 +22,8 @@ from hypothesis import settings
 from threadpoolctl import threadpool_limits
 
 from properties.records import collecting
+from properties.targets import Target
+from properties.targets.reference import target as reference_target
 from theory import CLAIMS
 
 settings.register_profile("dev", max_examples=10, deadline=None)
@@ -34,6 +37,61 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.enviro
 # Each xdist worker owns one core: multithreaded BLAS in every worker oversubscribes the machine
 # (a 0.15 s spectrum test took 27 s under -n 2 with two busy-waiting OpenBLAS threads each).
 _BLAS_LIMIT = threadpool_limits(1, user_api="blas") if os.environ.get("PYTEST_XDIST_WORKER") else None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("initcheck targets").addoption(
+        "--target",
+        default="impls",
+        help="the implementation under test: impls (default), or package.module:object "
+        "naming a properties.targets.Target or a zero-argument function returning one; "
+        "several separated by commas",
+    )
+
+
+def _target_specs(config: pytest.Config) -> list[str]:
+    specs = [s.strip() for s in str(config.getoption("--target")).split(",")]
+    if not all(specs):
+        raise pytest.UsageError(f"--target: empty target name in {config.getoption('--target')!r}")
+    return specs
+
+
+_LOADED: dict[str, Target] = {}
+
+
+def load_target(spec: str) -> Target:
+    """The :class:`Target` named by ``spec`` (loaded once per process)."""
+    if spec not in _LOADED:
+        if spec == "impls":
+            _LOADED[spec] = reference_target()
+        elif ":" in spec:
+            module_name, _, attribute = spec.partition(":")
+            try:
+                value = getattr(importlib.import_module(module_name), attribute)
+            except (ImportError, AttributeError) as error:
+                raise pytest.UsageError(f"--target {spec}: cannot load it: {error}") from None
+            loaded = value() if callable(value) and not isinstance(value, Target) else value
+            if not isinstance(loaded, Target):
+                raise pytest.UsageError(f"--target {spec}: expected a Target, got {type(loaded).__name__}")
+            _LOADED[spec] = loaded
+        else:
+            raise pytest.UsageError(f"--target: unknown target {spec!r} (impls or package.module:object)")
+    return _LOADED[spec]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that asks for ``impl`` once per target named by ``--target``."""
+    if "impl" in metafunc.fixturenames:
+        specs = _target_specs(metafunc.config)
+        for spec in specs:
+            load_target(spec)  # a bad target is a usage error at collection, not a failing test
+        metafunc.parametrize("impl", specs, indirect=True, scope="session", ids=specs)
+
+
+@pytest.fixture(scope="session")
+def impl(request: pytest.FixtureRequest) -> Target:
+    """The implementation under test (a :class:`properties.targets.Target`)."""
+    return load_target(request.param)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -183,3 +183,7 @@ def gelu_tanh_as_exact(x):
 
 def gelu_tanh_as_exact_derivative(x):
     return impls.ACTIVATIONS["gelu"].derivative(x, approximate="tanh")
+
+
+GELU_TANH_AS_EXACT = impls.Activation("gelu", gelu_tanh_as_exact, gelu_tanh_as_exact_derivative)
+"""The registry entry of the tanh-approximate GELU posing as the exact one."""

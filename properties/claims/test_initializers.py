@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 
@@ -11,25 +12,24 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import impls
 from properties import strategies as cs
 from properties.checks import verify_orthogonal_haar, verify_scheme, verify_sparse
 from theory import distributions, fans, variance
 
 RANDOM_INITIALIZERS = {
-    "uniform": lambda s, **k: impls.uniform(s, -0.5, 2.0, **k),
-    "normal": lambda s, **k: impls.normal(s, 0.3, 2.0, **k),
-    "truncated_normal": lambda s, **k: impls.truncated_normal(s, 0.0, 1.0, -2.0, 2.0, **k),
-    "variance_scaling": impls.variance_scaling,
-    "xavier_uniform": impls.xavier_uniform,
-    "xavier_normal": impls.xavier_normal,
-    "kaiming_uniform": impls.kaiming_uniform,
-    "kaiming_normal": impls.kaiming_normal,
-    "lecun_uniform": impls.lecun_uniform,
-    "lecun_normal": impls.lecun_normal,
-    "pytorch_linear_default": impls.pytorch_linear_default,
-    "orthogonal": impls.orthogonal,
-    "sparse": lambda s, **k: impls.sparse((s[0], math.prod(s[1:])), 0.3, **k),
+    "uniform": lambda impl, s, **k: impl.uniform(s, -0.5, 2.0, **k),
+    "normal": lambda impl, s, **k: impl.normal(s, 0.3, 2.0, **k),
+    "truncated_normal": lambda impl, s, **k: impl.truncated_normal(s, 0.0, 1.0, -2.0, 2.0, **k),
+    "variance_scaling": lambda impl, s, **k: impl.variance_scaling(s, **k),
+    "xavier_uniform": lambda impl, s, **k: impl.xavier_uniform(s, **k),
+    "xavier_normal": lambda impl, s, **k: impl.xavier_normal(s, **k),
+    "kaiming_uniform": lambda impl, s, **k: impl.kaiming_uniform(s, **k),
+    "kaiming_normal": lambda impl, s, **k: impl.kaiming_normal(s, **k),
+    "lecun_uniform": lambda impl, s, **k: impl.lecun_uniform(s, **k),
+    "lecun_normal": lambda impl, s, **k: impl.lecun_normal(s, **k),
+    "pytorch_linear_default": lambda impl, s, **k: impl.pytorch_linear_default(s, **k),
+    "orthogonal": lambda impl, s, **k: impl.orthogonal(s, **k),
+    "sparse": lambda impl, s, **k: impl.sparse((s[0], math.prod(s[1:])), 0.3, **k),
 }
 
 
@@ -41,31 +41,31 @@ RANDOM_INITIALIZERS = {
 @pytest.mark.claim("fans-torch-layout")
 @pytest.mark.claim("fans-keras-layout")
 @given(case=cs.shaped_cases())
-def test_fans_match_theory(case: dict) -> None:
-    assert impls.compute_fans(case["shape"], case["layout"]) == fans.fans(case["shape"], case["layout"])
+def test_fans_match_theory(impl, case: dict) -> None:
+    assert impl.compute_fans(case["shape"], case["layout"]) == fans.fans(case["shape"], case["layout"])
 
 
 @pytest.mark.claim("fans-torch-layout")
 @pytest.mark.claim("fans-keras-layout")
-def test_fans_examples_and_errors() -> None:
-    assert impls.compute_fans((3, 4)) == (4, 3)
-    assert impls.compute_fans((3, 4), layout="keras") == (3, 4)
-    assert impls.compute_fans((8, 4, 3, 5)) == (60, 120)
-    assert impls.compute_fans((3, 5, 4, 8), layout="keras") == (60, 120)
+def test_fans_examples_and_errors(impl) -> None:
+    assert impl.compute_fans((3, 4)) == (4, 3)
+    assert impl.compute_fans((3, 4), layout="keras") == (3, 4)
+    assert impl.compute_fans((8, 4, 3, 5)) == (60, 120)
+    assert impl.compute_fans((3, 5, 4, 8), layout="keras") == (60, 120)
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
-        impls.compute_fans((5,))
+        impl.compute_fans((5,))
     with pytest.raises(ValueError, match="layout must be one of"):
-        impls.compute_fans((5, 5), layout="jax")
+        impl.compute_fans((5, 5), layout="jax")
     with pytest.raises(TypeError, match="shape must contain only ints"):
-        impls.compute_fans((5, 2.0))
+        impl.compute_fans((5, 2.0))
 
 
 @pytest.mark.claim("pytorch-gain-table")
-def test_gain_table_matches_pytorch_and_theory() -> None:
+def test_gain_table_matches_pytorch_and_theory(impl) -> None:
     # PyTorch's own test constants (test/nn/test_init.py).
-    assert impls.calculate_gain("leaky_relu") == pytest.approx(1.4141428569978354, abs=0, rel=1e-15)
-    assert impls.calculate_gain("leaky_relu", 0) == math.sqrt(2)
-    assert impls.calculate_gain("leaky_relu", 10) == pytest.approx(0.14071950894605836, rel=1e-15)
+    assert impl.calculate_gain("leaky_relu") == pytest.approx(1.4141428569978354, abs=0, rel=1e-15)
+    assert impl.calculate_gain("leaky_relu", 0) == math.sqrt(2)
+    assert impl.calculate_gain("leaky_relu", 10) == pytest.approx(0.14071950894605836, rel=1e-15)
     names = [
         "linear",
         "conv1d",
@@ -83,13 +83,13 @@ def test_gain_table_matches_pytorch_and_theory() -> None:
     from theory.activations import pytorch_gain
 
     for name in names:
-        assert impls.calculate_gain(name) == pytest.approx(pytorch_gain(name), rel=1e-15)
+        assert impl.calculate_gain(name) == pytest.approx(pytorch_gain(name), rel=1e-15)
     for bad in (True, [1], {"a": "b"}):
         with pytest.raises(ValueError, match="not a valid number"):
-            impls.calculate_gain("leaky_relu", bad)
+            impl.calculate_gain("leaky_relu", bad)
     for bad in ("tanhh", "gelu", "xy"):
         with pytest.raises(ValueError, match="Unsupported nonlinearity"):
-            impls.calculate_gain(bad)
+            impl.calculate_gain(bad)
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,8 +99,8 @@ def test_gain_table_matches_pytorch_and_theory() -> None:
 
 @pytest.mark.claim("deterministic-structure")
 @given(rows=st.integers(1, 9), cols=st.integers(1, 9), dtype=cs.dtypes())
-def test_eye_is_the_identity(rows: int, cols: int, dtype: type) -> None:
-    w = impls.eye((rows, cols), dtype=dtype)
+def test_eye_is_the_identity(impl, rows: int, cols: int, dtype: type) -> None:
+    w = impl.eye((rows, cols), dtype=dtype)
     assert w.dtype == dtype
     assert np.array_equal(w, [[float(i == j) for j in range(cols)] for i in range(rows)])
 
@@ -113,10 +113,10 @@ def test_eye_is_the_identity(rows: int, cols: int, dtype: type) -> None:
     kernel=st.lists(st.integers(1, 5), min_size=1, max_size=3),
 )
 def test_dirac_convolution_copies_its_input(
-    groups: int, out_per_group: int, in_channels: int, kernel: list[int]
+    impl, groups: int, out_per_group: int, in_channels: int, kernel: list[int]
 ) -> None:
     shape = (groups * out_per_group, in_channels, *kernel)
-    w = impls.dirac(shape, groups=groups)
+    w = impl.dirac(shape, groups=groups)
     copies = min(out_per_group, in_channels)
     assert np.count_nonzero(w) == w.sum() == groups * copies
     # A 'valid' cross-correlation at the centre tap: output channel g*opg + d equals input d.
@@ -129,20 +129,20 @@ def test_dirac_convolution_copies_its_input(
 
 
 @pytest.mark.claim("deterministic-structure")
-def test_constant_fills_and_errors() -> None:
-    assert np.array_equal(impls.zeros((2, 3)), np.zeros((2, 3)))
-    assert np.array_equal(impls.ones((2,)), np.ones(2))
-    assert np.array_equal(impls.constant((2, 2), 0.25, dtype=np.float32), np.full((2, 2), 0.25, np.float32))
+def test_constant_fills_and_errors(impl) -> None:
+    assert np.array_equal(impl.zeros((2, 3)), np.zeros((2, 3)))
+    assert np.array_equal(impl.ones((2,)), np.ones(2))
+    assert np.array_equal(impl.constant((2, 2), 0.25, dtype=np.float32), np.full((2, 2), 0.25, np.float32))
     with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
-        impls.eye((3,))
+        impl.eye((3,))
     with pytest.raises(ValueError, match="Only tensors with 3, 4, or 5 dimensions"):
-        impls.dirac((3, 3))
+        impl.dirac((3, 3))
     with pytest.raises(ValueError, match="dim 0 must be divisible by groups"):
-        impls.dirac((3, 3, 3), groups=2)
+        impl.dirac((3, 3, 3), groups=2)
     with pytest.raises(ValueError, match="dtype must be float32 or float64"):
-        impls.zeros((2,), dtype=np.int32)
+        impl.zeros((2,), dtype=np.int32)
     with pytest.raises(TypeError, match="value must be a real number"):
-        impls.constant((2,), "1")
+        impl.constant((2,), "1")
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,8 +153,8 @@ def test_constant_fills_and_errors() -> None:
 @pytest.mark.parametrize("name", sorted(RANDOM_INITIALIZERS))
 @given(case=cs.shaped_cases(max_dims=4), seed=cs.seeds(), dtype=cs.dtypes())
 @cs.scaled(5)
-def test_shape_dtype_determinism_and_purity(name: str, case: dict, seed: int, dtype: type) -> None:
-    init = RANDOM_INITIALIZERS[name]
+def test_shape_dtype_determinism_and_purity(impl, name: str, case: dict, seed: int, dtype: type) -> None:
+    init = functools.partial(RANDOM_INITIALIZERS[name], impl)
     shape = case["shape"]
     a = init(shape, rng=seed, dtype=dtype)
     b = init(shape, rng=np.random.default_rng(seed), dtype=dtype)
@@ -165,8 +165,8 @@ def test_shape_dtype_determinism_and_purity(name: str, case: dict, seed: int, dt
 
 
 @pytest.mark.parametrize("name", sorted(set(RANDOM_INITIALIZERS) - {"sparse"}))
-def test_rng_argument_errors(name: str) -> None:
-    init = RANDOM_INITIALIZERS[name]
+def test_rng_argument_errors(impl, name: str) -> None:
+    init = functools.partial(RANDOM_INITIALIZERS[name], impl)
     with pytest.raises(TypeError, match=re.escape("rng must be a numpy.random.Generator")):
         init((3, 3), rng="seed")
     with pytest.raises(ValueError, match="rng must be a non-negative int seed"):
@@ -178,14 +178,14 @@ def test_rng_argument_errors(name: str) -> None:
 @pytest.mark.claim("uniform-bound-from-variance")
 @pytest.mark.claim("glorot-compromise")
 @given(case=cs.shaped_cases(), gain=cs.gains(), seed=cs.seeds(), dtype=cs.dtypes())
-def test_uniform_schemes_respect_their_bound(case: dict, gain: float, seed: int, dtype: type) -> None:
+def test_uniform_schemes_respect_their_bound(impl, case: dict, gain: float, seed: int, dtype: type) -> None:
     shape, layout = case["shape"], case["layout"]
     fan_in, fan_out = fans.fans(shape, layout)
     bound = gain * variance.uniform_bound(variance.glorot_variance(fan_in, fan_out))
-    w = impls.xavier_uniform(shape, gain, layout, rng=seed, dtype=dtype)
+    w = impl.xavier_uniform(shape, gain, layout, rng=seed, dtype=dtype)
     assert np.max(np.abs(w)) <= dtype(bound)
     he_bound = variance.uniform_bound(variance.he_variance(fan_in))
-    assert np.max(np.abs(impls.kaiming_uniform(shape, layout=layout, rng=seed))) <= he_bound
+    assert np.max(np.abs(impl.kaiming_uniform(shape, layout=layout, rng=seed))) <= he_bound
 
 
 @pytest.mark.claim("truncated-normal-support")
@@ -200,45 +200,45 @@ def test_uniform_schemes_respect_their_bound(case: dict, gain: float, seed: int,
 @example(mean=0.0, std=0.002, low=-2.0, width=4.0, seed=0, dtype=np.float32)  # PyTorch #145498
 @example(mean=-3.0, std=1.0, low=-0.5, width=1.0, seed=0, dtype=np.float64)  # far off-centre
 def test_truncated_normal_stays_strictly_inside(
-    mean: float, std: float, low: float, width: float, seed: int, dtype: type
+    impl, mean: float, std: float, low: float, width: float, seed: int, dtype: type
 ) -> None:
     high = low + width
     far = mean < low - 2 * std or mean > high + 2 * std
     with pytest.warns(UserWarning, match="more than 2 std") if far else contextlib.nullcontext():
-        w = impls.truncated_normal((64, 33), mean, std, low, high, rng=seed, dtype=dtype)
+        w = impl.truncated_normal((64, 33), mean, std, low, high, rng=seed, dtype=dtype)
     assert w.dtype == dtype
     assert np.all(w > dtype(low)) and np.all(w < dtype(high))
 
 
-def test_truncated_normal_errors() -> None:
+def test_truncated_normal_errors(impl) -> None:
     with pytest.raises(ValueError, match="std must be > 0"):
-        impls.truncated_normal((2,), std=0.0)
+        impl.truncated_normal((2,), std=0.0)
     with pytest.raises(ValueError, match="a must be < b"):
-        impls.truncated_normal((2,), a=1.0, b=1.0)
+        impl.truncated_normal((2,), a=1.0, b=1.0)
 
 
 @pytest.mark.claim("truncated-normal-std-constant")
-def test_truncated_std_constant() -> None:
-    assert pytest.approx(0.87962566103423978, rel=1e-15) == impls.TRUNCATED_STD_2SIGMA
-    assert pytest.approx(impls.TRUNCATED_STD_2SIGMA, rel=1e-15) == distributions.TRUNCATED_STD_2SIGMA
+def test_truncated_std_constant(impl) -> None:
+    assert pytest.approx(0.87962566103423978, rel=1e-15) == impl.TRUNCATED_STD_2SIGMA
+    assert pytest.approx(impl.TRUNCATED_STD_2SIGMA, rel=1e-15) == distributions.TRUNCATED_STD_2SIGMA
 
 
-def test_variance_scaling_errors_and_zero_elements() -> None:
+def test_variance_scaling_errors_and_zero_elements(impl) -> None:
     with pytest.raises(ValueError, match="mode must be one of"):
-        impls.variance_scaling((3, 3), mode="fan_sum")
+        impl.variance_scaling((3, 3), mode="fan_sum")
     with pytest.raises(ValueError, match="distribution must be one of"):
-        impls.variance_scaling((3, 3), distribution="untruncated_normal")
+        impl.variance_scaling((3, 3), distribution="untruncated_normal")
     with pytest.raises(ValueError, match="scale must be a positive float"):
-        impls.variance_scaling((3, 3), scale=0.0)
+        impl.variance_scaling((3, 3), scale=0.0)
     with pytest.raises(ValueError, match="Mode fan_avg not supported"):
-        impls.kaiming_normal((3, 3), mode="fan_avg")
-    assert impls.kaiming_normal((3, 3), mode="FAN_OUT", rng=0).shape == (3, 3)  # PyTorch lower()s
+        impl.kaiming_normal((3, 3), mode="fan_avg")
+    assert impl.kaiming_normal((3, 3), mode="FAN_OUT", rng=0).shape == (3, 3)  # PyTorch lower()s
     with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
-        assert impls.kaiming_uniform((0, 3)).shape == (0, 3)
-    assert impls.xavier_normal((4, 0, 3)).shape == (4, 0, 3)
-    assert impls.orthogonal((0, 5)).shape == (0, 5)
+        assert impl.kaiming_uniform((0, 3)).shape == (0, 3)
+    assert impl.xavier_normal((4, 0, 3)).shape == (4, 0, 3)
+    assert impl.orthogonal((0, 5)).shape == (0, 5)
     with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
-        impls.orthogonal((5,))
+        impl.orthogonal((5,))
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,8 +248,8 @@ def test_variance_scaling_errors_and_zero_elements() -> None:
 
 @pytest.mark.claim("orthogonal-identity")
 @given(shape=cs.weight_shapes(max_channels=64), gain=cs.gains(), seed=cs.seeds(), dtype=cs.dtypes())
-def test_orthogonal_identity(shape: tuple, gain: float, seed: int, dtype: type) -> None:
-    w = impls.orthogonal(shape, gain, rng=seed, dtype=dtype).reshape(shape[0], -1)
+def test_orthogonal_identity(impl, shape: tuple, gain: float, seed: int, dtype: type) -> None:
+    w = impl.orthogonal(shape, gain, rng=seed, dtype=dtype).reshape(shape[0], -1)
     rows, cols = w.shape
     gram = w @ w.T if rows <= cols else w.T @ w
     tolerance = 50 * np.finfo(dtype).eps * max(rows, cols) * gain**2
@@ -265,15 +265,15 @@ def test_orthogonal_identity(shape: tuple, gain: float, seed: int, dtype: type) 
     seed=cs.seeds(),
 )
 @cs.scaled(5)
-def test_sparse_law(rows: int, cols: int, sparsity: float, std: float, seed: int) -> None:
-    verify_sparse(impls.sparse, (rows, cols), sparsity, std, seed=seed)
+def test_sparse_law(impl, rows: int, cols: int, sparsity: float, std: float, seed: int) -> None:
+    verify_sparse(impl.sparse, (rows, cols), sparsity, std, seed=seed)
 
 
-def test_sparse_errors() -> None:
+def test_sparse_errors(impl) -> None:
     with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
-        impls.sparse((3, 3, 3), 0.1)
+        impl.sparse((3, 3, 3), 0.1)
     with pytest.raises(ValueError, match=r"sparsity must be in \[0, 1\]"):
-        impls.sparse((3, 3), 1.5)
+        impl.sparse((3, 3), 1.5)
 
 
 @pytest.mark.claim("haar-determinant")
@@ -281,8 +281,8 @@ def test_sparse_errors() -> None:
 @pytest.mark.claim("haar-trace-moments")
 @given(n=st.integers(2, 6), seed=cs.seeds())
 @cs.scaled(2)
-def test_orthogonal_is_haar(n: int, seed: int) -> None:
-    verify_orthogonal_haar(impls.orthogonal, n, seed=seed)
+def test_orthogonal_is_haar(impl, n: int, seed: int) -> None:
+    verify_orthogonal_haar(impl.orthogonal, n, seed=seed)
 
 
 @pytest.mark.claim("naive-qr-not-haar")
@@ -314,9 +314,9 @@ STAT_SETTINGS = cs.scaled(4)
     dtype=cs.dtypes(),
 )
 @STAT_SETTINGS
-def test_uniform_law(shape: tuple, low: float, width: float, seed: int, dtype: type) -> None:
+def test_uniform_law(impl, shape: tuple, low: float, width: float, seed: int, dtype: type) -> None:
     verify_scheme(
-        impls.uniform,
+        impl.uniform,
         "uniform",
         shape,
         {"low": low, "high": low + width},
@@ -336,9 +336,9 @@ def test_uniform_law(shape: tuple, low: float, width: float, seed: int, dtype: t
     dtype=cs.dtypes(),
 )
 @STAT_SETTINGS
-def test_normal_law(shape: tuple, mean: float, std: float, seed: int, dtype: type) -> None:
+def test_normal_law(impl, shape: tuple, mean: float, std: float, seed: int, dtype: type) -> None:
     verify_scheme(
-        impls.normal,
+        impl.normal,
         "normal",
         shape,
         {"mean": mean, "std": std},
@@ -361,16 +361,16 @@ def test_normal_law(shape: tuple, mean: float, std: float, seed: int, dtype: typ
 @example(shape=(7, 3), mean=-1.0, std=0.5, low=-0.2, width=1.0, seed=0)  # the uniform-proposal path
 @STAT_SETTINGS
 def test_truncated_normal_law(
-    shape: tuple, mean: float, std: float, low: float, width: float, seed: int
+    impl, shape: tuple, mean: float, std: float, low: float, width: float, seed: int
 ) -> None:
     params = {"mean": mean, "std": std, "a": low, "b": low + width}
     far = mean < low - 2 * std or mean > low + width + 2 * std
     if far:
         with pytest.warns(UserWarning):
-            impls.truncated_normal(shape, **params)
+            impl.truncated_normal(shape, **params)
         return
     verify_scheme(
-        impls.truncated_normal, "truncated_normal", shape, params, claim="truncated-normal-law", seed=seed
+        impl.truncated_normal, "truncated_normal", shape, params, claim="truncated-normal-law", seed=seed
     )
 
 
@@ -386,7 +386,7 @@ def test_truncated_normal_law(
 )
 @cs.scaled(8)
 def test_variance_scaling_law(
-    case: dict, scale: float, seed: int, dtype: type, mode: str, distribution: str
+    impl, case: dict, scale: float, seed: int, dtype: type, mode: str, distribution: str
 ) -> None:
     params = {"scale": scale, "mode": mode, "distribution": distribution, "layout": case["layout"]}
     claim = (
@@ -395,7 +395,7 @@ def test_variance_scaling_law(
         else "variance-scaling-modes"
     )
     verify_scheme(
-        impls.variance_scaling, "variance_scaling", case["shape"], params, claim=claim, seed=seed, dtype=dtype
+        impl.variance_scaling, "variance_scaling", case["shape"], params, claim=claim, seed=seed, dtype=dtype
     )
 
 
@@ -411,8 +411,8 @@ def test_variance_scaling_law(
 )
 @example(case={"layout": "torch", "shape": (3, 2)}, gain=1.0, seed=0, dtype=np.float64, kind="uniform")
 @STAT_SETTINGS
-def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) -> None:
-    init = impls.xavier_uniform if kind == "uniform" else impls.xavier_normal
+def test_xavier_law(impl, case: dict, gain: float, seed: int, dtype: type, kind: str) -> None:
+    init = impl.xavier_uniform if kind == "uniform" else impl.xavier_normal
     verify_scheme(
         init,
         f"xavier_{kind}",
@@ -467,9 +467,9 @@ def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) 
 )
 @cs.scaled(6)
 def test_kaiming_law(
-    case: dict, a: float, mode: str, nonlinearity: str, kind: str, seed: int, dtype: type
+    impl, case: dict, a: float, mode: str, nonlinearity: str, kind: str, seed: int, dtype: type
 ) -> None:
-    init = impls.kaiming_uniform if kind == "uniform" else impls.kaiming_normal
+    init = impl.kaiming_uniform if kind == "uniform" else impl.kaiming_normal
     params = {"a": a, "mode": mode, "nonlinearity": nonlinearity, "layout": case["layout"]}
     claim = "he-fan-out" if mode == "fan_out" else ("he-leaky-variance" if a else f"he-{kind}-law")
     verify_scheme(init, f"kaiming_{kind}", case["shape"], params, claim=claim, seed=seed, dtype=dtype)
@@ -478,8 +478,8 @@ def test_kaiming_law(
 @pytest.mark.claim("lecun-variance")
 @given(case=cs.shaped_cases(), kind=st.sampled_from(["uniform", "normal"]), seed=cs.seeds())
 @STAT_SETTINGS
-def test_lecun_law(case: dict, kind: str, seed: int) -> None:
-    init = impls.lecun_uniform if kind == "uniform" else impls.lecun_normal
+def test_lecun_law(impl, case: dict, kind: str, seed: int) -> None:
+    init = impl.lecun_uniform if kind == "uniform" else impl.lecun_normal
     verify_scheme(
         init, f"lecun_{kind}", case["shape"], {"layout": case["layout"]}, claim="lecun-variance", seed=seed
     )
@@ -489,9 +489,9 @@ def test_lecun_law(case: dict, kind: str, seed: int) -> None:
 @pytest.mark.claim("glorot-standard-init")
 @given(case=cs.shaped_cases(), seed=cs.seeds(), dtype=cs.dtypes())
 @STAT_SETTINGS
-def test_pytorch_linear_default_law(case: dict, seed: int, dtype: type) -> None:
+def test_pytorch_linear_default_law(impl, case: dict, seed: int, dtype: type) -> None:
     verify_scheme(
-        impls.pytorch_linear_default,
+        impl.pytorch_linear_default,
         "pytorch_linear_default",
         case["shape"],
         {"layout": case["layout"]},

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import differentiate
 
-import impls
 from properties.checks import verify_bce_with_logits
 from theory import losses as theory_losses
 
@@ -29,24 +28,24 @@ def distributions(draw: st.DrawFn, size: int | None = None, allow_zeros: bool = 
 @pytest.mark.claim("cross-entropy-decomposition")
 @pytest.mark.claim("kl-non-negative")
 @given(data=st.data())
-def test_cross_entropy_is_kl_plus_entropy(data: st.DataObject) -> None:
+def test_cross_entropy_is_kl_plus_entropy(impl, data: st.DataObject) -> None:
     p = data.draw(distributions())
     q = data.draw(distributions(size=p.size, allow_zeros=False))
-    h_p, kl = float(impls.entropy(p)), float(impls.kl_divergence(p, q))
+    h_p, kl = float(impl.entropy(p)), float(impl.kl_divergence(p, q))
     assert h_p == pytest.approx(theory_losses.entropy(p), rel=1e-12, abs=1e-15)
     assert kl == pytest.approx(theory_losses.kl_divergence(p, q), rel=1e-10, abs=1e-13)
     assert kl + h_p == pytest.approx(theory_losses.cross_entropy(p, q), rel=1e-12, abs=1e-13)
     assert kl >= 0
-    assert float(impls.kl_divergence(p, p)) == 0.0
+    assert float(impl.kl_divergence(p, p)) == 0.0
 
 
-def test_decomposition_reference_values() -> None:
+def test_decomposition_reference_values(impl) -> None:
     """theory_claims.md S10.1, computed independently."""
     p, q = np.array([0.2, 0.5, 0.3]), np.array([0.1, 0.6, 0.3])
-    assert float(impls.entropy(p)) == pytest.approx(1.0296530141, abs=1e-10)
-    assert float(impls.kl_divergence(p, q)) == pytest.approx(0.0474686577, abs=1e-10)
+    assert float(impl.entropy(p)) == pytest.approx(1.0296530141, abs=1e-10)
+    assert float(impl.kl_divergence(p, q)) == pytest.approx(0.0474686577, abs=1e-10)
     one_hot = np.array([0.0, 1.0, 0.0])
-    assert float(impls.entropy(one_hot)) == 0.0
+    assert float(impl.entropy(one_hot)) == 0.0
 
 
 @pytest.mark.claim("cross-entropy-is-nll-of-log-softmax")
@@ -56,26 +55,26 @@ def test_decomposition_reference_values() -> None:
     ),
     data=st.data(),
 )
-def test_cross_entropy_is_nll_of_log_softmax(logits: np.ndarray, data: st.DataObject) -> None:
+def test_cross_entropy_is_nll_of_log_softmax(impl, logits: np.ndarray, data: st.DataObject) -> None:
     labels = data.draw(hnp.arrays(np.int64, logits.shape[0], elements=st.integers(0, logits.shape[1] - 1)))
-    ce = impls.cross_entropy(logits, labels, reduction="none")
-    nll = impls.nll_loss(impls.log_softmax(logits), labels, reduction="none")
+    ce = impl.cross_entropy(logits, labels, reduction="none")
+    nll = impl.nll_loss(impl.log_softmax(logits), labels, reduction="none")
     expected = [
         theory_losses.softmax_cross_entropy(row, int(y)) for row, y in zip(logits, labels, strict=True)
     ]
     assert np.allclose(ce, nll, rtol=1e-12, atol=1e-12)
     assert np.allclose(ce, expected, rtol=1e-12, atol=1e-11)
     assert np.all(np.isfinite(ce))
-    assert np.allclose(impls.softmax(logits).sum(axis=1), 1.0)
+    assert np.allclose(impl.softmax(logits).sum(axis=1), 1.0)
 
 
-def test_cross_entropy_reference_value() -> None:
-    assert float(impls.cross_entropy(np.array([2.0, -1.0, 0.5]), np.array(0))) == pytest.approx(
+def test_cross_entropy_reference_value(impl) -> None:
+    assert float(impl.cross_entropy(np.array([2.0, -1.0, 0.5]), np.array(0))) == pytest.approx(
         0.24131129665715711, rel=1e-15
     )
 
 
-def test_cross_entropy_options_by_hand() -> None:
+def test_cross_entropy_options_by_hand(impl) -> None:
     """Weights, ignore_index, label smoothing and probability targets, computed from the definitions."""
     x = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0], [2.0, 2.0, 2.0]])
     y = np.array([1, -100, 0])
@@ -83,38 +82,36 @@ def test_cross_entropy_options_by_hand() -> None:
     logp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
     kept = [0, 2]
     nll = np.array([-w[y[i]] * logp[i, y[i]] for i in kept])
-    assert float(impls.cross_entropy(x, y, weight=w)) == pytest.approx(
-        nll.sum() / w[y[kept]].sum(), rel=1e-14
-    )
-    assert float(impls.cross_entropy(x, y, weight=w, reduction="sum")) == pytest.approx(nll.sum(), rel=1e-14)
+    assert float(impl.cross_entropy(x, y, weight=w)) == pytest.approx(nll.sum() / w[y[kept]].sum(), rel=1e-14)
+    assert float(impl.cross_entropy(x, y, weight=w, reduction="sum")) == pytest.approx(nll.sum(), rel=1e-14)
     eps = 0.1
     smooth = np.array([-(w * logp[i]).sum() / 3 for i in kept])
     expected = ((1 - eps) * nll.sum() + eps * smooth.sum()) / w[y[kept]].sum()
-    assert float(impls.cross_entropy(x, y, weight=w, label_smoothing=eps)) == pytest.approx(
+    assert float(impl.cross_entropy(x, y, weight=w, label_smoothing=eps)) == pytest.approx(
         expected, rel=1e-14
     )
     t = np.array([[0.2, 0.8, 0.0], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3]])
     expected = -(t * logp).sum() / 3
-    assert float(impls.cross_entropy(x, t)) == pytest.approx(expected, rel=1e-14)
-    assert math.isnan(float(impls.cross_entropy(x[:1], np.array([-100]))))  # all ignored, as PyTorch
+    assert float(impl.cross_entropy(x, t)) == pytest.approx(expected, rel=1e-14)
+    assert math.isnan(float(impl.cross_entropy(x[:1], np.array([-100]))))  # all ignored, as PyTorch
 
 
-def test_loss_errors() -> None:
+def test_loss_errors(impl) -> None:
     x = np.zeros((2, 3))
     with pytest.raises(ValueError, match="reduction must be one of"):
-        impls.cross_entropy(x, np.array([0, 1]), reduction="avg")
+        impl.cross_entropy(x, np.array([0, 1]), reduction="avg")
     with pytest.raises(ValueError, match="target class indices must be in"):
-        impls.cross_entropy(x, np.array([0, 3]))
+        impl.cross_entropy(x, np.array([0, 3]))
     with pytest.raises(ValueError, match="weight must have shape"):
-        impls.cross_entropy(x, np.array([0, 1]), weight=np.ones(2))
+        impl.cross_entropy(x, np.array([0, 1]), weight=np.ones(2))
     with pytest.raises(ValueError, match="label_smoothing must be in"):
-        impls.cross_entropy(x, np.array([0, 1]), label_smoothing=1.5)
+        impl.cross_entropy(x, np.array([0, 1]), label_smoothing=1.5)
     with pytest.raises(ValueError, match="probs should be between 0 and 1"):
-        impls.binary_cross_entropy(np.array([1.5]), np.array([1.0]))
+        impl.binary_cross_entropy(np.array([1.5]), np.array([1.0]))
     with pytest.raises(ValueError, match="target must have the input's shape"):
-        impls.binary_cross_entropy_with_logits(np.zeros(3), np.zeros(2))
+        impl.binary_cross_entropy_with_logits(np.zeros(3), np.zeros(2))
     with pytest.raises(ValueError, match="p and q must have the same shape"):
-        impls.kl_divergence(np.ones(2) / 2, np.ones(3) / 3)
+        impl.kl_divergence(np.ones(2) / 2, np.ones(3) / 3)
 
 
 @pytest.mark.claim("bce-with-logits-stable")
@@ -122,14 +119,14 @@ def test_loss_errors() -> None:
 @example(x=800.0, y=1.0)
 @example(x=-800.0, y=0.3)
 @example(x=40.0, y=0.0)
-def test_bce_with_logits_is_exact_at_extreme_logits(x: float, y: float) -> None:
-    verify_bce_with_logits(impls.binary_cross_entropy_with_logits, np.array([x]), np.array([y]))
-    grad = impls.binary_cross_entropy_with_logits_grad(np.array([x]), np.array([y]))[0]
+def test_bce_with_logits_is_exact_at_extreme_logits(impl, x: float, y: float) -> None:
+    verify_bce_with_logits(impl.binary_cross_entropy_with_logits, np.array([x]), np.array([y]))
+    grad = impl.binary_cross_entropy_with_logits_grad(np.array([x]), np.array([y]))[0]
     assert grad == pytest.approx(theory_losses.bce_with_logits_gradient(x, y), rel=1e-12, abs=1e-15)
 
 
 @pytest.mark.claim("bce-with-logits-stable")
-def test_bce_reference_values() -> None:
+def test_bce_reference_values(impl) -> None:
     """theory_claims.md S10.3 (1000-digit mpmath values)."""
     cases = [
         (3.0, 0.3, 2.1485873515737419),
@@ -139,25 +136,25 @@ def test_bce_reference_values() -> None:
         (-800.0, 0.3, 240.0),
     ]
     for x, y, exact in cases:
-        got = float(impls.binary_cross_entropy_with_logits(np.array([x]), np.array([y])))
+        got = float(impl.binary_cross_entropy_with_logits(np.array([x]), np.array([y])))
         assert got == pytest.approx(exact, rel=1e-15)
 
 
 @pytest.mark.claim("bce-log-clamp")
 @given(x=st.floats(-800, 800), y=st.floats(0, 1))
-def test_bce_on_probabilities_is_capped_at_100(x: float, y: float) -> None:
-    p = impls.sigmoid(np.array([x]))
-    loss = float(impls.binary_cross_entropy(p, np.array([y])))
+def test_bce_on_probabilities_is_capped_at_100(impl, x: float, y: float) -> None:
+    p = impl.sigmoid(np.array([x]))
+    loss = float(impl.binary_cross_entropy(p, np.array([y])))
     assert 0 <= loss <= theory_losses.BCE_LOG_CLAMP
-    assert float(impls.binary_cross_entropy(np.array([0.0]), np.array([1.0]))) == 100.0
+    assert float(impl.binary_cross_entropy(np.array([0.0]), np.array([1.0]))) == 100.0
 
 
 @pytest.mark.claim("cross-entropy-gradient")
 @given(logits=hnp.arrays(np.float64, st.integers(2, 6), elements=st.floats(-20, 20)), data=st.data())
-def test_cross_entropy_gradient(logits: np.ndarray, data: st.DataObject) -> None:
+def test_cross_entropy_gradient(impl, logits: np.ndarray, data: st.DataObject) -> None:
     label = data.draw(st.integers(0, logits.size - 1))
-    grad = impls.cross_entropy_grad(logits, np.array(label))
-    expected = impls.softmax(logits) - np.eye(logits.size)[label]
+    grad = impl.cross_entropy_grad(logits, np.array(label))
+    expected = impl.softmax(logits) - np.eye(logits.size)[label]
     assert np.allclose(grad, expected, rtol=1e-12, atol=1e-15)
     for c in range(logits.size):
 
@@ -166,7 +163,7 @@ def test_cross_entropy_gradient(logits: np.ndarray, data: st.DataObject) -> None
             for value in np.ravel(v):
                 z = logits.copy()
                 z[c] = value
-                out.append(float(impls.cross_entropy(z, np.array(label))))
+                out.append(float(impl.cross_entropy(z, np.array(label))))
             return np.reshape(out, np.shape(v))
 
         numeric = differentiate.derivative(loss_along, logits[c], initial_step=1e-2)
@@ -174,15 +171,15 @@ def test_cross_entropy_gradient(logits: np.ndarray, data: st.DataObject) -> None
 
 
 @pytest.mark.claim("cross-entropy-gradient")
-def test_cross_entropy_gradient_with_options_matches_finite_differences() -> None:
+def test_cross_entropy_gradient_with_options_matches_finite_differences(impl) -> None:
     rng = np.random.default_rng(1)
     x, y, w = rng.normal(size=(4, 5)), np.array([0, 3, -100, 4]), rng.random(5) + 0.5
     for options in ({"weight": w}, {"label_smoothing": 0.2}, {"weight": w, "reduction": "sum"}):
-        grad = impls.cross_entropy_grad(x, y, **options)
+        grad = impl.cross_entropy_grad(x, y, **options)
         for i, j in [(0, 0), (1, 2), (3, 4), (2, 1)]:
             step = np.zeros_like(x)
             step[i, j] = 1e-6
             numeric = (
-                impls.cross_entropy(x + step, y, **options) - impls.cross_entropy(x - step, y, **options)
+                impl.cross_entropy(x + step, y, **options) - impl.cross_entropy(x - step, y, **options)
             ) / 2e-6
             assert grad[i, j] == pytest.approx(float(numeric), abs=1e-8)

@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
-import impls
 from properties import decide
 from properties import strategies as cs
 from properties.checks import gaussian_expectation
@@ -24,6 +23,7 @@ from properties.simulation import (
     log_tolerances,
     simulate,
 )
+from properties.targets.reference import ACTIVATION_NAMES
 from theory import isometry, meanfield, seeds, variance
 
 # --------------------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ def central_fourth_of_product(x: list[float], y: list[float]) -> tuple[float, fl
     mx=st.floats(-2, 2), sx=st.floats(0.1, 3), low=st.floats(-2, 2), width=st.floats(0.1, 4), seed=cs.seeds()
 )
 @cs.scaled(3)
-def test_product_variance(mx: float, sx: float, low: float, width: float, seed: int) -> None:
+def test_product_variance(impl, mx: float, sx: float, low: float, width: float, seed: int) -> None:
     mean, var, fourth = central_fourth_of_product(
         normal_raw_moments(mx, sx), uniform_raw_moments(low, low + width)
     )
@@ -64,8 +64,8 @@ def test_product_variance(mx: float, sx: float, low: float, width: float, seed: 
     rng = np.random.default_rng(seed)
 
     def sampler(n: int) -> np.ndarray:
-        x = impls.normal((n,), mx, sx, rng=rng)
-        y = impls.uniform((n,), low, low + width, rng=rng)
+        x = impl.normal((n,), mx, sx, rng=rng)
+        y = impl.uniform((n,), low, low + width, rng=rng)
         return (x * y - mean) ** 2
 
     decide.check_mean(
@@ -80,14 +80,14 @@ def test_product_variance(mx: float, sx: float, low: float, width: float, seed: 
 @pytest.mark.claim("sum-variance")
 @given(sx=st.floats(0.1, 3), width=st.floats(0.1, 4), seed=cs.seeds())
 @cs.scaled(3)
-def test_sum_variance(sx: float, width: float, seed: int) -> None:
+def test_sum_variance(impl, sx: float, width: float, seed: int) -> None:
     vx, vy = sx**2, width**2 / 12
     fourth = 3 * vx**2 + 6 * vx * vy + width**4 / 80  # mu4 of a sum of independent variables
     predicted = variance.sum_variance(vx, vy)
     rng = np.random.default_rng(seed)
 
     def sampler(n: int) -> np.ndarray:
-        return (impls.normal((n,), 0, sx, rng=rng) + impls.uniform((n,), -width / 2, width / 2, rng=rng)) ** 2
+        return (impl.normal((n,), 0, sx, rng=rng) + impl.uniform((n,), -width / 2, width / 2, rng=rng)) ** 2
 
     decide.check_mean(
         Context("sum-variance", {"sx": sx, "width": width}, seed),
@@ -101,7 +101,9 @@ def test_sum_variance(sx: float, width: float, seed: int) -> None:
 @pytest.mark.claim("preactivation-second-moment")
 @given(n=st.integers(1, 200), mu=st.floats(-1, 1), bound=st.floats(0.1, 2), seed=cs.seeds())
 @cs.scaled(3)
-def test_preactivation_variance_uses_the_second_moment(n: int, mu: float, bound: float, seed: int) -> None:
+def test_preactivation_variance_uses_the_second_moment(
+    impl, n: int, mu: float, bound: float, seed: int
+) -> None:
     """Var(sum w_i x_i) = n Var(w) E[x^2] with x ~ N(mu, 1) (non-zero mean), w ~ U(-b, b)."""
     ew2, ew4 = bound**2 / 3, bound**4 / 5
     ex2, ex4 = 1 + mu**2, mu**4 + 6 * mu**2 + 3
@@ -111,7 +113,7 @@ def test_preactivation_variance_uses_the_second_moment(n: int, mu: float, bound:
     rng = np.random.default_rng(seed)
 
     def sampler(count: int) -> np.ndarray:
-        w = impls.uniform((count, n), -bound, bound, rng=rng)
+        w = impl.uniform((count, n), -bound, bound, rng=rng)
         x = rng.normal(mu, 1.0, size=(count, n))
         return np.einsum("ij,ij->i", w, x) ** 2
 
@@ -129,24 +131,24 @@ def test_preactivation_variance_uses_the_second_moment(n: int, mu: float, bound:
     n_in=st.integers(1, 300),
     n_out=st.integers(1, 300),
     std=st.floats(1e-3, 10),
-    activation=st.sampled_from(sorted(impls.ACTIVATIONS)),
+    activation=st.sampled_from(sorted(ACTIVATION_NAMES)),
     seed=cs.seeds(),
     dtype=cs.dtypes(),
 )
 @cs.scaled(4)
 def test_one_layer_is_exactly_chi_square(
-    n_in: int, n_out: int, std: float, activation: str, seed: int, dtype: type
+    impl, n_in: int, n_out: int, std: float, activation: str, seed: int, dtype: type
 ) -> None:
     rng = np.random.default_rng(seed)
 
     def sampler(count: int) -> np.ndarray:
         chunks, total = [], 0
         while total < count:
-            a = impls.ACTIVATIONS[activation](rng.normal(0.3, 1.5, size=n_in))
+            a = impl.ACTIVATIONS[activation](rng.normal(0.3, 1.5, size=n_in))
             norm = np.linalg.norm(a)
             if norm == 0:
                 continue
-            w = impls.normal((n_out, n_in), 0.0, std, rng=rng, dtype=dtype)
+            w = impl.normal((n_out, n_in), 0.0, std, rng=rng, dtype=dtype)
             chunks.append((w.astype(np.float64) @ a) / norm)
             total += n_out
         return np.concatenate(chunks)
@@ -165,7 +167,7 @@ def test_one_layer_is_exactly_chi_square(
 @pytest.mark.claim("seed-004-growth")
 @given(seed=cs.seeds())
 @cs.scaled(2)
-def test_seed_004_std_grows_twenty_fold_per_layer(seed: int) -> None:
+def test_seed_004_std_grows_twenty_fold_per_layer(impl, seed: int) -> None:
     """Width 400, W ~ N(0, 1): given layer l, h_{l+1, i} sqrt(n) / |h_l| ~ N(0, 400) exactly."""
     rng, width = np.random.default_rng(seed), 400
     growth = seeds.seed004_growth_per_layer(width)
@@ -173,7 +175,7 @@ def test_seed_004_std_grows_twenty_fold_per_layer(seed: int) -> None:
     def sampler(count: int) -> np.ndarray:
         chunks, h = [], rng.standard_normal(width)
         while sum(c.size for c in chunks) < count:
-            nxt = impls.normal((width, width), rng=rng) @ h
+            nxt = impl.normal((width, width), rng=rng) @ h
             chunks.append(nxt * math.sqrt(width) / np.linalg.norm(h))
             h = nxt / np.linalg.norm(nxt)  # renormalise so the chain never overflows
         return np.concatenate(chunks)
@@ -186,15 +188,15 @@ def test_seed_004_std_grows_twenty_fold_per_layer(seed: int) -> None:
 @pytest.mark.parametrize("law", ["normal(0, 1)", "normal(0, 1/sqrt(n))"])
 @given(seed=cs.seeds())
 @cs.scaled(1)
-def test_seed_000_neuron(law: str, seed: int) -> None:
+def test_seed_000_neuron(impl, law: str, seed: int) -> None:
     """a = w . x, n = 10,000, x ~ U(-1, 1), w normal: a sqrt(n/3) / |x| ~ N(0, (std of a)^2)."""
     n = seeds.SEED000_INPUTS
     std_w = 1.0 if law == "normal(0, 1)" else 1 / math.sqrt(n)
     rng = np.random.default_rng(seed)
 
     def sampler(count: int) -> np.ndarray:
-        x = impls.uniform((count, n), -1, 1, rng=rng)
-        w = impls.normal((count, n), 0, std_w, rng=rng)
+        x = impl.uniform((count, n), -1, 1, rng=rng)
+        w = impl.normal((count, n), 0, std_w, rng=rng)
         return np.einsum("ij,ij->i", w, x) * math.sqrt(n / 3) / np.linalg.norm(x, axis=1)
 
     expected = seeds.seed000_preactivation_std(law)
@@ -212,10 +214,10 @@ def test_seed_000_neuron(law: str, seed: int) -> None:
 
 @pytest.mark.claim("chain-exponential")
 @given(depth=st.integers(1, 60), x=st.floats(0.1, 10))
-def test_chain_of_equal_weights(depth: int, x: float) -> None:
+def test_chain_of_equal_weights(impl, depth: int, x: float) -> None:
     for w in (1.5, 0.5):
-        params = impls.init_mlp([1] * (depth + 1), lambda shape, w=w, **k: impls.constant(shape, w, **k))
-        out = impls.forward(params, np.array([[x]]), "linear").post[-1][0, 0]
+        params = impl.init_mlp([1] * (depth + 1), lambda shape, w=w, **k: impl.constant(shape, w, **k))
+        out = impl.forward(params, np.array([[x]]), "linear").post[-1][0, 0]
         assert out == pytest.approx(x * variance.chain_growth(w, depth), rel=1e-12)
 
 
@@ -226,7 +228,7 @@ def test_chain_of_equal_weights(depth: int, x: float) -> None:
 
 @pytest.mark.claim("glorot-forward-product")
 @pytest.mark.claim("glorot-backward-product")
-def test_glorot_products_in_a_deep_linear_net() -> None:
+def test_glorot_products_in_a_deep_linear_net(impl) -> None:
     widths, bounds = [100, 300, 50, 200, 400], [0.05, 0.2, 0.1, 0.07]
     weight_vars = [variance.uniform_variance(b) for b in bounds]
     forward_pred = variance.glorot_forward_variances(1.0, widths[:-1], weight_vars)
@@ -235,7 +237,7 @@ def test_glorot_products_in_a_deep_linear_net() -> None:
     fwd, bwd = np.zeros((nets, 4)), np.zeros((nets, 4))
     for s in range(nets):
         ws = [
-            impls.uniform((o, i), -b, b, rng=rng)
+            impl.uniform((o, i), -b, b, rng=rng)
             for i, o, b in zip(widths[:-1], widths[1:], bounds, strict=True)
         ]
         h = rng.standard_normal((batch, widths[0]))
@@ -426,9 +428,9 @@ def test_seed_004_lecun_chain_keeps_unit_std() -> None:
 
 @pytest.mark.claim("orthogonal-linear-isometry")
 @given(width=st.integers(2, 64), depth=st.integers(1, 12), seed=cs.seeds())
-def test_orthogonal_linear_nets_are_isometries(width: int, depth: int, seed: int) -> None:
-    params = impls.init_mlp([width] * (depth + 1), impls.orthogonal, rng=seed)
-    jac = impls.jacobian(params, np.random.default_rng(seed).normal(size=width), "linear")
+def test_orthogonal_linear_nets_are_isometries(impl, width: int, depth: int, seed: int) -> None:
+    params = impl.init_mlp([width] * (depth + 1), impl.orthogonal, rng=seed)
+    jac = impl.jacobian(params, np.random.default_rng(seed).normal(size=width), "linear")
     singular = np.linalg.svd(jac, compute_uv=False)
     assert np.allclose(singular, 1.0, atol=1e-12 * depth * width)
     assert isometry.ORTHOGONAL_LINEAR_SPECTRUM_VARIANCE == 0.0
@@ -437,7 +439,7 @@ def test_orthogonal_linear_nets_are_isometries(width: int, depth: int, seed: int
 @pytest.mark.claim("jx-norm-law")
 @given(width=st.integers(2, 24), depth=st.integers(1, 4), seed=cs.seeds())
 @cs.scaled(2)
-def test_exact_law_of_jacobian_norms(width: int, depth: int, seed: int) -> None:
+def test_exact_law_of_jacobian_norms(impl, width: int, depth: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     mean_log, var_log = isometry.jx_log_norm_moments(width, depth)
 
@@ -445,7 +447,7 @@ def test_exact_law_of_jacobian_norms(width: int, depth: int, seed: int) -> None:
         v = np.zeros((count, width))
         v[:, 0] = 1.0
         for _ in range(depth):
-            w = impls.normal((count, width, width), 0.0, 1 / math.sqrt(width), rng=rng)
+            w = impl.normal((count, width, width), 0.0, 1 / math.sqrt(width), rng=rng)
             v = np.einsum("bij,bj->bi", w, v)
         return np.log(np.einsum("bi,bi->b", v, v))
 
@@ -461,21 +463,21 @@ def test_exact_law_of_jacobian_norms(width: int, depth: int, seed: int) -> None:
     assert mean_log == pytest.approx(depth * (special.digamma(width / 2) + math.log(2 / width)))
 
 
-def _scaled_orthogonal(shape, gain, rng, dtype):  # type: ignore[no-untyped-def]
-    return impls.orthogonal(shape, gain, rng=rng, dtype=dtype)
+def _scaled_orthogonal(impl, shape, gain, rng, dtype):  # type: ignore[no-untyped-def]
+    return impl.orthogonal(shape, gain, rng=rng, dtype=dtype)
 
 
 def spectrum_variance(
-    activation: str, sigma_w2: float, weights: str, width: int, depth: int, draws: int, seed: int
+    impl, activation: str, sigma_w2: float, weights: str, width: int, depth: int, draws: int, seed: int
 ) -> np.ndarray:
     rng, out = np.random.default_rng(seed), []
     for _ in range(draws):
         if weights == "orthogonal":
-            init = functools.partial(_scaled_orthogonal, gain=math.sqrt(sigma_w2))
+            init = functools.partial(_scaled_orthogonal, impl, gain=math.sqrt(sigma_w2))
         else:
-            init = functools.partial(impls.variance_scaling, scale=sigma_w2, distribution="normal")
-        params = impls.init_mlp([width] * (depth + 1), init, rng=rng)
-        s2 = np.linalg.svd(impls.jacobian(params, rng.normal(size=width), activation), compute_uv=False) ** 2
+            init = functools.partial(impl.variance_scaling, scale=sigma_w2, distribution="normal")
+        params = impl.init_mlp([width] * (depth + 1), init, rng=rng)
+        s2 = np.linalg.svd(impl.jacobian(params, rng.normal(size=width), activation), compute_uv=False) ** 2
         out.append([s2.mean(), s2.var()])
     return np.array(out)
 
@@ -492,7 +494,7 @@ def spectrum_variance(
 )
 @pytest.mark.parametrize("depth", [1, 2, 4])
 def test_jacobian_spectrum_variance(
-    activation: str, sigma_w2: float, weights: str, claim: str, depth: int
+    impl, activation: str, sigma_w2: float, weights: str, claim: str, depth: int
 ) -> None:
     """Var of s^2 grows like L (Gaussian linear), 2L (ReLU Gaussian), L (ReLU orthogonal).
 
@@ -501,7 +503,7 @@ def test_jacobian_spectrum_variance(
     (for L = 1, Gaussian: E Var s^2 = 1 + 1/N exactly).
     """
     width, draws = 256, 6
-    stats_ = spectrum_variance(activation, sigma_w2, weights, width, depth, draws, seed=depth)
+    stats_ = spectrum_variance(impl, activation, sigma_w2, weights, width, depth, draws, seed=depth)
     predicted = (
         isometry.gaussian_linear_spectrum_variance(depth)
         if activation == "linear"
@@ -537,17 +539,17 @@ def test_jacobian_spectrum_variance(
 # --------------------------------------------------------------------------------------------
 
 
-def impls_length_map(q: float, sigma_w2: float, sigma_b2: float, activation: str) -> float:
-    return sigma_w2 * gaussian_expectation(lambda v: impls.ACTIVATIONS[activation](v) ** 2, q) + sigma_b2
+def impls_length_map(impl, q: float, sigma_w2: float, sigma_b2: float, activation: str) -> float:
+    return sigma_w2 * gaussian_expectation(lambda v: impl.ACTIVATIONS[activation](v) ** 2, q) + sigma_b2
 
 
 @pytest.mark.claim("depth-scale-q")
 @pytest.mark.parametrize(("sigma_w", "sigma_b"), [(1.2, 0.3), (1.5, 0.05), (2.0, 0.3)])
-def test_length_map_converges_at_the_predicted_depth_scale(sigma_w: float, sigma_b: float) -> None:
+def test_length_map_converges_at_the_predicted_depth_scale(impl, sigma_w: float, sigma_b: float) -> None:
     q_star = meanfield.fixed_point(sigma_w**2, sigma_b**2, "tanh")
     q, deviations = q_star + 0.5, []
     for _ in range(60):
-        q = impls_length_map(q, sigma_w**2, sigma_b**2, "tanh")
+        q = impls_length_map(impl, q, sigma_w**2, sigma_b**2, "tanh")
         deviations.append(abs(q - q_star))
     rates = [-1 / math.log(b / a) for a, b in pairwise(deviations) if b > 1e-11 and a > 0]
     assert rates[-1] == pytest.approx(meanfield.depth_scale_q(sigma_w**2, sigma_b**2, "tanh"), rel=1e-3)
@@ -555,12 +557,12 @@ def test_length_map_converges_at_the_predicted_depth_scale(sigma_w: float, sigma
 
 @pytest.mark.claim("depth-scale-c")
 @pytest.mark.claim("relu-correlation-map")
-def test_correlations_converge_at_the_predicted_depth_scale() -> None:
+def test_correlations_converge_at_the_predicted_depth_scale(impl) -> None:
     from theory.gaussian import bivariate_expectation
 
     sigma_w2, sigma_b2 = 1.2**2, 0.3**2  # ordered: c* = 1
     q_star = meanfield.fixed_point(sigma_w2, sigma_b2, "tanh")
-    tanh = impls.ACTIVATIONS["tanh"]
+    tanh = impl.ACTIVATIONS["tanh"]
     c, gaps = 0.5, []
     for _ in range(80):
         c = (
@@ -571,7 +573,7 @@ def test_correlations_converge_at_the_predicted_depth_scale() -> None:
     assert rate == pytest.approx(meanfield.depth_scale_c(sigma_w2, sigma_b2, "tanh"), rel=1e-2)
     # ReLU at criticality: impls' relu through the bivariate Gaussian (adaptive 2-D quadrature;
     # Gauss-Hermite is inaccurate at the kink) matches the arc-cosine map.
-    relu = impls.ACTIVATIONS["relu"]
+    relu = impl.ACTIVATIONS["relu"]
     for c0 in (-0.5, 0.0, 0.3, 0.9):
         s0 = math.sqrt(1 - c0 * c0)
 

@@ -1,12 +1,15 @@
 """Power: every mutant in the catalogue is caught by the same check the suite runs on impls.
 
-Each row names the mutant, the check that catches it, and a case that exposes the bug; the same
-check on the real implementation passes (so the check does not simply always fail).
+A mutant is a target: impls with one public function replaced (``Target.derive``), run through
+the same path as any implementation under test. Each row names the functions it replaces, the
+check that catches it, and how the check is run on a target; the same check on impls passes (so
+the check does not simply always fail).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,156 +26,146 @@ from properties.checks import (
 )
 from properties.decide import CheckFailed
 from properties.records import collecting
+from properties.targets import Target
+from properties.targets.reference import target as reference_target
 from theory import optimizers as theory_opt
 
 SEED = 12345
+REFERENCE = reference_target()
+BCE_LOGITS, BCE_TARGETS = np.array([3.0, 40.0, -800.0]), np.array([0.3, 0.0, 0.3])
 
 
-def scheme(init, name, shape, params, claim):
-    return lambda f: verify_scheme(f, name, shape, params, claim=claim, seed=SEED)
+def scheme(public_name, name, shape, params, claim):
+    return lambda t: verify_scheme(getattr(t, public_name), name, shape, params, claim=claim, seed=SEED)
 
 
 def adam_steps(g: float, eps: float = 1e-8):
-    return lambda make: verify_constant_gradient_steps(
-        lambda: make(1e-3, eps=eps),
+    return lambda t: verify_constant_gradient_steps(
+        lambda: t.adam(1e-3, eps=eps),
         lambda _: theory_opt.adam_constant_gradient_step(1e-3, g, eps),
         g,
         claim="adam-constant-gradient",
     )
 
 
-CATALOGUE: dict[str, tuple[Callable, Callable, str, Callable[[Callable], None]]] = {
-    # mutant: (mutant, real implementation, check that catches it, how the check is run)
+CATALOGUE: dict[str, tuple[dict[str, Any], str, Callable[[Target], None]]] = {
+    # mutant: (the public names it replaces in impls, the check that catches it, how it is run on a target)
     "fans swapped": (
-        mutants.kaiming_normal_fans_swapped,
-        impls.kaiming_normal,
+        {"kaiming_normal": mutants.kaiming_normal_fans_swapped},
         "verify_scheme (chi-square)",
-        scheme(None, "kaiming_normal", (64, 8), {"layout": "torch"}, "he-normal-law"),
+        scheme("kaiming_normal", "kaiming_normal", (64, 8), {"layout": "torch"}, "he-normal-law"),
     ),
     "xavier without factor 2": (
-        mutants.xavier_normal_without_factor_2,
-        impls.xavier_normal,
+        {"xavier_normal": mutants.xavier_normal_without_factor_2},
         "verify_scheme (chi-square)",
-        scheme(None, "xavier_normal", (30, 20), {"gain": 1.0}, "xavier-normal-law"),
+        scheme("xavier_normal", "xavier_normal", (30, 20), {"gain": 1.0}, "xavier-normal-law"),
     ),
     "uniform bound sigma instead of sqrt(3) sigma": (
-        mutants.xavier_uniform_bound_is_std,
-        impls.xavier_uniform,
+        {"xavier_uniform": mutants.xavier_uniform_bound_is_std},
         "verify_scheme (Bernstein variance)",
-        scheme(None, "xavier_uniform", (30, 20), {"gain": 1.0}, "xavier-uniform-law"),
+        scheme("xavier_uniform", "xavier_uniform", (30, 20), {"gain": 1.0}, "xavier-uniform-law"),
     ),
     "he without factor 2": (
-        mutants.kaiming_normal_without_factor_2,
-        impls.kaiming_normal,
+        {"kaiming_normal": mutants.kaiming_normal_without_factor_2},
         "verify_scheme (chi-square)",
-        scheme(None, "kaiming_normal", (16, 16), {}, "he-normal-law"),
+        scheme("kaiming_normal", "kaiming_normal", (16, 16), {}, "he-normal-law"),
     ),
     "leaky slope ignored": (
-        mutants.kaiming_normal_slope_ignored,
-        impls.kaiming_normal,
+        {"kaiming_normal": mutants.kaiming_normal_slope_ignored},
         "verify_scheme (chi-square)",
-        scheme(None, "kaiming_normal", (16, 16), {"a": 0.5}, "he-leaky-variance"),
+        scheme("kaiming_normal", "kaiming_normal", (16, 16), {"a": 0.5}, "he-leaky-variance"),
     ),
     "kaiming mode ignored": (
-        mutants.kaiming_uniform_mode_ignored,
-        impls.kaiming_uniform,
+        {"kaiming_uniform": mutants.kaiming_uniform_mode_ignored},
         "verify_scheme (Bernstein variance)",
-        scheme(None, "kaiming_uniform", (8, 32), {"mode": "fan_out"}, "he-fan-out"),
+        scheme("kaiming_uniform", "kaiming_uniform", (8, 32), {"mode": "fan_out"}, "he-fan-out"),
     ),
     "truncated normal without std correction": (
-        mutants.variance_scaling_uncorrected,
-        impls.variance_scaling,
+        {"variance_scaling": mutants.variance_scaling_uncorrected},
         "verify_scheme (Bernstein variance)",
-        scheme(None, "variance_scaling", (20, 10), {}, "variance-scaling-truncated-correction"),
+        scheme("variance_scaling", "variance_scaling", (20, 10), {}, "variance-scaling-truncated-correction"),
     ),
     "truncated normal clamped instead of resampled": (
-        mutants.truncated_normal_clamped,
-        impls.truncated_normal,
+        {"truncated_normal": mutants.truncated_normal_clamped},
         "verify_scheme (Bernstein variance, DKW)",
-        scheme(None, "truncated_normal", (50,), {}, "truncated-normal-law"),
+        scheme("truncated_normal", "truncated_normal", (50,), {}, "truncated-normal-law"),
     ),
     "conv fan without receptive field": (
-        mutants.kaiming_uniform_without_receptive_field,
-        impls.kaiming_uniform,
+        {"kaiming_uniform": mutants.kaiming_uniform_without_receptive_field},
         "verify_scheme (Bernstein variance)",
-        scheme(None, "kaiming_uniform", (8, 4, 3, 3), {}, "he-uniform-law"),
+        scheme("kaiming_uniform", "kaiming_uniform", (8, 4, 3, 3), {}, "he-uniform-law"),
     ),
     "nn.Linear default without a = sqrt 5": (
-        mutants.pytorch_linear_default_as_he,
-        impls.pytorch_linear_default,
+        {"pytorch_linear_default": mutants.pytorch_linear_default_as_he},
         "verify_scheme (Bernstein variance)",
-        scheme(None, "pytorch_linear_default", (10, 10), {}, "pytorch-linear-default"),
+        scheme("pytorch_linear_default", "pytorch_linear_default", (10, 10), {}, "pytorch-linear-default"),
     ),
     "orthogonal without sign correction": (
-        mutants.orthogonal_without_sign_correction,
-        impls.orthogonal,
+        {"orthogonal": mutants.orthogonal_without_sign_correction},
         "verify_orthogonal_haar (exact binomial on det)",
-        lambda f: verify_orthogonal_haar(f, 3, seed=SEED),
+        lambda t: verify_orthogonal_haar(t.orthogonal, 3, seed=SEED),
     ),
     "sparse with floor instead of ceil": (
-        mutants.sparse_with_floor,
-        impls.sparse,
+        {"sparse": mutants.sparse_with_floor},
         "verify_sparse (exact zero count)",
-        lambda f: verify_sparse(f, (10, 6), 0.25, 0.1, seed=SEED),
+        lambda t: verify_sparse(t.sparse, (10, 6), 0.25, 0.1, seed=SEED),
     ),
     "adam without bias correction": (
-        mutants.adam_without_bias_correction,
-        impls.adam,
+        {"adam": mutants.adam_without_bias_correction},
         "verify_constant_gradient_steps",
         adam_steps(0.5),
     ),
     "adam with eps inside the square root": (
-        mutants.adam_eps_inside_sqrt,
-        impls.adam,
+        {"adam": mutants.adam_eps_inside_sqrt},
         "verify_constant_gradient_steps",
         adam_steps(1e-4),
     ),
     "rmsprop with eps inside the square root": (
-        mutants.rmsprop_eps_inside_sqrt,
-        impls.rmsprop,
+        {"rmsprop": mutants.rmsprop_eps_inside_sqrt},
         "verify_constant_gradient_steps",
-        lambda make: verify_constant_gradient_steps(
-            lambda: make(1e-2, alpha=0.99, eps=1e-8),
+        lambda t: verify_constant_gradient_steps(
+            lambda: t.rmsprop(1e-2, alpha=0.99, eps=1e-8),
             lambda t: theory_opt.rmsprop_constant_gradient_step(1e-2, 1e-4, 0.99, t, 1e-8),
             1e-4,
             claim="rmsprop-constant-gradient",
         ),
     ),
     "adagrad ignoring lr_decay": (
-        mutants.adagrad_ignoring_lr_decay,
-        impls.adagrad,
+        {"adagrad": mutants.adagrad_ignoring_lr_decay},
         "verify_constant_gradient_steps",
-        lambda make: verify_constant_gradient_steps(
-            lambda: make(0.1, lr_decay=0.5),
+        lambda t: verify_constant_gradient_steps(
+            lambda: t.adagrad(0.1, lr_decay=0.5),
             lambda t: theory_opt.adagrad_constant_gradient_step(0.1, 1.0, t, 1e-10, 0.5),
             1.0,
             claim="adagrad-constant-gradient",
         ),
     ),
     "naive bce-with-logits": (
-        mutants.bce_with_logits_naive,
-        impls.binary_cross_entropy_with_logits,
+        {"binary_cross_entropy_with_logits": mutants.bce_with_logits_naive},
         "verify_bce_with_logits",
-        lambda f: verify_bce_with_logits(f, np.array([3.0, 40.0, -800.0]), np.array([0.3, 0.0, 0.3])),
+        lambda t: verify_bce_with_logits(t.binary_cross_entropy_with_logits, BCE_LOGITS, BCE_TARGETS),
     ),
     "gelu tanh approximation where exact is claimed": (
-        (mutants.gelu_tanh_as_exact, mutants.gelu_tanh_as_exact_derivative),
-        (impls.gelu, impls.ACTIVATIONS["gelu"].derivative),
+        {
+            "gelu": mutants.gelu_tanh_as_exact,
+            "ACTIVATIONS": {**impls.ACTIVATIONS, "gelu": mutants.GELU_TANH_AS_EXACT},
+        },
         "verify_gains (quadrature)",
-        lambda fs: verify_gains(fs[0], fs[1], "gelu"),
+        lambda t: verify_gains(t.gelu, t.ACTIVATIONS["gelu"].derivative, "gelu"),
     ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_mutant_is_caught(name: str) -> None:
-    mutant, real, _check, run = CATALOGUE[name]
+    replacements, _check, run = CATALOGUE[name]
+    mutant = REFERENCE.derive(f"mutant: {name}", replacements)
     # The checks' records stay in this test's own collector: they are about the mutants, not
     # evidence for the claims, so they must not reach the claims report.
     with collecting() as records:
         with pytest.raises(CheckFailed):
             run(mutant)
-        run(real)  # the same check passes on impls
+        run(REFERENCE)  # the same check passes on impls
     assert records[-1]["verdict"] == "pass"
 
 

@@ -21,9 +21,27 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+import pytest
 
-class NotApplicable(LookupError):
-    """The target does not implement the function a claim needs."""
+from impls import __all__ as _PUBLIC_API
+
+PUBLIC_API: frozenset[str] = frozenset(_PUBLIC_API)
+"""The names a complete implementation supplies: impls' public API, the suite's vocabulary."""
+
+
+class NotApplicable(pytest.skip.Exception):  # type: ignore[name-defined]
+    """The target does not implement the function a claim needs.
+
+    A skip, so that pytest reports the test as skipped and Hypothesis re-raises it at once instead
+    of shrinking; the report plugin counts such a skip as *not applicable*. The message starts
+    with :data:`NOT_APPLICABLE_PREFIX`.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{NOT_APPLICABLE_PREFIX}{message}")
+
+
+NOT_APPLICABLE_PREFIX = "not applicable: "
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,8 @@ class Target:
         try:
             return functions[public_name]
         except KeyError:
+            if public_name not in PUBLIC_API:
+                raise AttributeError(f"{public_name!r} is not a name of the public API") from None
             name = object.__getattribute__(self, "name")
             raise NotApplicable(f"target {name!r} has no {public_name!r}") from None
 
@@ -85,23 +105,25 @@ class Target:
         """Whether the target supplies every one of ``public_names``."""
         return all(n in self.functions for n in public_names)
 
-    def with_function(self, public_name: str, function: Any, *, name: str) -> Target:
-        """A target derived from this one with ``public_name`` replaced (a mutant).
+    def derive(self, name: str, replacements: Mapping[str, Any]) -> Target:
+        """A target derived from this one with some public names replaced (e.g. a mutant).
 
         Args:
-            public_name: the impls name to replace; must exist in this target.
-            function: the replacement.
             name: the derived target's name.
+            replacements: public name -> replacement; every name must exist in this target.
 
         Returns:
-            A new :class:`Target` whose ``based_on`` is this target's name.
+            A new :class:`Target` whose ``based_on`` is this target's name, with no deviations.
         """
-        if public_name not in self.functions:
-            raise ValueError(f"public_name: target {self.name!r} has no {public_name!r}")
+        unknown = sorted(set(replacements) - set(self.functions))
+        if unknown:
+            raise ValueError(f"replacements: target {self.name!r} has no {unknown}")
+        if not replacements:
+            raise ValueError("replacements: a derived target must replace at least one name")
         return replace(
             self,
             name=name,
-            functions={**self.functions, public_name: function},
+            functions={**self.functions, **replacements},
             based_on=self.name,
             deviations=(),
         )

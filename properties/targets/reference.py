@@ -9,6 +9,9 @@ import numpy as np
 import impls
 from properties.targets.base import Target
 
+ACTIVATION_NAMES: tuple[str, ...] = tuple(sorted(impls.ACTIVATIONS))
+"""The activation names the claims are stated for (impls' registry); a target may lack some."""
+
 
 def target() -> Target:
     """impls' whole public API (``impls.__all__``) as a :class:`Target` named ``impls``."""

@@ -1,0 +1,99 @@
+"""The seam: the implementation under test is a value (``impl``), chosen with ``--target``."""
+
+from __future__ import annotations
+
+import pytest
+
+import impls
+from properties.targets import NotApplicable, Target
+from properties.targets.reference import target as reference_target
+
+pytest_plugins = ["pytester"]
+
+INNER_CONFTEST = """
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(id): the claim")
+
+from properties.conftest import (  # noqa: F401
+    impl,
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_generate_tests,
+    pytest_runtest_call,
+    pytest_runtest_setup,
+)
+"""
+
+INNER_TESTS = """
+import pytest
+
+@pytest.mark.claim("pytorch-gain-table")
+def test_gain(impl):
+    assert impl.calculate_gain("relu") == 2 ** 0.5
+"""
+
+USER_ADAPTER = """
+from properties.targets import Target
+
+def no_gains():
+    return Target("no-gains", {"relu": None})
+
+TEXT = "not a target"
+
+def wrong_gain():
+    return Target("wrong-gain", {"calculate_gain": lambda name, param=None: 1.0})
+"""
+
+
+def run_inner(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    pytester.makeconftest(INNER_CONFTEST)
+    pytester.makepyfile(test_inner=INNER_TESTS, user_adapter=USER_ADAPTER)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rs", *args)
+
+
+def test_reference_target_is_impls_public_api() -> None:
+    target = reference_target()
+    assert target.name == "impls" and set(target.functions) == set(impls.__all__)
+    assert target.xavier_uniform is impls.xavier_uniform
+
+
+def test_missing_public_name_is_not_applicable_and_other_names_are_attribute_errors() -> None:
+    target = Target("tiny", {"relu": impls.relu})
+    with pytest.raises(NotApplicable, match="not applicable: target 'tiny' has no 'adam'"):
+        _ = target.adam
+    with pytest.raises(AttributeError):
+        _ = target.no_such_public_name
+    assert target.has("relu") and not target.has("relu", "adam")
+
+
+def test_derive_replaces_names_and_refuses_unknown_ones() -> None:
+    base = reference_target()
+    mutant = base.derive("mutant", {"relu": impls.tanh})
+    assert mutant.relu is impls.tanh and mutant.based_on == "impls" and base.relu is impls.relu
+    with pytest.raises(ValueError, match="replacements: target 'impls' has no"):
+        base.derive("bad", {"no_such_function": impls.relu})
+    with pytest.raises(ValueError, match="at least one"):
+        base.derive("empty", {})
+
+
+def test_targets_run_the_same_tests(pytester: pytest.Pytester) -> None:
+    result = run_inner(pytester, "--target=impls,user_adapter:wrong_gain,user_adapter:no_gains")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*not applicable: target 'no-gains' has no 'calculate_gain'*"])
+    assert "test_gain[user_adapter:wrong_gain]" in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nope", "unknown target 'nope'"),
+        ("impls,", "empty target name"),
+        ("user_adapter:TEXT", "expected a Target"),
+        ("user_adapter:missing", "cannot load"),
+        ("no_such_module:x", "cannot load"),
+    ],
+)
+def test_bad_target_is_a_usage_error(pytester: pytest.Pytester, spec: str, message: str) -> None:
+    result = run_inner(pytester, f"--target={spec}")
+    assert result.ret != 0
+    assert message in result.stderr.str() + result.stdout.str()

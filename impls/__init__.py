@@ -21,6 +21,7 @@ from impls.activations import (
     softsign,
     tanh,
 )
+from impls.attention import attention_scores, scaled_dot_product_attention
 from impls.initializers import (
     TRUNCATED_STD_2SIGMA,
     calculate_gain,
@@ -57,6 +58,14 @@ from impls.losses import (
     softmax,
 )
 from impls.network import Backward, Forward, backward, forward, init_mlp, input_gradient, jacobian
+from impls.normalization import (
+    batch_norm,
+    batch_norm_backward,
+    layer_norm,
+    layer_norm_backward,
+    rms_norm,
+    rms_norm_backward,
+)
 from impls.optimizers import (
     Optimizer,
     adagrad,
@@ -67,6 +76,7 @@ from impls.optimizers import (
     rmsprop,
     sgd,
 )
+from impls.residual import ResidualForward, init_residual_mlp, residual_backward, residual_forward
 
 __all__ = [
     "ACTIVATIONS",
@@ -77,10 +87,14 @@ __all__ = [
     "Backward",
     "Forward",
     "Optimizer",
+    "ResidualForward",
     "adagrad",
     "adam",
     "adamw",
+    "attention_scores",
     "backward",
+    "batch_norm",
+    "batch_norm_backward",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "binary_cross_entropy_with_logits_grad",
@@ -99,11 +113,14 @@ __all__ = [
     "gelu",
     "get_activation",
     "init_mlp",
+    "init_residual_mlp",
     "input_gradient",
     "jacobian",
     "kaiming_normal",
     "kaiming_uniform",
     "kl_divergence",
+    "layer_norm",
+    "layer_norm_backward",
     "leaky_relu",
     "lecun_normal",
     "lecun_uniform",
@@ -114,7 +131,12 @@ __all__ = [
     "orthogonal",
     "pytorch_linear_default",
     "relu",
+    "residual_backward",
+    "residual_forward",
+    "rms_norm",
+    "rms_norm_backward",
     "rmsprop",
+    "scaled_dot_product_attention",
     "selu",
     "sgd",
     "sigmoid",

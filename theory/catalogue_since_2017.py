@@ -1,0 +1,198 @@
+"""Claims of the initialization theory that came after the seeds' sources (2017 onwards), as data.
+
+Residual networks and their branch scales, normalization layers, attention logits, finite-width
+corrections of deep ReLU networks, the loss at initialization, and decoupled weight decay. Each
+claim cites its primary source; the predicted values come from :mod:`theory.residual`,
+:mod:`theory.finite_width`, :mod:`theory.normalization`, :mod:`theory.attention`,
+:mod:`theory.initial_loss` and :mod:`theory.weight_decay`.
+"""
+
+from __future__ import annotations
+
+from theory.claims import Claim, Kind
+
+E, S = Kind.EXACT, Kind.STATISTICAL
+
+HR18 = "Hanin & Rolnick (2018), 'How to start training', NeurIPS, arXiv:1803.01719"
+HN19 = "Hanin & Nica (2019), Comm. Math. Phys., arXiv:1812.05994"
+BA17 = "Balduzzi et al. (2017), 'The shattered gradients problem', ICML, arXiv:1702.08591"
+YS17 = "Yang & Schoenholz (2017), 'Mean field residual networks', NeurIPS, arXiv:1712.08969"
+FIXUP = "Zhang, Dauphin & Ma (2019), 'Fixup initialization', ICLR, arXiv:1901.09321"
+SKIPINIT = "De & Smith (2020), NeurIPS, arXiv:2002.10444 (SkipInit)"
+REZERO = "Bachlechner et al. (2021), 'ReZero is all you need', UAI, arXiv:2003.04887"
+BN15 = "Ioffe & Szegedy (2015), arXiv:1502.03167, Algorithm 1"
+LN16 = "Ba, Kiros & Hinton (2016), arXiv:1607.06450, eq. (4)"
+RMS19 = "Zhang & Sennrich (2019), arXiv:1910.07467, eq. (4)"
+VL17 = "van Laarhoven (2017), arXiv:1706.05350, eqs. (4)-(6)"
+ALL19 = "Arora, Li & Lyu (2019), ICLR, arXiv:1812.03981, Lemma 2.4"
+VA17 = "Vaswani et al. (2017), 'Attention is all you need', arXiv:1706.03762, Sec. 3.2.1, footnote 4"
+SZ16 = "Szegedy et al. (2016), arXiv:1512.00567, Sec. 7"
+MKH19 = "Müller, Kornblith & Hinton (2019), arXiv:1906.02629"
+LH19 = "Loshchilov & Hutter (2019), 'Decoupled weight decay regularization', ICLR, arXiv:1711.05101"
+
+_BRANCH = (
+    "x_{l+1} = x_l + alpha W2_l relu(W1_l x_l); W1 ~ N(0, sigma_1^2/N), W2 ~ N(0, sigma_2^2/N) "
+    "i.i.d., fresh in every block, all N x N, no biases; x_0 != 0 fixed"
+)
+
+_FINITE_WIDTH = [
+    Claim(
+        "he-relu-norm-preserved",
+        "He initialization preserves the expected squared norm at every width",
+        "E ||x_L||^2 / ||x_0||^2 = 1 for x_l = relu(W_l x_{l-1}), W_l ~ N(0, 2/N), at every width N "
+        "and depth L (not only as N -> infinity)",
+        f"{HR18}, Sec. 3; He et al. (2015), arXiv:1502.01852, Sec. 2.2",
+        S,
+        "equal widths N, Gaussian weights of variance 2/N, no biases, x_0 != 0 fixed",
+    ),
+    Claim(
+        "he-relu-fourth-moment",
+        "The finite-width correction of He initialization: (1 + 5/N)^L",
+        "E ||x_L||^4 / ||x_0||^4 = (1 + 5/N)^L: each layer's ratio is (2/N) chi^2_K with "
+        "K ~ Bin(N, 1/2), i.i.d. across layers, so the fluctuations of ||x_L|| grow like exp(5 L / N)",
+        f"{HR18}, Sec. 3 (the exp(5 sum 1/n_j) factor); {HN19}",
+        S,
+        "equal widths N, Gaussian weights of variance 2/N, no biases, x_0 != 0 fixed",
+    ),
+]
+
+_RESIDUAL = [
+    Claim(
+        "resnet-norm-growth",
+        "The residual stream's squared norm grows geometrically with plain branches",
+        "E ||x_L||^2 / ||x_0||^2 = (1 + alpha^2 sigma_1^2 sigma_2^2 / 2)^L at every width; 2^L for "
+        "He-initialized branches (sigma_1^2 = 2, sigma_2^2 = 1, alpha = 1)",
+        f"{HR18}, Sec. 4; {BA17}; {YS17}",
+        S,
+        _BRANCH,
+    ),
+    Claim(
+        "resnet-depth-scaled-branch-bounded",
+        "Branch scale 1/sqrt(L) keeps the residual stream bounded",
+        "with alpha = 1/sqrt(L) and He branches, E ||x_L||^2 / ||x_0||^2 = (1 + 1/L)^L < e at every "
+        "depth: the growth is bounded because the sum of the squared branch scales is",
+        f"{HR18}, Sec. 4; {YS17}",
+        S,
+        _BRANCH,
+    ),
+    Claim(
+        "rezero-identity",
+        "A zero branch scale makes the network the identity",
+        "alpha = 0 (SkipInit, ReZero): x_L = x_0 exactly, and the input-output Jacobian is I, so the "
+        "gradient reaching x_0 is the gradient at x_L",
+        f"{SKIPINIT}; {REZERO}",
+        E,
+        "any weights; the branch scale alpha is exactly 0",
+    ),
+    Claim(
+        "fixup-zero-init-identity",
+        "Zero-initialized last branch layers and classifier: identity stream, loss ln K, only the "
+        "classifier learns at step 0",
+        "with every branch's last layer and the classifier initialized to zero, x_L = x_0, the logits "
+        "are 0, the cross-entropy is ln K, every branch weight's gradient is exactly 0 and the "
+        "classifier's gradient (softmax - onehot)^T x_L is not",
+        f"{FIXUP}, Sec. 3; Goyal et al. (2017), arXiv:1706.02677, Sec. 5.1 (zero gamma)",
+        E,
+        "residual MLP with two-layer branches and a linear classifier without bias; x_0 != 0",
+    ),
+    Claim(
+        "zero-logits-loss-log-k",
+        "The cross-entropy of equal logits is ln K",
+        "softmax(c 1) is uniform, so CE = ln K for K classes whatever the target",
+        f"{FIXUP}, Sec. 3",
+        E,
+        "K >= 1 classes, all logits equal, no label smoothing or class weights",
+    ),
+]
+
+_NORMALIZATION = [
+    Claim(
+        "layernorm-output-moments",
+        "LayerNorm's output has mean 0 and variance s^2 / (s^2 + eps) per sample",
+        "y = (x - mu) / sqrt(s^2 + eps) over the normalized dimensions: mean(y) = 0 and "
+        "mean(y^2) = s^2 / (s^2 + eps), s^2 the biased variance",
+        LN16,
+        E,
+        "weight = 1, bias = 0 (the default initialization of the affine parameters)",
+    ),
+    Claim(
+        "rmsnorm-output-mean-square",
+        "RMSNorm's output has mean square m / (m + eps)",
+        "y = x / sqrt(m + eps), m = mean(x^2) over the normalized dimensions: mean(y^2) = m / (m + eps)",
+        RMS19,
+        E,
+        "weight = 1 (its default initialization)",
+    ),
+    Claim(
+        "batchnorm-train-output-moments",
+        "BatchNorm in training mode: per-channel batch mean 0 and variance s^2 / (s^2 + eps)",
+        "per channel, over the batch and spatial axes: mean(y) = 0, mean(y^2) = s^2 / (s^2 + eps), "
+        "s^2 the biased batch variance",
+        BN15,
+        E,
+        "training mode (batch statistics), weight = 1, bias = 0, more than one value per channel",
+    ),
+    Claim(
+        "normalization-scale-invariance",
+        "Normalized layers are scale invariant: the gradient is orthogonal to W and scales as 1/c",
+        "with eps = 0, LN((c W) x) = LN(W x) for c > 0; hence f(W) = loss(LN(W x)) has "
+        "<grad f(W), W> = 0 and grad f(c W) = grad f(W) / c",
+        f"{VL17}; {ALL19}",
+        E,
+        "eps = 0 (with eps > 0 the invariance holds up to eps / s^2); c > 0",
+    ),
+]
+
+_ATTENTION = [
+    Claim(
+        "attention-logit-variance",
+        "The scaled attention logit has unit variance",
+        "Var(q . k / sqrt(d_k)) = 1 for q, k with independent unit-variance zero-mean entries, whatever d_k",
+        VA17,
+        S,
+        "q, k independent with i.i.d. N(0, 1) entries (the fourth moment 3 + 6/d_k sizes the check)",
+    ),
+    Claim(
+        "attention-unscaled-variance-dk",
+        "The unscaled dot product has variance d_k",
+        "Var(q . k) = d_k for unit-variance entries: without the 1/sqrt(d_k) scale the softmax "
+        "saturates as d_k grows",
+        VA17,
+        S,
+        "q, k independent with i.i.d. N(0, 1) entries",
+    ),
+]
+
+_LOSS_AND_DECAY = [
+    Claim(
+        "label-smoothing-optimal-gap",
+        "Label smoothing's optimal logit gap",
+        "with smoothing epsilon, the cross-entropy's gradient vanishes exactly where the target's "
+        "logit exceeds every other by log(1 + K (1 - epsilon) / epsilon)",
+        f"{SZ16}; {MKH19}",
+        E,
+        "K >= 2 classes, epsilon in (0, 1], all non-target logits equal",
+    ),
+    Claim(
+        "sgd-l2-equals-decoupled-decay",
+        "For SGD, L2 regularization and decoupled weight decay coincide",
+        "p - lr (g + lambda p) = p (1 - lr lambda) - lr g: SGD's weight_decay lambda is decoupled "
+        "decay lambda multiplied by lr (lambda' = lambda / lr in the paper's notation)",
+        f"{LH19}, Prop. 1",
+        E,
+        "plain SGD (no momentum); decay multiplied by lr as in PyTorch",
+    ),
+    Claim(
+        "adam-l2-differs-from-adamw",
+        "For Adam, L2 regularization is not decoupled weight decay",
+        "first bias-corrected step: Adam + L2 gives p - lr (g + l p) / (|g + l p| + eps); AdamW gives "
+        "p (1 - lr l) - lr g / (|g| + eps) (PyTorch multiplies the decay by lr): the L2 term is "
+        "normalized away by Adam's denominator",
+        f"{LH19}, Prop. 2, Algorithm 2; torch.optim.AdamW",
+        E,
+        "the first step (t = 1), bias correction on",
+    ),
+]
+
+CLAIMS_SINCE_2017: list[Claim] = _FINITE_WIDTH + _RESIDUAL + _NORMALIZATION + _ATTENTION + _LOSS_AND_DECAY
+"""The claims of this module, in order; :data:`theory.CLAIMS` holds them after the seeds' claims."""

@@ -56,6 +56,41 @@ _FINITE_WIDTH = [
     ),
 ]
 
+_WIDTHS_AND_KERNELS = [
+    Claim(
+        "he-either-mode-suffices",
+        "He initialization: fan_in or fan_out, either avoids exponential growth",
+        "the per-unit mean square of a ReLU network's activations changes by E R = 1 with fan_in "
+        "and by n_0 / n_L with fan_out, at every width: the product of the width ratios "
+        "telescopes, so neither mode explodes or vanishes exponentially with depth",
+        "He et al. (2015), arXiv:1502.01852, Sec. 2.2 (after eq. (10) and (14))",
+        S,
+        "Gaussian weights of variance 2/fan, no biases, any widths n_0..n_L, x_0 != 0 fixed",
+    ),
+    Claim(
+        "relu-edge-of-chaos-point",
+        "ReLU's edge of chaos is a single point",
+        "chi_1 = sigma_w^2 E[relu'(sqrt(q) z)^2] = sigma_w^2 / 2 for every q, and the length map "
+        "q -> sigma_w^2 q / 2 + sigma_b^2: criticality needs sigma_w^2 = 2, where q* exists only "
+        "for sigma_b = 0; there is no ordered/chaotic phase boundary as for tanh",
+        "Hayou, Doucet & Rousseau (2019), 'On the impact of the activation function on deep "
+        "neural networks training', ICML, arXiv:1902.06853, Sec. 2, Prop. 1",
+        E,
+        "mean-field limit N -> infinity; weights N(0, sigma_w^2 / N), biases N(0, sigma_b^2)",
+    ),
+    Claim(
+        "ntk-two-layer-relu",
+        "The NTK of a two-layer ReLU network, in closed form",
+        "f(x) = m^(-1/2) sum_r a_r relu(w_r . x): the empirical tangent kernel is an average of m "
+        "i.i.d. terms with mean Theta(x, y) = x.y (pi - theta) / (2 pi) + ||x|| ||y|| "
+        "(sin theta + (pi - theta) cos theta) / (2 pi) at every width",
+        "Jacot, Gabriel & Hongler (2018), arXiv:1806.07572, Thm. 1; Arora et al. (2019), "
+        "arXiv:1904.11955, Sec. 3; Cho & Saul (2009), NeurIPS, eq. (6)",
+        S,
+        "NTK parametrization, w ~ N(0, I_d), a ~ N(0, 1), no biases, x, y != 0",
+    ),
+]
+
 _RESIDUAL = [
     Claim(
         "resnet-norm-growth",
@@ -70,8 +105,11 @@ _RESIDUAL = [
         "resnet-depth-scaled-branch-bounded",
         "Branch scale 1/sqrt(L) keeps the residual stream bounded",
         "with alpha = 1/sqrt(L) and He branches, E ||x_L||^2 / ||x_0||^2 = (1 + 1/L)^L < e at every "
-        "depth: the growth is bounded because the sum of the squared branch scales is",
-        f"{HR18}, Sec. 4; {YS17}",
+        "depth: the growth is bounded because the sum of the squared branch scales is. GPT-2 "
+        "(1/sqrt(N) for N residual layers) and Megatron-LM (sigma/sqrt(2L) for L blocks of two "
+        "residual layers) apply this rule to transformers",
+        f"{HR18}, Sec. 4; {YS17}; Radford et al. (2019), 'Language models are unsupervised "
+        "multitask learners', Sec. 2.3; Shoeybi et al. (2019), arXiv:1909.08053, Sec. 3",
         S,
         _BRANCH,
     ),
@@ -194,5 +232,7 @@ _LOSS_AND_DECAY = [
     ),
 ]
 
-CLAIMS_SINCE_2017: list[Claim] = _FINITE_WIDTH + _RESIDUAL + _NORMALIZATION + _ATTENTION + _LOSS_AND_DECAY
+CLAIMS_SINCE_2017: list[Claim] = (
+    _FINITE_WIDTH + _WIDTHS_AND_KERNELS + _RESIDUAL + _NORMALIZATION + _ATTENTION + _LOSS_AND_DECAY
+)
 """The claims of this module, in order; :data:`theory.CLAIMS` holds them after the seeds' claims."""

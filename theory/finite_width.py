@@ -16,6 +16,8 @@ in deep neural networks", Comm. Math. Phys., arXiv:1812.05994 (log-normality of 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy import stats
 
@@ -81,3 +83,36 @@ def he_relu_fourth_moment(width: int, depth: int) -> float:
         ``(1 + 5 / N)^L``.
     """
     return (1.0 + 5.0 / positive_int(width, "width")) ** positive_int(depth, "depth")
+
+
+def relu_mean_square_ratio_moment(widths: tuple[int, ...], m: int, mode: str = "fan_in") -> float:
+    """``E R^m`` for the per-unit mean square ``R = (||x_L||^2 / n_L) / (||x_0||^2 / n_0)``, He weights.
+
+    Layer l maps width ``n_{l-1}`` to ``n_l`` with ``W_ij ~ N(0, 2 / fan)``, ``fan = n_{l-1}``
+    (``mode="fan_in"``) or ``n_l`` (``"fan_out"``). Its mean-square ratio is
+    ``(n_{l-1} / n_l) (2 / fan) chi^2_K``, ``K ~ Bin(n_l, 1/2)``, independent of the input, so
+    ``E R^m`` is the product of the layers' moments. ``E R = 1`` with fan_in and
+    ``n_0 / n_L`` with fan_out (He et al. 2015, Sec. 2.2: either mode avoids exponential growth,
+    the product of the width ratios telescopes).
+
+    Args:
+        widths: ``(n_0, n_1, ..., n_L)``.
+        m: the moment's order.
+        mode: ``"fan_in"`` or ``"fan_out"``.
+
+    Returns:
+        The m-th moment of the per-unit mean-square ratio after L layers.
+    """
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    sizes = [positive_int(n, "widths") for n in widths]
+    if len(sizes) < 2:
+        raise ValueError(f"widths must hold at least two widths, got {widths!r}")
+    m = positive_int(m, "m")
+    moment = 1.0
+    for n_in, n_out in itertools.pairwise(sizes):
+        fan = n_in if mode == "fan_in" else n_out
+        k = np.arange(n_out + 1)
+        chi = float(np.sum(stats.binom.pmf(k, n_out, 0.5) * chi_square_rising_moment(k, m)))
+        moment *= (n_in / n_out * 2.0 / fan) ** m * chi
+    return moment

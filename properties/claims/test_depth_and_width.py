@@ -12,6 +12,7 @@ the 5L/N correction and the 2^L growth, is several times larger than that effect
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -21,8 +22,9 @@ from hypothesis import strategies as st
 
 from properties import decide
 from properties import strategies as cs
+from properties.checks import gaussian_expectation
 from properties.decide import Context
-from theory import finite_width, residual
+from theory import activations, finite_width, kernels, meanfield, residual
 
 EFFECT = 0.2
 """Declared detectable effect, relative to the claimed moment."""
@@ -127,4 +129,89 @@ def test_residual_stream_growth(impl, claim: str, width: int, depth: int, seed: 
         mean,
         residual.residual_norm_ratio_variance(width, depth, alpha),
         effect=EFFECT * mean,
+    )
+
+
+def mean_square_ratios(impl, widths: tuple[int, ...], mode: str, rng: np.random.Generator) -> decide.Sampler:
+    """Sampler of the per-unit mean-square ratio of He-initialized ReLU networks of ``widths``.
+
+    Each layer's weights come from one call for many networks. With ``mode="fan_in"`` a
+    ``(count * n_out, n_in)`` weight has the fan-in of one layer. With ``"fan_out"`` its fan-out is
+    ``count * n_out``: the implementation's variance ``2 / (count * n_out)`` times ``count`` is that
+    of one ``(n_out, n_in)`` layer, so the draw is multiplied by ``sqrt(count)`` (a wrong fan in the
+    implementation still shows: its variance would not scale as ``1 / count``).
+    """
+    he = functools.partial(impl.kaiming_normal, mode=mode, nonlinearity="relu")
+    x0 = rng.normal(size=widths[0])
+    largest = max(widths) ** 2 * (len(widths) - 1)
+
+    def sampler(n: int) -> np.ndarray:
+        out = []
+        for count in _chunks(n, int(np.sqrt(largest)) + 1, 1):
+            x = np.broadcast_to(x0, (count, widths[0]))
+            for n_in, n_out in itertools.pairwise(widths):
+                w = he((count * n_out, n_in), rng=rng).reshape(count, n_out, n_in)
+                if mode == "fan_out":
+                    w = w * np.sqrt(count)
+                x = impl.relu(np.einsum("bij,bj->bi", w, x))
+            out.append(((x * x).mean(axis=1)) / np.mean(x0 * x0))
+        return np.concatenate(out)
+
+    return sampler
+
+
+@pytest.mark.claim("he-either-mode-suffices")
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
+@given(widths=st.lists(st.integers(8, 24), min_size=2, max_size=4).map(tuple), seed=cs.seeds())
+@cs.scaled(2)
+def test_he_either_mode_avoids_exponential_growth(
+    impl, mode: str, widths: tuple[int, ...], seed: int
+) -> None:
+    mean = finite_width.relu_mean_square_ratio_moment(widths, 1, mode)
+    assert mean == pytest.approx(1.0 if mode == "fan_in" else widths[0] / widths[-1], rel=1e-12)
+    variance = finite_width.relu_mean_square_ratio_moment(widths, 2, mode) - mean**2
+    decide.check_mean(
+        Context("he-either-mode-suffices", {"widths": widths, "mode": mode}, seed),
+        mean_square_ratios(impl, widths, mode, np.random.default_rng(seed)),
+        mean,
+        variance,
+        effect=EFFECT * mean,
+    )
+
+
+@pytest.mark.claim("relu-edge-of-chaos-point")
+@given(q=st.floats(1e-3, 1e3), sigma_b2=st.floats(1e-3, 1.0))
+@cs.scaled(5)
+def test_relu_edge_of_chaos_is_a_point(impl, q: float, sigma_b2: float) -> None:
+    relu = impl.ACTIVATIONS["relu"]
+    slope = gaussian_expectation(lambda v: relu.derivative(v) ** 2, q)
+    second = gaussian_expectation(lambda v: relu(v) ** 2, q)
+    assert slope == pytest.approx(activations.moment("relu", 2, q, derivative=True), rel=1e-9)
+    assert slope == pytest.approx(0.5, rel=1e-9)  # chi_1 = sigma_w^2 / 2 whatever q
+    sigma_w2 = meanfield.RELU_CRITICAL_SIGMA_W2
+    # at criticality the length map q -> sigma_w^2 E relu^2 + sigma_b^2 adds sigma_b^2 every layer
+    assert sigma_w2 * second + sigma_b2 == pytest.approx(q + sigma_b2, rel=1e-9)
+
+
+@pytest.mark.claim("ntk-two-layer-relu")
+@given(d=st.integers(2, 8), seed=cs.seeds())  # d >= 2: x, y are not collinear (a.s.)
+@cs.scaled(3)
+def test_two_layer_relu_ntk(impl, d: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=d), rng.normal(size=d)
+    relu = impl.ACTIVATIONS["relu"]
+
+    def kernel_terms(n: int) -> np.ndarray:
+        w, a = impl.normal((n, d), 0.0, 1.0, rng=rng), impl.normal((n,), 0.0, 1.0, rng=rng)
+        u, v = w @ x, w @ y
+        return a**2 * relu.derivative(u) * relu.derivative(v) * (x @ y) + relu(u) * relu(v)
+
+    mean = kernels.relu_ntk(x, y)
+    scale = float(np.linalg.norm(x) * np.linalg.norm(y))
+    decide.check_mean(
+        Context("ntk-two-layer-relu", {"d": d}, seed),
+        kernel_terms,
+        mean,
+        max(0.0, kernels.relu_ntk_term_second_moment(x, y) - mean**2),  # 0 at theta = pi, up to rounding
+        effect=0.1 * scale,  # 10% of ||x|| ||y||: Theta(x, x) = ||x||^2
     )

@@ -130,3 +130,7 @@ class Target:
 
     def __repr__(self) -> str:
         return f"Target({self.name!r}, {len(self.functions)} functions)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis prints a failing case's ``impl`` by name, not field by field."""
+        printer.text(repr(self))

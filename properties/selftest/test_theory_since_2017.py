@@ -1,0 +1,125 @@
+"""Theory since 2017 against independent computations: scipy's laws, quadrature, closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from theory import attention, finite_width, initial_loss, kernels, normalization, residual, weight_decay
+
+
+@pytest.mark.parametrize("width", [1, 2, 7, 64])
+def test_relu_layer_moments_against_scipy(width: int) -> None:
+    """(2/N) chi^2_K, K ~ Bin(N, 1/2): the mixture's moments from scipy's chi2 law."""
+    k = np.arange(1, width + 1)
+    weights = stats.binom.pmf(k, width, 0.5)
+    for m in (1, 2, 3):
+        expected = (2 / width) ** m * np.sum(weights * [stats.chi2(kk).moment(m) for kk in k])
+        assert finite_width.relu_layer_ratio_moment(width, m) == pytest.approx(expected, rel=1e-12)
+    assert finite_width.relu_norm_ratio_moment(width, 3, 1) == pytest.approx(1.0, rel=1e-12)
+    assert finite_width.relu_norm_ratio_moment(width, 3, 2) == pytest.approx(
+        finite_width.he_relu_fourth_moment(width, 3), rel=1e-12
+    )
+
+
+def test_mean_square_ratio_telescopes() -> None:
+    widths = (5, 9, 3, 11)
+    assert finite_width.relu_mean_square_ratio_moment(widths, 1) == pytest.approx(1.0, rel=1e-12)
+    assert finite_width.relu_mean_square_ratio_moment(widths, 1, "fan_out") == pytest.approx(
+        5 / 11, rel=1e-12
+    )
+    with pytest.raises(ValueError, match="mode"):
+        finite_width.relu_mean_square_ratio_moment(widths, 1, "fan_avg")
+
+
+@pytest.mark.parametrize(("width", "alpha"), [(1, 1.0), (4, 0.5), (9, 0.0)])
+def test_residual_ratio_moments_against_the_noncentral_chi_square(width: int, alpha: float) -> None:
+    """E r, E r^2 by summing scipy's ncx2 moments over c ~ chi^2_K, K ~ Bin(N, 1/2) (quadrature in c)."""
+    a = alpha**2 * 2 * 1 / width**2
+    first = second = 0.0
+    for k in range(width + 1):
+        p = stats.binom.pmf(k, width, 0.5)
+        if k == 0 or a == 0:
+            first, second = first + p, second + p
+            continue
+
+        def conditional(c: float, m: int, k: int = k) -> float:
+            mean, var = stats.ncx2(width, 1 / (a * c)).stats(moments="mv")
+            raw = mean if m == 1 else var + mean**2
+            return float((a * c) ** m * raw * stats.chi2(k).pdf(c))
+
+        first += p * integrate.quad(conditional, 0, np.inf, args=(1,), limit=200)[0]
+        second += p * integrate.quad(conditional, 0, np.inf, args=(2,), limit=200)[0]
+    assert residual.residual_ratio_moments(width, alpha) == pytest.approx((first, second), rel=1e-7)
+
+
+def test_residual_growth_closed_forms() -> None:
+    assert residual.residual_norm_growth(5, 1.0) == 2**5
+    for depth in (1, 10, 1000):
+        assert residual.residual_norm_growth(depth, residual.depth_scaled_branch(depth)) < math.e
+    assert (
+        residual.residual_norm_growth(7, 0.0) == 1.0
+        and residual.residual_norm_ratio_variance(3, 7, 0.0) == 0.0
+    )
+    assert residual.fixup_branch_rescale(16, 3) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="branch_layers"):
+        residual.fixup_branch_rescale(16, 1)
+
+
+def _pdf(z: float) -> float:
+    return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
+def _cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2))
+
+
+@pytest.mark.parametrize("theta", [0.0, 0.3, 1.2, math.pi / 2, 2.5, math.pi])
+def test_ntk_against_one_dimensional_quadrature(theta: float) -> None:
+    x, y = np.array([1.5, 0.0]), 0.7 * np.array([math.cos(theta), math.sin(theta)])
+    c, s2 = math.cos(theta), math.sin(theta) ** 2
+    indicator = kernels.arccos_j(0, theta) / (2 * math.pi)
+    product = kernels.arccos_j(1, theta) * 1.5 * 0.7 / (2 * math.pi)
+
+    def inner(z1: float) -> float:
+        """E[relu(u) relu(v) | z1] phi(z1): u = 1.5 z1, v | z1 ~ N(0.7 c z1, 0.49 s^2), rectified mean."""
+        mu, sd = 0.7 * c * z1, 0.7 * math.sqrt(s2)
+        rectified = max(mu, 0.0) if sd < 1e-300 else mu * _cdf(mu / sd) + sd * _pdf(mu / sd)
+        return 1.5 * z1 * rectified * _pdf(z1)
+
+    assert product == pytest.approx(integrate.quad(inner, 0, np.inf, epsabs=1e-13)[0], abs=1e-10)
+    assert indicator == pytest.approx((math.pi - theta) / (2 * math.pi))
+    assert kernels.relu_ntk(x, y) == pytest.approx(float(x @ y) * indicator + product, abs=1e-15)
+    assert kernels.relu_ntk(x, x) == pytest.approx(x @ x)
+
+
+def test_attention_and_loss_closed_forms() -> None:
+    for d in (1, 4, 64):
+        assert attention.dot_product_variance(d) == d and attention.scaled_logit_variance(d) == 1.0
+        rng = np.random.default_rng(d)
+        s = (rng.standard_normal((200_000, d)) * rng.standard_normal((200_000, d))).sum(1) / math.sqrt(d)
+        assert np.mean(s**4) == pytest.approx(attention.gaussian_scaled_logit_fourth_moment(d), rel=0.05)
+    assert initial_loss.uniform_logits_cross_entropy(10) == math.log(10)
+    assert initial_loss.label_smoothing_optimal_gap(10, 1.0) == 0.0
+    assert initial_loss.label_smoothing_optimal_gap(2, 0.1) == pytest.approx(math.log(1 + 2 * 0.9 / 0.1))
+    with pytest.raises(ValueError, match="epsilon"):
+        initial_loss.label_smoothing_optimal_gap(3, 0.0)
+
+
+def test_normalization_and_weight_decay_closed_forms() -> None:
+    assert normalization.normalized_variance(4.0, 0.0) == 1.0
+    assert normalization.normalized_variance(1.0, 1.0) == 0.5
+    assert normalization.rms_normalized_mean_square(3.0, 1.0) == 0.75
+    with pytest.raises(ValueError, match="variance \\+ eps"):
+        normalization.normalized_variance(0.0, 0.0)
+    assert weight_decay.sgd_l2_step(2.0, 0.5, 0.1, 0.3) == pytest.approx(
+        weight_decay.sgd_decoupled_step(2.0, 0.5, 0.1, 0.3)
+    )
+    l2, decoupled = (
+        weight_decay.adam_l2_first_step(2.0, 0.5, 0.1, 0.3, 1e-8),
+        weight_decay.adamw_first_step(2.0, 0.5, 0.1, 0.3, 1e-8),
+    )
+    assert l2 == pytest.approx(2.0 - 0.1) and decoupled == pytest.approx(2.0 * 0.97 - 0.1)

@@ -1,4 +1,4 @@
-"""Claims that correct a seed document where the registry found it wrong: each checks ``impls``
+"""Claims that correct a seed document where the registry found it wrong: each checks the target
 against the number ``theory.seeds`` computes for the correction."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import impls
 from properties import decide
 from properties.decide import Context
 from properties.simulation import forward_contributions, log_tolerances
@@ -20,9 +19,9 @@ from theory import meanfield, seeds
 
 @pytest.mark.claim("sigmoid-slope-at-one")
 @given(x=st.floats(0.0, 8.0))
-def test_sigmoid_slope_relative_to_its_maximum(x: float) -> None:
-    """sigmoid'(x) / sigmoid'(0) from impls equals theory's 4 e^-|x| / (1 + e^-|x|)^2, |x| <= 8."""
-    derivative = impls.ACTIVATIONS["sigmoid"].derivative
+def test_sigmoid_slope_relative_to_its_maximum(impl, x: float) -> None:
+    """sigmoid'(x) / sigmoid'(0) from the target equals theory's 4 e^-|x| / (1 + e^-|x|)^2, |x| <= 8."""
+    derivative = impl.ACTIVATIONS["sigmoid"].derivative
     slopes = derivative(np.array([x, -x, 0.0]))
     assert slopes[2] == 0.25
     assert slopes[0] / slopes[2] == pytest.approx(seeds.sigmoid_slope_fraction(x), rel=1e-9)
@@ -30,9 +29,9 @@ def test_sigmoid_slope_relative_to_its_maximum(x: float) -> None:
 
 
 @pytest.mark.claim("sigmoid-slope-at-one")
-def test_sigmoid_saturates_only_near_six() -> None:
+def test_sigmoid_saturates_only_near_six(impl) -> None:
     """At |a| = 1 the slope is 79% of its maximum; it crosses 1% of it at theory's threshold."""
-    derivative = impls.ACTIVATIONS["sigmoid"].derivative
+    derivative = impl.ACTIVATIONS["sigmoid"].derivative
     at_one = derivative(np.array([1.0]))[0] / 0.25
     assert at_one == pytest.approx(seeds.sigmoid_slope_fraction(1.0), rel=1e-12) and at_one > 0.78
     threshold = seeds.sigmoid_saturation_threshold(0.01)
@@ -40,24 +39,26 @@ def test_sigmoid_saturates_only_near_six() -> None:
     assert below > 0.01 * 0.25 > above
 
 
-def _xavier_relu_second_moments(gain: float, width: int, depth: int, batch: int, nets: int) -> np.ndarray:
-    """Mean h_l^2 of ``nets`` square ReLU nets built with impls.xavier_uniform(gain), inputs N(0, I)."""
+def _xavier_relu_second_moments(
+    impl, gain: float, width: int, depth: int, batch: int, nets: int
+) -> np.ndarray:
+    """Mean h_l^2 of ``nets`` square ReLU nets built with ``xavier_uniform(gain)``, inputs N(0, I)."""
     rng = np.random.default_rng(4)
     out = np.empty((nets, depth))
     for s in range(nets):
-        params = impls.init_mlp(
+        params = impl.init_mlp(
             [width] * (depth + 1),
-            lambda shape, rng, dtype: impls.xavier_uniform(shape, gain, rng=rng, dtype=dtype),
+            lambda shape, rng, dtype: impl.xavier_uniform(shape, gain, rng=rng, dtype=dtype),
             rng=rng,
         )
-        cache = impls.forward(params, rng.standard_normal((batch, width)), "relu")
+        cache = impl.forward(params, rng.standard_normal((batch, width)), "relu")
         out[s] = [np.mean(h * h) for h in cache.pre]
     return out
 
 
 @pytest.mark.claim("seed-004-xavier-relu")
 @pytest.mark.parametrize("gain", [1.0, 5.0 / 3.0])
-def test_seed_004_xavier_with_relu(gain: float) -> None:
+def test_seed_004_xavier_with_relu(impl, gain: float) -> None:
     """Pre-activation second moments of Xavier ReLU nets follow gain^2 / 2 per layer (mean field)."""
     width, depth, batch, nets = 400, 10, 50, 4
     widths = [width] * (depth + 1)
@@ -66,7 +67,7 @@ def test_seed_004_xavier_with_relu(gain: float) -> None:
     assert [math.sqrt(b / a) for a, b in pairwise(predicted)] == pytest.approx(
         [factor] * (depth - 1), rel=1e-12
     )
-    sim = _xavier_relu_second_moments(gain, width, depth, batch, nets)
+    sim = _xavier_relu_second_moments(impl, gain, width, depth, batch, nets)
     tol = log_tolerances(forward_contributions(widths, predicted, "relu", batch), nets, comparisons=2 * depth)
     decide.check_close(
         Context("seed-004-xavier-relu", {"gain": gain, "width": width, "depth": depth, "nets": nets}),

@@ -32,8 +32,14 @@ PE17 = "Pennington, Schoenholz & Ganguli (2017), arXiv:1711.04735"
 ME07 = "Mezzadri (2007), Notices AMS 54(5), arXiv:math-ph/0609050"
 LE98 = "LeCun, Bottou, Orr & Mueller (1998), Efficient BackProp, Sec. 4.6"
 CS09 = "Cho & Saul (2009), NeurIPS, 'Kernel methods for deep learning' (arc-cosine kernel, degree 1)"
-HA19 = "Hayou, Doucet & Rousseau (2019), ICML, arXiv:1902.06853 (ReLU on the edge of chaos)"
-LN23 = "Li & Nica (2023), TMLR, arXiv:2310.12079 (unshaped MLP: l^2 (1 - rho_l) at t = l/n)"
+HA19 = (
+    "Hayou, Doucet & Rousseau (2019), ICML, arXiv:1902.06853 (ReLU on the edge of chaos: c^l -> 1 "
+    "polynomially)"
+)
+LN23 = (
+    "Li & Nica (2023), TMLR, 'Differential equation scaling limits of shaped and unshaped neural "
+    "networks' (unshaped MLP: l^2 (1 - rho_l) in t = l/n)"
+)
 HN19 = "Hanin & Nica (2019), Comm. Math. Phys. 376, arXiv:1812.05994"
 HA18 = "Hanin (2018), NeurIPS, arXiv:1801.03744"
 DU11 = "Duchi, Hazan & Singer (2011), JMLR 12"
@@ -139,7 +145,7 @@ _VARIANCE_ALGEBRA = [
         "if n_i = n_{i+1}; the compromise is Var W = 2 / (n_i + n_{i+1}) (eq. (12))",
         f"{GB10}, eqs. (10)-(12); {S002}; {S004}",
         C,
-        "a choice (the harmonic mean of the two conditions), not a consequence",
+        "a choice (the harmonic mean of the two variances 1/n_i and 1/n_{i+1}), not a consequence",
         see_also=("glorot-uniform-bound", "xavier-normal-law"),
     ),
     Claim(
@@ -233,8 +239,8 @@ _SCHEMES = [
         "kaiming_normal ~ N(0, gain^2 / fan) with gain = sqrt(2 / (1 + a^2)); 2 / fan_in for ReLU",
         f"{HE15}, eq. (10) (ReLU, fan_in); {PT} kaiming_normal_; {S001}; {S004}",
         S,
-        "He et al. define this Gaussian law (std sqrt(2 / n_l)); the gains for other "
-        "nonlinearities and the fan_out mode are PyTorch's",
+        "He et al. define this Gaussian law (std sqrt(2 / n_l); fan_out in eq. (14), leaky slopes in "
+        "eq. (15)); the gains of other nonlinearities are PyTorch's",
         references=(f"{HE15}, eq. (10)",),
     ),
     Claim(
@@ -495,7 +501,7 @@ _ACTIVATIONS = [
         seed_said="seed 004: calculate_gain(tanh) ~ 1.6 means tanh's output variance is 1.6x "
         "smaller than its input's",
         correction="the gain multiplies the weights' std; for z ~ N(0, 1), E tanh(z)^2 = 0.394, "
-        "a variance 2.54x (a std 1.59x) smaller; PyTorch's value is 5/3, not a measured ratio",
+        "a variance 2.54x (a std 1.59x) smaller; PyTorch's 5/3 is neither ratio",
         see_also=("activation-gains", "tanh-pytorch-gain-chaotic"),
         references=(PO16,),
     ),
@@ -623,7 +629,8 @@ _MEAN_FIELD = [
         f"{CS09}; {HA19}",
         A,
         MEAN_FIELD + "; ReLU with sigma_b = 0 (the normalized map then does not depend on sigma_w). "
-        "The map is exact at infinite width; the decay is " + DEPTH_LIMIT + " (Li & Nica: the "
+        "The map is exact at infinite width; the decay (expand the map at c = 1: 1 - c' = (1 - c) - "
+        "(2 sqrt 2 / (3 pi)) (1 - c)^(3/2) + ...) is " + DEPTH_LIMIT + " (Li & Nica: the "
         "correction is governed by l/N)",
         references=(CS09, HA19, LN23),
     ),
@@ -798,7 +805,7 @@ _OPTIMIZERS = [
         "without it convergence slows",
         correction="the bias comes from starting m and v at 0, whatever the gradients' size; and "
         "without the correction the early steps are larger, not smaller: for a constant gradient "
-        "the uncorrected step is (1 - b1^t)/sqrt(1 - b2^t) times the corrected one, x3.1623 at "
+        "the uncorrected step is (1 - b1^t)/sqrt(1 - b2^t) times the corrected one, x3.1623 (sqrt 10) at "
         "t = 1, x6.5279 at t = 10, at most x6.5685 (t = 12) and above 1 at every t, at the default "
         "betas (Kingma & Ba, Sec. 3). The seed's 'slower' has the wrong direction",
         see_also=("adam-uncorrected-first-step",),
@@ -969,7 +976,7 @@ _SEEDS = [
     ),
     Claim(
         "seed-001-tanh-small-init",
-        "Seed 001: tanh with N(0, 0.01)",
+        "Seed 001: tanh with 'N(0, 0.01)', read as std 0.01",
         "sigma_w^2 = 0.05: once the pre-activations are small the std shrinks x sqrt(500) 0.01 = "
         "0.2236 per layer (x0.2135 from layer 1 to 2, where tanh still compresses the unit input)",
         S001,

@@ -331,3 +331,43 @@ def test_matches_is_strict() -> None:
     assert _matches("4.54e-5", 4.5396e-5) and not _matches("4.53e-5", 4.5396e-5)
     assert _matches("79%", 0.7864) and not _matches("78%", 0.7864)
     assert _matches("12", 12) and not _matches("12", 12.6)
+
+
+def test_seed_correction_formulas_against_independent_computations() -> None:
+    """The thresholds and ratios the corrections quote, against the functions they invert."""
+    sigmoid_threshold = seeds.sigmoid_saturation_threshold(0.01)
+    assert activations.saturation_slope("sigmoid", sigmoid_threshold) == pytest.approx(0.0025, rel=1e-12)
+    tanh_threshold = seeds.tanh_saturation_threshold(1e-3)
+    assert activations.saturation_slope("tanh", tanh_threshold) == pytest.approx(1e-3, rel=1e-12)
+    assert seeds.sigmoid_slope_fraction(1.0) == pytest.approx(
+        4 * activations.saturation_slope("sigmoid", 1.0)
+    )
+    assert seeds.adam_uncorrected_step_ratio(1) == pytest.approx(
+        optimizers.adam_uncorrected_first_step(1.0, 1.0, 0.9, 0.999, 0.0), rel=1e-15
+    )
+    assert seeds.adam_uncorrected_step_ratio(1) == pytest.approx(math.sqrt(10), rel=1e-15)
+    ratios = [seeds.adam_uncorrected_step_ratio(t) for t in range(1, 20_001)]
+    assert min(ratios) > 1.0 and max(ratios) == seeds.adam_uncorrected_peak()[1]
+    # m_t and v_t of a constant gradient, accumulated step by step, give the same ratio at t = 10.
+    m = v = 0.0
+    for _ in range(10):
+        m, v = 0.9 * m + 0.1, 0.999 * v + 0.001
+    assert m / math.sqrt(v) == pytest.approx(seeds.adam_uncorrected_step_ratio(10), rel=1e-13)
+    assert seeds.seed004_xavier_relu_factor(5 / 3) == pytest.approx(
+        math.sqrt(meanfield.length_map(1.0, 25 / 9, 0.0, "relu")), rel=1e-9
+    )
+
+
+def test_seed_correction_domain_errors() -> None:
+    with pytest.raises(ValueError, match="level must be in"):
+        seeds.tanh_saturation_threshold(0.0)
+    with pytest.raises(ValueError, match="fraction must be in"):
+        seeds.sigmoid_saturation_threshold(1.5)
+    with pytest.raises(ValueError, match="t must be an int >= 1"):
+        seeds.adam_uncorrected_step_ratio(0)
+    with pytest.raises(ValueError, match="beta2 must be in"):
+        seeds.adam_uncorrected_step_ratio(3, 0.9, 1.0)
+    with pytest.raises(ValueError, match="gain must be > 0"):
+        seeds.seed004_xavier_relu_factor(-1.0)
+    with pytest.raises(TypeError, match="x must be a real number"):
+        seeds.sigmoid_slope_fraction("1")  # type: ignore[arg-type]

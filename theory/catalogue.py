@@ -113,7 +113,7 @@ _VARIANCE_ALGEBRA = [
     Claim(
         "glorot-forward-product",
         "Glorot's forward variance product",
-        "Var[z^i] = Var[x] prod_{j<i} n_j Var[W^j]  (z^0 = x)",
+        "Var[z^i] = Var[x] prod_{j<i} n_j Var[W^j] (z^0 = x)",
         f"{GB10}, eq. (5); {S002}, its eq. (3)",
         A,
         "zero-mean inputs E x = 0 (otherwise E[x^2] replaces Var[x], see preactivation-second-moment); "

@@ -9,14 +9,38 @@ from enum import Enum
 
 
 class Kind(str, Enum):
-    """How a claim is verified (see ``shared/DESIGN.md``, Claims)."""
+    """What a claim is, and therefore the only evidence that verifies it.
 
+    One question decides the kind: *what would a check have to do to show the claim?*
+
+    - ``CONTRACT``: a definition, an API's documented behaviour or a textbook identity (a
+      derivative formula, a fan convention, a framework's gain table, ``cross_entropy =
+      nll(log_softmax)``). Deterministic; verified by comparison at floating-point tolerance
+      against an independent computation. Worth checking, but not a result of the theory, so
+      reports count it apart from ``EXACT``.
+    - ``EXACT``: a result of the theory that holds exactly at every finite size: a derived
+      identity, or a number defined by a closed form, a Gaussian integral or a root of one (a
+      gain, a fixed point ``q*``, ``chi_1``, a critical ``sigma_w``), quoted to its printed
+      precision. Verified by comparison at floating-point or quadrature tolerance.
+    - ``STATISTICAL``: a property of a probability law that holds exactly at every finite size
+      (a variance, a CDF, a probability), whether derived by the theory or promised by an API
+      (an initializer's law). Verified only by decision-rule records (``properties.decide``)
+      with declared error rates; an assertion on a sample never verifies it.
+    - ``ASYMPTOTIC``: holds only in a limit (width ``N -> inf``, depth ``l -> inf``, the linear
+      regime ``q -> 0``). Verified only by decision-rule records at finite size whose tolerance
+      is derived from the finite-size correction, never tuned. A claim asymptotic in depth also
+      needs ``l << N`` at finite width.
+    """
+
+    CONTRACT = "contract"
     EXACT = "exact"
-    """An identity that holds to floating-point tolerance."""
     STATISTICAL = "statistical"
-    """A property of a distribution, decided with declared error rates."""
     ASYMPTOTIC = "asymptotic"
-    """Holds in a limit; checked at finite size with a tolerance derived from the correction."""
+
+    @property
+    def is_theory(self) -> bool:
+        """Whether claims of this kind are results of the theory (every kind but ``CONTRACT``)."""
+        return self is not Kind.CONTRACT
 
 
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9.]+)*$")
@@ -30,11 +54,16 @@ class Claim:
         id: stable kebab-case identifier (used by ``@pytest.mark.claim``).
         title: a short human title.
         statement: the formula, in plain text.
-        source: a seed document's file name, or a paper with section/equation.
+        source: where the claim is stated: a seed document's file name, or a paper with
+            section/equation, or the API it documents.
         kind: :class:`Kind`.
-        assumptions: what the statement assumes.
+        assumptions: what the statement assumes (and its scope).
         seed_said: where a seed says something wrong or only roughly right: what it said.
         correction: and what is true instead.
+        see_also: ids of claims that state the same fact or a part of it (validated by the
+            :class:`Registry`).
+        references: the primary literature (papers, section/equation) or the primary code the
+            claim rests on, one entry each.
     """
 
     id: str
@@ -45,6 +74,8 @@ class Claim:
     assumptions: str = ""
     seed_said: str = ""
     correction: str = ""
+    see_also: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
@@ -55,10 +86,26 @@ class Claim:
             raise TypeError(f"claim {self.id}: kind must be a Kind, got {self.kind!r}")
         if bool(self.seed_said) != bool(self.correction):
             raise ValueError(f"claim {self.id}: seed_said and correction go together")
+        for name in ("see_also", "references"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+                raise TypeError(f"claim {self.id}: {name} must be a tuple of str, got {value!r}")
+            if any(not v.strip() for v in value):
+                raise ValueError(f"claim {self.id}: {name} has an empty entry")
+            if len(set(value)) != len(value):
+                raise ValueError(f"claim {self.id}: {name} has a repeated entry")
+        for other in self.see_also:
+            if not _ID.match(other):
+                raise ValueError(f"claim {self.id}: see_also id must be kebab-case, got {other!r}")
+        if self.id in self.see_also:
+            raise ValueError(f"claim {self.id}: see_also names the claim itself")
 
 
 class Registry:
-    """An ordered, immutable collection of claims, looked up by id."""
+    """An ordered, immutable collection of claims, looked up by id.
+
+    Ids are unique, and every ``see_also`` id names a claim of the registry.
+    """
 
     def __init__(self, claims: Iterable[Claim]) -> None:
         self._claims: dict[str, Claim] = {}
@@ -66,6 +113,10 @@ class Registry:
             if claim.id in self._claims:
                 raise ValueError(f"duplicate claim id {claim.id!r}")
             self._claims[claim.id] = claim
+        for claim in self._claims.values():
+            unknown = [other for other in claim.see_also if other not in self._claims]
+            if unknown:
+                raise ValueError(f"claim {claim.id}: see_also names unknown claims {unknown}")
 
     def __iter__(self) -> Iterator[Claim]:
         return iter(self._claims.values())

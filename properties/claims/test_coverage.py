@@ -62,6 +62,32 @@ def test_registry_is_well_formed() -> None:
     assert seeds_cited == {"000", "001", "002", "003", "004"}  # every seed document is covered
 
 
+def test_kinds_are_counted_and_each_is_tested() -> None:
+    """Every kind has claims, theory and contracts are counted apart, and each claim has a test."""
+    covered = set().union(*claim_markers().values())
+    counts = {kind: len(CLAIMS.of_kind(kind)) for kind in Kind}
+    assert sum(counts.values()) == len(CLAIMS)
+    assert all(counts[kind] > 0 for kind in Kind), counts
+    theory_ids = {c.id for c in CLAIMS if c.kind.is_theory}
+    contract_ids = {c.id for c in CLAIMS.of_kind(Kind.CONTRACT)}
+    assert theory_ids.isdisjoint(contract_ids) and len(theory_ids | contract_ids) == len(CLAIMS)
+    for kind in Kind:
+        untested = [c.id for c in CLAIMS.of_kind(kind) if c.id not in covered]
+        assert not untested, f"{kind.value} claims without a test: {untested}"
+
+
+def test_cross_references_and_references() -> None:
+    """Every see_also id names a claim (not itself), every reference entry is a non-empty string."""
+    for claim in CLAIMS:
+        for other in claim.see_also:
+            assert other in CLAIMS and other != claim.id, f"{claim.id}: see_also {other!r}"
+        for reference in claim.references:
+            assert isinstance(reference, str) and reference.strip(), f"{claim.id}: empty reference"
+        assert "theory_claims.md" not in claim.source + " ".join(claim.references), (
+            f"{claim.id} cites the secondary list theory_claims.md; cite the primary literature"
+        )
+
+
 def test_registry_rejects_bad_records() -> None:
     import pytest
 
@@ -75,3 +101,17 @@ def test_registry_rejects_bad_records() -> None:
         Claim("a-b", "t", "s", "src", Kind.EXACT, seed_said="x")
     with pytest.raises(KeyError, match="unknown claim id"):
         CLAIMS["no-such-claim"]
+    with pytest.raises(ValueError, match="see_also names unknown claims"):
+        Registry([Claim("a-b", "t", "s", "src", Kind.EXACT, see_also=("c-d",))])
+    with pytest.raises(ValueError, match="names the claim itself"):
+        Claim("a-b", "t", "s", "src", Kind.EXACT, see_also=("a-b",))
+    with pytest.raises(ValueError, match="empty entry"):
+        Claim("a-b", "t", "s", "src", Kind.EXACT, references=("  ",))
+    with pytest.raises(TypeError, match="tuple of str"):
+        Claim("a-b", "t", "s", "src", Kind.EXACT, references=["x"])  # type: ignore[arg-type]
+    assert Registry(
+        [
+            Claim("a-b", "t", "s", "src", Kind.EXACT, see_also=("c-d",)),
+            Claim("c-d", "t", "s", "src", Kind.CONTRACT),
+        ]
+    )

@@ -4,11 +4,25 @@ quadrature, internal consistency, domain errors."""
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 
+import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from theory import activations, distributions, haar, isometry, meanfield, optimizers, selu, variance
+from theory import (
+    CLAIMS,
+    activations,
+    distributions,
+    haar,
+    isometry,
+    meanfield,
+    optimizers,
+    seeds,
+    selu,
+    variance,
+)
 
 
 def test_published_constants() -> None:
@@ -128,3 +142,232 @@ def test_domain_errors() -> None:
         variance.uniform_variance("1")
     with pytest.raises(ValueError, match="unknown scheme"):
         distributions.scheme("glorot", (3, 3))
+
+
+# --------------------------------------------------------------------------------------------
+# Every number printed in the registry's prose is theory's value to the printed precision
+# --------------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"(?<![\d.])(?:\d+(?:\.\d+)?%|\d+\.\d+(?:e[-+]?\d+)?|\d+e[-+]?\d+)")
+"""A decimal, a power of ten or a percentage as written in a claim's prose."""
+
+_PROSE_FIELDS = ("title", "statement", "assumptions", "correction")
+
+
+def _mean_field(sigma_w2: float, sigma_b2: float) -> tuple[float, float]:
+    q = meanfield.fixed_point(sigma_w2, sigma_b2, "tanh")
+    return q, meanfield.chi1(sigma_w2, q, "tanh")
+
+
+def _sigmoid(x: float) -> float:
+    return float(activations.activation("sigmoid").f(np.array([x]))[0])
+
+
+def _selu_jacobian() -> np.ndarray:
+    return np.asarray(selu.moment_map_jacobian(*selu.selu_constants_closed_form()))
+
+
+def _seed001(experiment: str, post: bool = False) -> list[float]:
+    return (seeds.seed001_activation_stds if post else seeds.seed001_preactivation_stds)(experiment)
+
+
+PRINTED: list[tuple[str, str, Callable[[], float]]] = [
+    (
+        "variance-scaling-truncated-correction",
+        "0.87962566103423978",
+        lambda: distributions.TRUNCATED_STD_2SIGMA,
+    ),
+    ("truncated-normal-std-constant", "0.87962566103423978", lambda: distributions.TRUNCATED_STD_2SIGMA),
+    ("saturation-beyond-10", "4.54e-5", lambda: activations.saturation_slope("sigmoid", 10.0)),
+    ("saturation-beyond-10", "8.24e-9", lambda: activations.saturation_slope("tanh", 10.0)),
+    ("saturation-beyond-10", "5.9864", lambda: seeds.sigmoid_saturation_threshold(0.01)),
+    ("saturation-beyond-10", "4.1468", lambda: seeds.tanh_saturation_threshold(1e-3)),
+    ("sigmoid-slope-at-one", "0.7311", lambda: _sigmoid(1.0)),
+    ("sigmoid-slope-at-one", "0.1966", lambda: activations.saturation_slope("sigmoid", 1.0)),
+    ("sigmoid-slope-at-one", "78.64%", lambda: seeds.sigmoid_slope_fraction(1.0)),
+    ("sigmoid-slope-at-one", "79%", lambda: seeds.sigmoid_slope_fraction(1.0)),
+    ("sigmoid-slope-at-one", "5.9864", lambda: seeds.sigmoid_saturation_threshold(0.01)),
+    ("sigmoid-slope-at-one", "0.73", lambda: _sigmoid(1.0)),
+    ("sigmoid-slope-at-one", "0.27", lambda: 1.0 - _sigmoid(1.0)),
+    ("activation-gaussian-moments", "0.39429", lambda: activations.moment("tanh", 2)),
+    ("activation-gaussian-moments", "0.46440", lambda: activations.moment("tanh", 2, derivative=True)),
+    ("activation-gains", "1.59254", lambda: activations.gains("tanh").forward),
+    ("activation-gains", "1.59254", lambda: activations.gains("tanh").variance),
+    ("activation-gains", "1.46741", lambda: activations.gains("tanh").backward),
+    ("activation-gains", "1.71286", lambda: activations.gains("relu").variance),
+    ("tanh-gain-vs-theory", "4.7%", lambda: (5 / 3) / activations.gains("tanh").forward - 1.0),
+    ("tanh-gain-vs-theory", "1.59254", lambda: activations.gains("tanh").forward),
+    ("tanh-gain-vs-theory", "0.394", lambda: activations.moment("tanh", 2)),
+    ("tanh-gain-vs-theory", "2.54", lambda: 1.0 / activations.moment("tanh", 2)),
+    ("tanh-gain-vs-theory", "1.59", lambda: activations.moment("tanh", 2) ** -0.5),
+    ("linear-regime-error", "0.9805", lambda: activations.linear_regime_ratio(0.01)),
+    ("linear-regime-error", "0.8421", lambda: activations.linear_regime_ratio(0.1)),
+    ("linear-regime-error", "0.3943", lambda: activations.linear_regime_ratio(1.0)),
+    ("linear-regime-error", "2%", lambda: 1.0 - activations.linear_regime_ratio(0.01)),
+    ("linear-regime-error", "16%", lambda: 1.0 - activations.linear_regime_ratio(0.1)),
+    ("linear-regime-error", "61%", lambda: 1.0 - activations.linear_regime_ratio(1.0)),
+    ("selu-constants", "1.6732632423543772", lambda: selu.selu_constants_closed_form()[0]),
+    ("selu-constants", "1.0507009873554805", lambda: selu.selu_constants_closed_form()[1]),
+    ("selu-fixed-point-stable", "0.088835", lambda: _selu_jacobian()[0, 1]),
+    ("selu-fixed-point-stable", "0.782648", lambda: _selu_jacobian()[1, 1]),
+    ("selu-fixed-point-stable", "0.7877", lambda: np.linalg.norm(_selu_jacobian(), 2)),
+    ("selu-chi1", "1.07157", selu.selu_chi1),
+    ("meanfield-fixed-point", "0.798387", lambda: _mean_field(1.5**2, 0.05**2)[0]),
+    ("meanfield-fixed-point", "1.136708", lambda: _mean_field(1.5**2, 0.05**2)[1]),
+    ("tanh-critical-line", "1.122539", lambda: meanfield.critical_sigma_w(0.05)),
+    ("tanh-critical-line", "1.76095", lambda: meanfield.critical_sigma_w(math.sqrt(0.05)) ** 2),
+    ("relu-correlation-map", "44.41", lambda: meanfield.RELU_CORRELATION_ASYMPTOTE),
+    ("tanh-pytorch-gain-chaotic", "1.178480", lambda: _mean_field(25 / 9, 0.0)[0]),
+    ("tanh-pytorch-gain-chaotic", "1.209831", lambda: _mean_field(25 / 9, 0.0)[1]),
+    ("adam-bias-correction-unbiased", "3.1623", lambda: seeds.adam_uncorrected_step_ratio(1)),
+    ("adam-bias-correction-unbiased", "6.5279", lambda: seeds.adam_uncorrected_step_ratio(10)),
+    ("adam-bias-correction-unbiased", "6.5685", lambda: seeds.adam_uncorrected_peak()[1]),
+    ("adam-bias-correction-unbiased", "12", lambda: seeds.adam_uncorrected_peak()[0]),
+    (
+        "adam-uncorrected-first-step",
+        "3.16228",
+        lambda: optimizers.adam_uncorrected_first_step(1, 1, 0.9, 0.999, 0),
+    ),
+    ("rmsprop-constant-gradient", "10", lambda: optimizers.rmsprop_constant_gradient_step(1, 1, 0.99, 1, 0)),
+    ("rmsprop-constant-gradient", "391", lambda: optimizers.rmsprop_settling_steps(0.99)),
+    ("seed-000-neuron-std", "33.3", lambda: seeds.seed000_preactivation_std("uniform(-1, 1)")),
+    ("seed-000-neuron-std", "57.7", lambda: seeds.seed000_preactivation_std("normal(0, 1)")),
+    ("seed-000-neuron-std", "50.8", lambda: seeds.seed000_preactivation_std("truncated_normal(0, 1, +-2)")),
+    ("seed-000-neuron-std", "0.577", lambda: seeds.seed000_preactivation_std("normal(0, 1/sqrt(n))")),
+    ("seed-000-neuron-std", "0.083", lambda: seeds.seed000_probability_outside_unit("normal(0, 1/sqrt(n))")),
+    ("seed-000-neuron-std", "91.7%", lambda: seeds.seed000_probability_within_unit("normal(0, 1/sqrt(n))")),
+    ("seed-004-growth", "20", lambda: seeds.seed004_growth_per_layer(400)),
+    ("seed-004-xavier-relu", "0.7071", lambda: seeds.seed004_xavier_relu_factor(1.0)),
+    ("seed-004-xavier-relu", "1.1785", lambda: seeds.seed004_xavier_relu_factor(5 / 3)),
+    (
+        "seed-001-tanh-small-init",
+        "0.2236",
+        lambda: _seed001("tanh-normal-std-0.01")[-1] / _seed001("tanh-normal-std-0.01")[-2],
+    ),
+    (
+        "seed-001-tanh-small-init",
+        "0.2135",
+        lambda: _seed001("tanh-normal-std-0.01")[1] / _seed001("tanh-normal-std-0.01")[0],
+    ),
+    ("seed-001-tanh-small-init", "0.05", lambda: seeds.SEED001_EXPERIMENTS["tanh-normal-std-0.01"].sigma_w2),
+    ("seed-001-tanh-large-init", "22.36", lambda: _seed001("tanh-normal-std-1")[0]),
+    ("seed-001-tanh-large-init", "21.95", lambda: _seed001("tanh-normal-std-1")[2]),
+    ("seed-001-tanh-large-init", "0.9817", lambda: _seed001("tanh-normal-std-1", post=True)[-1]),
+    ("seed-001-xavier-tanh", "1.000", lambda: _seed001("tanh-xavier")[0]),
+    ("seed-001-xavier-tanh", "0.628", lambda: _seed001("tanh-xavier")[1]),
+    ("seed-001-xavier-tanh", "0.628", lambda: _seed001("tanh-xavier", post=True)[0]),
+    ("seed-001-xavier-tanh", "0.486", lambda: _seed001("tanh-xavier")[2]),
+    ("seed-001-xavier-tanh", "0.486", lambda: _seed001("tanh-xavier", post=True)[1]),
+    ("seed-001-xavier-tanh", "0.241", lambda: _seed001("tanh-xavier")[-1]),
+    ("seed-001-xavier-tanh", "0.228", lambda: _seed001("tanh-xavier", post=True)[-1]),
+    (
+        "seed-001-xavier-tanh",
+        "2.75",
+        lambda: _seed001("tanh-xavier", post=True)[0] / _seed001("tanh-xavier", post=True)[-1],
+    ),
+    ("seed-001-xavier-relu", "0.7071", lambda: _seed001("relu-xavier")[1] / _seed001("relu-xavier")[0]),
+]
+"""(claim id, a number as printed in its prose, theory's value of it)."""
+
+INPUTS: dict[str, set[str]] = {
+    "chain-exponential": {"1.5", "0.5"},
+    "truncated-normal-support": {"2.13"},  # torch version
+    "saturation-beyond-10": {"1%", "1e-3"},
+    "sigmoid-slope-at-one": {"1%"},
+    "pytorch-gain-table": {"0.01"},
+    "linear-regime-error": {"0.01", "0.1"},
+    "selu-fixed-point-stable": {"0.1", "0.8", "1.5", "0.95", "1.1"},  # Theorem 1's domain
+    "meanfield-fixed-point": {"1.5", "0.05"},
+    "tanh-critical-line": {"0.05"},
+    "zero-init-stays-zero": {"0.3"},
+    "seed-adam-update": {"1e-8", "1e-7", "1e-5"},  # the papers' and frameworks' defaults
+    "adagrad-rate-non-increasing": {"8.5"},  # a book section
+    "rmsprop-constant-gradient": {"0.99", "0.999", "0.9", "1%"},
+    "seed-001-tanh-small-init": {"0.01"},
+}
+"""Numbers in a claim's prose that are its inputs (parameters, defaults, quoted values)."""
+
+
+def _matches(printed: str, value: float) -> bool:
+    """``value`` rounds to ``printed`` (a percentage is of 1); full-precision constants to 4 ulp."""
+    text, scale = (printed[:-1], 100.0) if printed.endswith("%") else (printed, 1.0)
+    scaled = float(value) * scale
+    mantissa = text.split("e")[0]
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    if "e" in text:
+        return f"{scaled:.{decimals}e}" == f"{float(text):.{decimals}e}"
+    if decimals >= 15:
+        return abs(scaled - float(text)) <= 4 * math.ulp(scaled)
+    return f"{scaled:.{decimals}f}" == text
+
+
+@pytest.mark.parametrize(("claim_id", "printed", "value"), PRINTED, ids=[f"{c}:{p}" for c, p, _ in PRINTED])
+def test_printed_numbers_are_theorys(claim_id: str, printed: str, value: Callable[[], float]) -> None:
+    claim = CLAIMS[claim_id]
+    prose = " ".join(getattr(claim, field) for field in _PROSE_FIELDS)
+    assert printed in _NUMBER.findall(prose) or re.search(
+        rf"(?<![\d.]){re.escape(printed)}(?![\d.])", prose
+    ), f"{claim_id}: {printed} is not in its prose"
+    got = value()
+    assert _matches(printed, got), f"{claim_id}: prints {printed}, theory computes {got!r}"
+
+
+def test_every_printed_number_is_computed_or_an_input() -> None:
+    """No decimal, power of ten or percentage in a claim's prose is typed without a check."""
+    computed: dict[str, set[str]] = {}
+    for claim_id, printed, _ in PRINTED:
+        computed.setdefault(claim_id, set()).add(printed)
+    unchecked = {}
+    for claim in CLAIMS:
+        numbers = set(_NUMBER.findall(" ".join(getattr(claim, field) for field in _PROSE_FIELDS)))
+        rest = numbers - computed.get(claim.id, set()) - INPUTS.get(claim.id, set())
+        if rest:
+            unchecked[claim.id] = sorted(rest)
+    assert not unchecked, f"numbers in the registry's prose with no theory value: {unchecked}"
+
+
+def test_matches_is_strict() -> None:
+    assert _matches("0.7071", math.sqrt(0.5)) and not _matches("0.7072", math.sqrt(0.5))
+    assert _matches("4.54e-5", 4.5396e-5) and not _matches("4.53e-5", 4.5396e-5)
+    assert _matches("79%", 0.7864) and not _matches("78%", 0.7864)
+    assert _matches("12", 12) and not _matches("12", 12.6)
+
+
+def test_seed_correction_formulas_against_independent_computations() -> None:
+    """The thresholds and ratios the corrections quote, against the functions they invert."""
+    sigmoid_threshold = seeds.sigmoid_saturation_threshold(0.01)
+    assert activations.saturation_slope("sigmoid", sigmoid_threshold) == pytest.approx(0.0025, rel=1e-12)
+    tanh_threshold = seeds.tanh_saturation_threshold(1e-3)
+    assert activations.saturation_slope("tanh", tanh_threshold) == pytest.approx(1e-3, rel=1e-12)
+    assert seeds.sigmoid_slope_fraction(1.0) == pytest.approx(
+        4 * activations.saturation_slope("sigmoid", 1.0)
+    )
+    assert seeds.adam_uncorrected_step_ratio(1) == pytest.approx(
+        optimizers.adam_uncorrected_first_step(1.0, 1.0, 0.9, 0.999, 0.0), rel=1e-15
+    )
+    assert seeds.adam_uncorrected_step_ratio(1) == pytest.approx(math.sqrt(10), rel=1e-15)
+    ratios = [seeds.adam_uncorrected_step_ratio(t) for t in range(1, 20_001)]
+    assert min(ratios) > 1.0 and max(ratios) == seeds.adam_uncorrected_peak()[1]
+    # m_t and v_t of a constant gradient, accumulated step by step, give the same ratio at t = 10.
+    m = v = 0.0
+    for _ in range(10):
+        m, v = 0.9 * m + 0.1, 0.999 * v + 0.001
+    assert m / math.sqrt(v) == pytest.approx(seeds.adam_uncorrected_step_ratio(10), rel=1e-13)
+    assert seeds.seed004_xavier_relu_factor(5 / 3) == pytest.approx(
+        math.sqrt(meanfield.length_map(1.0, 25 / 9, 0.0, "relu")), rel=1e-9
+    )
+
+
+def test_seed_correction_domain_errors() -> None:
+    with pytest.raises(ValueError, match="level must be in"):
+        seeds.tanh_saturation_threshold(0.0)
+    with pytest.raises(ValueError, match="fraction must be in"):
+        seeds.sigmoid_saturation_threshold(1.5)
+    with pytest.raises(ValueError, match="t must be an int >= 1"):
+        seeds.adam_uncorrected_step_ratio(0)
+    with pytest.raises(ValueError, match="beta2 must be in"):
+        seeds.adam_uncorrected_step_ratio(3, 0.9, 1.0)
+    with pytest.raises(ValueError, match="gain must be > 0"):
+        seeds.seed004_xavier_relu_factor(-1.0)
+    with pytest.raises(TypeError, match="x must be a real number"):
+        seeds.sigmoid_slope_fraction("1")  # type: ignore[arg-type]

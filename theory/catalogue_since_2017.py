@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from theory.claims import Claim, Kind
 
-E, S = Kind.EXACT, Kind.STATISTICAL
+C, E, S = Kind.CONTRACT, Kind.EXACT, Kind.STATISTICAL
 
 HR18 = "Hanin & Rolnick (2018), 'How to start training', NeurIPS, arXiv:1803.01719"
 HN19 = "Hanin & Nica (2019), Comm. Math. Phys., arXiv:1812.05994"
@@ -119,7 +119,7 @@ _RESIDUAL = [
         "alpha = 0 (SkipInit, ReZero): x_L = x_0 exactly, and the input-output Jacobian is I, so the "
         "gradient reaching x_0 is the gradient at x_L",
         f"{SKIPINIT}; {REZERO}",
-        E,
+        C,
         "any weights; the branch scale alpha is exactly 0",
     ),
     Claim(
@@ -138,7 +138,7 @@ _RESIDUAL = [
         "The cross-entropy of equal logits is ln K",
         "softmax(c 1) is uniform, so CE = ln K for K classes whatever the target",
         f"{FIXUP}, Sec. 3",
-        E,
+        C,
         "K >= 1 classes, all logits equal, no label smoothing or class weights",
     ),
 ]
@@ -150,7 +150,7 @@ _NORMALIZATION = [
         "y = (x - mu) / sqrt(s^2 + eps) over the normalized dimensions: mean(y) = 0 and "
         "mean(y^2) = s^2 / (s^2 + eps), s^2 the biased variance",
         LN16,
-        E,
+        C,
         "weight = 1, bias = 0 (the default initialization of the affine parameters)",
     ),
     Claim(
@@ -158,7 +158,7 @@ _NORMALIZATION = [
         "RMSNorm's output has mean square m / (m + eps)",
         "y = x / sqrt(m + eps), m = mean(x^2) over the normalized dimensions: mean(y^2) = m / (m + eps)",
         RMS19,
-        E,
+        C,
         "weight = 1 (its default initialization)",
     ),
     Claim(
@@ -167,7 +167,7 @@ _NORMALIZATION = [
         "per channel, over the batch and spatial axes: mean(y) = 0, mean(y^2) = s^2 / (s^2 + eps), "
         "s^2 the biased batch variance",
         BN15,
-        E,
+        C,
         "training mode (batch statistics), weight = 1, bias = 0, more than one value per channel",
     ),
     Claim(
@@ -217,7 +217,7 @@ _LOSS_AND_DECAY = [
         "p - lr (g + lambda p) = p (1 - lr lambda) - lr g: SGD's weight_decay lambda is decoupled "
         "decay lambda multiplied by lr (lambda' = lambda / lr in the paper's notation)",
         f"{LH19}, Prop. 1",
-        E,
+        C,
         "plain SGD (no momentum); decay multiplied by lr as in PyTorch",
     ),
     Claim(

@@ -40,8 +40,9 @@ EXIT_CODES = """exit status:
   3    the report could not be written or read (the folder is left as it was)
   4    the verification did not complete (pytest interrupted, usage error, no tests...);
        the folder is left as it was
-  130  interrupted (Ctrl-C); the folder is left as it was"""
-REFUSED, UNWRITABLE, INCOMPLETE, INTERRUPTED = 2, 3, 4, 130
+  130  interrupted (Ctrl-C); the folder is left as it was
+  143  terminated (SIGTERM); the folder is left as it was"""
+REFUSED, UNWRITABLE, INCOMPLETE, INTERRUPTED, TERMINATED = 2, 3, 4, 130, 143
 PYTEST_EXITS = {
     1: "tests failed, but no report was written",
     2: "interrupted, or errors during collection",
@@ -49,6 +50,14 @@ PYTEST_EXITS = {
     4: "pytest usage error",
     5: "no tests collected",
 }
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (raised by the handler :func:`main` installs, like KeyboardInterrupt for SIGINT)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 class Incomplete(Exception):
@@ -125,8 +134,8 @@ def verify(stage: Staging, quick: bool) -> int:
     child = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
     try:
         status = child.wait()
-    except KeyboardInterrupt:  # let pytest stop cleanly (it got the Ctrl-C too, if from a terminal)
-        child.send_signal(signal.SIGINT)
+    except (KeyboardInterrupt, Terminated) as stop:  # pass it on, and let pytest stop cleanly
+        child.send_signal(signal.SIGINT if isinstance(stop, KeyboardInterrupt) else signal.SIGTERM)
         try:
             child.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -147,7 +156,7 @@ def verify(stage: Staging, quick: bool) -> int:
 
 def bench(settings: Settings, only: Sequence[str] | None, stage: Staging) -> None:
     """Run the experiments into the staging folder and record the part's seed and settings."""
-    names = list(only or EXPERIMENTS)
+    names = list(dict.fromkeys(only or EXPERIMENTS))
     started, timings = utc_now(), []
     for name in names:
         clock = time.perf_counter()
@@ -219,11 +228,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReportFolderError as error:
         say(str(error))
         return REFUSED
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return run(args, folder)
     except KeyboardInterrupt:
         say(f"interrupted; {folder} left as it was")
         return INTERRUPTED
+    except Terminated:
+        say(f"terminated; {folder} left as it was")
+        return TERMINATED
     except Incomplete as error:
         say(f"{error}; {folder} left as it was")
         return INCOMPLETE
@@ -234,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = f"{error.strerror}: {error.filename}" if error.filename else str(error)
         say(f"could not write the report into {folder}: {reason}; left as it was")
         return UNWRITABLE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -474,6 +474,40 @@ def test_bench_records_its_seed_and_an_interrupted_bench_mixes_nothing(
     assert capsys.readouterr().err.endswith("initcheck: interrupted; " + str(out) + " left as it was\n")
 
 
+def terminated_experiment(settings: Settings) -> Section:
+    save_table(pd.DataFrame({"seed": [settings.seed]}), settings, "fake")
+    os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` from another shell
+    raise AssertionError("SIGTERM did not stop the benchmark")
+
+
+def test_a_terminated_bench_mixes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    monkeypatch.setitem(cli.EXPERIMENTS, "speed", fake_experiment)
+    assert (
+        cli.main(["bench", "--only", "speed", "speed", "--seed", "1", "--out", str(out), "--no-progress"])
+        == 0
+    )
+    assert pd.read_csv(out / "bench" / "timings.csv")["experiment"].tolist() == ["speed"]  # once
+    before = snapshot(out)
+    monkeypatch.setitem(cli.EXPERIMENTS, "speed", terminated_experiment)
+
+    def guard(signum: int, frame: object) -> None:  # without the CLI's handler SIGTERM would end pytest
+        raise AssertionError("the CLI does not handle SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, guard)
+    try:
+        assert (
+            cli.main(["bench", "--only", "speed", "--seed", "2", "--out", str(out), "--no-progress"]) == 143
+        )
+        assert signal.getsignal(signal.SIGTERM) is guard  # restored
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert snapshot(out) == before
+    assert "initcheck: terminated;" in capsys.readouterr().err
+
+
 def test_cli_malformed_claims_table_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     commit(out, {"claims.csv": '"unterminated\n', "claims.md": "# c\n", "checks.csv": "x\n"})

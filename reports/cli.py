@@ -36,7 +36,7 @@ from reports.render import render
 EXIT_CODES = """exit status:
   0    done; every claim that ran was verified
   1    done, report written; some tests failed
-  2    bad command line, or a refused --out (nothing was done)
+  2    bad command line, or an --out that is refused or not writable (nothing was done)
   3    the report could not be written or read (the folder is left as it was)
   4    the verification did not complete (pytest interrupted, usage error, no tests...);
        the folder is left as it was

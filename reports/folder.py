@@ -55,6 +55,8 @@ PARTS: dict[str, tuple[str, ...]] = {
     "bench": ("bench",),
 }
 """What each stage writes. A run replaces the parts it wrote and carries the others over."""
+LEGACY = {"checks.csv", "claims.csv", "claims.md", "README.md", "bench"}
+"""What a report folder held before report folders were marked."""
 
 Announce = Callable[[str], None]
 
@@ -140,7 +142,7 @@ class ReportFolder:
         text = os.fspath(path)
         if not text.strip():
             raise ReportFolderError("the report folder is an empty string (an unset shell variable?)")
-        absolute = Path(os.path.abspath(text))
+        absolute = Path(os.path.abspath(os.path.expanduser(text)))  # never a folder named "~"
         if absolute.parent == absolute:
             raise ReportFolderError(f"refusing to write reports into {absolute}: it is the root folder")
         self.path = absolute.parent.resolve() / absolute.name  # the link itself is not followed
@@ -183,6 +185,11 @@ class ReportFolder:
             return "empty", None
         if MARKER in entries:
             return "marked", path
+        if set(entries) <= LEGACY and set(entries) & set(PARTS["verify"]):
+            raise self._refuse(
+                f"it has no {MARKER}; if it is the report folder of an initcheck from before report "
+                "markers, remove it, else choose another folder"
+            )
         raise self._refuse(
             f"it holds other files ({', '.join(entries[:3])}{', ...' if len(entries) > 3 else ''}) and is "
             f"not a report folder of an earlier run (no {MARKER}); choose an empty or new folder"

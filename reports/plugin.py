@@ -144,10 +144,15 @@ class ReportWriter:
         try:
             checks = tables.checks_frame(self.collector.records)
             claims = tables.claims_frame(checks, self.collector.outcomes)
+            markdown = tables.claims_markdown(claims, checks)
+            stopped = session.shouldfail or session.shouldstop
+            if stopped:  # -x, --maxfail: say so on the first line (run.json says so too)
+                heading, _, rest = markdown.partition("\n")
+                markdown = f"{heading} (stopped early: {stopped}; the tests after it did not run)\n{rest}"
             files = {
                 "checks.csv": checks.to_csv(index=False),
                 "claims.csv": claims.to_csv(index=False),
-                "claims.md": tables.claims_markdown(claims, checks),
+                "claims.md": markdown,
             }
             if isinstance(self.folder, Path):
                 self._write_files(self.folder, files, self._part(session, exitstatus, new_run_id()))

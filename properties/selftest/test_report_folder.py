@@ -198,6 +198,28 @@ def test_a_run_that_runs_no_test_leaves_the_folder_alone(
     assert sorted(p.name for p in out.parent.glob(".out.runs/*")) == [before["link"].split("/")[-1]]
 
 
+def test_a_run_stopped_early_says_so_on_the_first_line(inner: pytest.Pytester) -> None:
+    out = inner.path / "out"
+    inner.makepyfile(test_failing=FAILING)
+    run_pytest(inner, out, "-x", "test_failing.py", "test_passing.py").assert_outcomes(failed=1)
+    first_line = (out / "claims.md").read_text().splitlines()[0]
+    assert "stopped early: stopping after 1 failures" in first_line
+    assert json.loads((out / "run.json").read_text())["verify"]["complete"] is False
+    assert "stopped early" in (out / "README.md").read_text()
+
+
+def test_an_old_unmarked_report_folder_is_refused_with_advice(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "claims.md").write_text("old\n")
+    with pytest.raises(ReportFolderError, match="from before report markers, remove it"):
+        ReportFolder(tmp_path / "out").check()
+
+
+def test_a_tilde_is_the_home_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert ReportFolder("~/out").path == tmp_path.resolve() / "out"
+
+
 def test_an_unwritable_report_folder_stops_the_run_at_once(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_sentinel="def test_runs():\n    open('ran', 'w').close()\n")
     (inner.path / "a_file").write_text("not a folder")

@@ -57,6 +57,8 @@ PARTS: dict[str, tuple[str, ...]] = {
 """What each stage writes. A run replaces the parts it wrote and carries the others over."""
 LEGACY = {"checks.csv", "claims.csv", "claims.md", "README.md", "bench"}
 """What a report folder held before report folders were marked."""
+WRITTEN = {*LEGACY, MANIFEST, MARKER}
+"""Everything a run writes at the top of its folder; anything else is someone's and is kept."""
 
 Announce = Callable[[str], None]
 
@@ -168,11 +170,15 @@ class ReportFolder:
         for ancestor in path.parents:
             if (ancestor / MARKER).is_file():
                 raise self._refuse(f"it is inside the report folder {ancestor}")
+        if path.parent.name.startswith(".") and path.parent.name.endswith(".runs"):
+            raise self._refuse("it is a run kept by a report folder; name the report folder instead")
         if path.is_symlink():
             target = Path(os.path.normpath(path.parent / os.readlink(path)))
             if target.parent != self.runs or not target.name.startswith("run-"):
                 raise self._refuse(f"it is a symbolic link to {target}, not one initcheck made")
-            return "link", target if (target / MARKER).is_file() else None
+            current = target if (target / MARKER).is_file() else None
+            self._refuse_strangers(current)
+            return "link", current
         if not path.exists():
             return "missing", None
         if not path.is_dir():
@@ -184,6 +190,7 @@ class ReportFolder:
         if not entries:
             return "empty", None
         if MARKER in entries:
+            self._refuse_strangers(path)
             return "marked", path
         if set(entries) <= LEGACY and set(entries) & set(PARTS["verify"]):
             raise self._refuse(
@@ -194,6 +201,15 @@ class ReportFolder:
             f"it holds other files ({', '.join(entries[:3])}{', ...' if len(entries) > 3 else ''}) and is "
             f"not a report folder of an earlier run (no {MARKER}); choose an empty or new folder"
         )
+
+    def _refuse_strangers(self, run: Path | None) -> None:
+        """Refuse to replace a run to which someone added files (they would be lost with it)."""
+        strangers = sorted(set(os.listdir(run)) - WRITTEN) if run is not None else []
+        if strangers:
+            raise self._refuse(
+                f"files no run wrote were put in it ({', '.join(strangers[:3])}); "
+                "move them elsewhere first, they would be lost with the run they are in"
+            )
 
     def check(self) -> None:
         """Refuse a folder initcheck must not write, and make sure it can write next to it.

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -102,39 +104,58 @@ def run_pytest(pytester: pytest.Pytester, out: Path, *args: str) -> pytest.RunRe
     return pytester.runpytest_inprocess(*pytest_args(out, *args))
 
 
-def popen_pytest(pytester: pytest.Pytester, out: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    """A pytest process in its own session (so Ctrl-C can reach it as a terminal's would)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-s", *pytest_args(out, *args)],
-        cwd=pytester.path,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+class Inner:
+    """A pytest process in its own session (Ctrl-C reaches it as a terminal's would), its output
+    read on a thread, so that waiting for a line is bounded: a missing line fails, never hangs."""
 
+    BOUND = 120.0  # seconds before a missing line or exit counts as a hang (a failure, not a timing)
 
-def read_until(stream: IO[str] | None, text: str) -> str:
-    """Read lines from ``stream`` until one contains ``text`` (blocking; fails at end of stream)."""
-    assert stream is not None
-    seen = []
-    for line in stream:
-        seen.append(line)
-        if text in line:
-            return "".join(seen)
-    raise AssertionError(f"{text!r} never came; output:\n{''.join(seen)}")
+    def __init__(self, pytester: pytest.Pytester, out: Path, *args: str, **env: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-s", *pytest_args(out, *args)],
+            cwd=pytester.path,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=self._pump, daemon=True)
+        self.reader.start()
 
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
 
-def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
-    """Wait for ``process`` (bounded, so a hang fails instead of blocking the suite)."""
-    try:
-        output, _ = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    return process.returncode, output
+    def wait_for(self, text: str) -> str:
+        """The output up to the first line containing ``text``."""
+        while True:
+            try:
+                line = self.lines.get(timeout=self.BOUND)
+            except queue.Empty:
+                raise AssertionError(f"{text!r} never came; output:\n{''.join(self.seen)}") from None
+            if line is None:
+                raise AssertionError(f"{text!r} never came; output:\n{''.join(self.seen)}")
+            self.seen.append(line)
+            if text in line:
+                return "".join(self.seen)
+
+    def finish(self) -> tuple[int, str]:
+        """Wait for the process (bounded: a hang is killed and fails the test) and its output."""
+        try:
+            self.process.wait(timeout=self.BOUND)
+        finally:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.reader.join()
+        while (line := self.lines.get()) is not None:
+            self.seen.append(line)
+        return self.process.returncode, "".join(self.seen)
 
 
 def snapshot(folder: Path) -> dict[str, Any]:
@@ -213,6 +234,23 @@ def test_an_old_unmarked_report_folder_is_refused_with_advice(tmp_path: Path) ->
     (tmp_path / "out" / "claims.md").write_text("old\n")
     with pytest.raises(ReportFolderError, match="from before report markers, remove it"):
         ReportFolder(tmp_path / "out").check()
+
+
+def test_files_someone_put_in_a_report_folder_are_never_swapped_away(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    commit(out, {"claims.md": "x\n"})
+    (out / "my notes.md").write_text("mine\n")
+    with pytest.raises(ReportFolderError, match=r"files no run wrote .*my notes\.md"):
+        ReportFolder(out).check()
+    with pytest.raises(ReportFolderError, match="files no run wrote"):
+        commit(out, {"claims.md": "y\n"})
+    assert (out / "my notes.md").read_text() == "mine\n"
+
+
+def test_a_kept_run_is_not_a_report_folder(tmp_path: Path) -> None:
+    commit(tmp_path / "out", {"claims.md": "x\n"})
+    with pytest.raises(ReportFolderError, match="a run kept by a report folder"):
+        ReportFolder((tmp_path / "out").resolve()).check()
 
 
 def test_a_tilde_is_the_home_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -307,12 +345,12 @@ def test_an_interrupted_run_leaves_the_previous_report(inner: pytest.Pytester) -
     inner.makepyfile(test_blocking=BLOCKING)
     fifo = inner.path / "fifo"
     os.mkfifo(fifo)
-    process = popen_pytest(inner, out, "test_blocking.py", INNER_FIFO=str(fifo))
+    process = Inner(inner, out, "test_blocking.py", INNER_FIFO=str(fifo))
     try:
-        read_until(process.stdout, "RUNNING")
-        os.killpg(process.pid, signal.SIGINT)
+        process.wait_for("RUNNING")
+        os.killpg(process.process.pid, signal.SIGINT)
     finally:
-        status, output = finish(process)
+        status, output = process.finish()
     assert status == pytest.ExitCode.INTERRUPTED
     assert "run interrupted" in output and "left as it was" in output
     assert snapshot(out) == before
@@ -320,22 +358,27 @@ def test_an_interrupted_run_leaves_the_previous_report(inner: pytest.Pytester) -
 
 
 def test_two_concurrent_runs_never_mix(inner: pytest.Pytester) -> None:
-    """Run A starts first and finishes last; run B runs whole in between. Each swap is whole."""
+    """Run A starts first and ends last; run B runs whole in between; then A must wait for the
+    lock (held here) before it swaps its run in. Every state a reader can see is one whole run."""
     out = inner.path / "out"
     inner.makepyfile(test_blocking=BLOCKING)
     fifo = inner.path / "fifo"
     os.mkfifo(fifo)
-    first = popen_pytest(inner, out, "test_blocking.py", INNER_FIFO=str(fifo))
+    first = Inner(inner, out, "test_blocking.py", INNER_FIFO=str(fifo))
     try:
-        read_until(first.stdout, "RUNNING")
-        second = run_pytest(inner, out, "test_passing.py")
-        second.assert_outcomes(passed=1)
+        first.wait_for("RUNNING")
+        run_pytest(inner, out, "test_passing.py").assert_outcomes(passed=1)  # run B, whole
         assert statuses(out)["sigmoid-symmetry"] == "verified"
         assert statuses(out)["haar-determinant"] == "not run"
-        with open(fifo, "w") as release:
-            release.write("go")
+        second = snapshot(out)
+        with ReportFolder(out).lock():
+            with open(fifo, "w") as release:
+                release.write("go")
+            waiting = first.wait_for("waiting for another run")
+            assert f"pid {os.getpid()}" in waiting
+            assert snapshot(out) == second  # nothing of A while it waits
     finally:
-        status, output = finish(first)
+        status, output = first.finish()
     assert status == 0, output
     manifest = json.loads((out / "run.json").read_text())
     assert "test_blocking.py" in manifest["verify"]["command"]
@@ -343,25 +386,6 @@ def test_two_concurrent_runs_never_mix(inner: pytest.Pytester) -> None:
     assert statuses(out)["sigmoid-symmetry"] == "not run"  # nothing of B's run is left
     assert set(pd.read_csv(out / "checks.csv")["test"]) == {"test_blocking.py::test_blocks"}
     assert "1 verified" in (out / "claims.md").read_text()
-
-
-def test_a_second_writer_waits_for_the_lock(inner: pytest.Pytester) -> None:
-    out = inner.path / "out"
-    run_pytest(inner, out).assert_outcomes(passed=1)
-    before = snapshot(out)
-    inner.makepyfile(test_skipping=SKIPPING)
-    with ReportFolder(out).lock():
-        process = popen_pytest(inner, out)
-        try:
-            waiting = read_until(process.stdout, "waiting for another run")
-            assert f"pid {os.getpid()}" in waiting
-            assert snapshot(out) == before  # nothing written while the lock is held
-        except BaseException:
-            finish(process)
-            raise
-    status, output = finish(process)
-    assert status == 0, output
-    assert snapshot(out) != before and json.loads((out / "run.json").read_text())["verify"]["tests_run"] == 2
 
 
 # --- the folder ---------------------------------------------------------------------------------

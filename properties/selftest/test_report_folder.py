@@ -153,6 +153,8 @@ class Inner:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.reader.join()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
         while (line := self.lines.get()) is not None:
             self.seen.append(line)
         return self.process.returncode, "".join(self.seen)

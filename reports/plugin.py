@@ -125,7 +125,12 @@ class ReportWriter:
         self.folder = folder
         self.started = utc_now()
         self.tests_run = 0
+        self.interrupted = False
         self.lines: list[tuple[str, bool]] = []
+
+    def pytest_keyboard_interrupt(self) -> None:
+        """Ctrl-C, or ``pytest.exit()`` (whatever exit status it asks for): the run is cut short."""
+        self.interrupted = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # A test ran if it reached its call, or failed before it (setup, a crashed xdist worker).
@@ -133,7 +138,7 @@ class ReportWriter:
             self.tests_run += 1
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if exitstatus == pytest.ExitCode.INTERRUPTED:
+        if self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED:
             self.lines = [(f"initcheck: run interrupted; {self.folder} left as it was", True)]
         elif self.tests_run == 0:
             self.lines = [(f"initcheck: no test ran; {self.folder} left as it was", False)]

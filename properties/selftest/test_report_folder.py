@@ -58,6 +58,16 @@ def test_fails():
     assert False
 """
 
+EXITING = """
+import pytest
+
+def test_a():
+    pass
+
+def test_b():
+    pytest.exit("enough", returncode=0)
+"""
+
 BLOCKING = """
 import os
 import pytest
@@ -357,6 +367,16 @@ def test_an_interrupted_run_leaves_the_previous_report(inner: pytest.Pytester) -
     assert "run interrupted" in output and "left as it was" in output
     assert snapshot(out) == before
     assert statuses(out)["haar-determinant"] == "not run"
+
+
+def test_a_run_cut_short_by_pytest_exit_leaves_the_previous_report(inner: pytest.Pytester) -> None:
+    out = inner.path / "out"
+    run_pytest(inner, out).assert_outcomes(passed=1)
+    before = snapshot(out)
+    inner.makepyfile(test_exit=EXITING)
+    result = run_pytest(inner, out, "test_exit.py")
+    assert result.ret == 0 and "run interrupted" in result.stdout.str()
+    assert snapshot(out) == before
 
 
 def test_two_concurrent_runs_never_mix(inner: pytest.Pytester) -> None:

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,9 +41,10 @@ EXIT_CODES = """exit status:
   3    the report could not be written or read (the folder is left as it was)
   4    the verification did not complete (pytest interrupted, usage error, no tests...);
        the folder is left as it was
+  5    a stage crashed (a bug: its traceback is printed); the folder is left as it was
   130  interrupted (Ctrl-C); the folder is left as it was
   143  terminated (SIGTERM); the folder is left as it was"""
-REFUSED, UNWRITABLE, INCOMPLETE, INTERRUPTED, TERMINATED = 2, 3, 4, 130, 143
+REFUSED, UNWRITABLE, INCOMPLETE, CRASHED, INTERRUPTED, TERMINATED = 2, 3, 4, 5, 130, 143
 PYTEST_EXITS = {
     1: "tests failed, but no report was written",
     2: "interrupted, or errors during collection",
@@ -247,6 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = f"{error.strerror}: {error.filename}" if error.filename else str(error)
         say(f"could not write the report into {folder}: {reason}; left as it was")
         return UNWRITABLE
+    except Exception as error:  # a bug: its traceback, then the one line; never exit 1 ("tests failed")
+        traceback.print_exc()
+        say(f"crashed ({type(error).__name__}: {error}); {folder} left as it was")
+        return CRASHED
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -576,6 +576,24 @@ def test_a_terminated_bench_mixes_nothing(
     assert "initcheck: terminated;" in capsys.readouterr().err
 
 
+def crashing_experiment(settings: Settings) -> Section:
+    save_table(pd.DataFrame({"seed": [settings.seed]}), settings, "fake")
+    raise ZeroDivisionError("a bug in an experiment")
+
+
+def test_a_crashed_bench_is_not_a_test_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    monkeypatch.setitem(cli.EXPERIMENTS, "speed", crashing_experiment)
+    assert cli.main(["bench", "--only", "speed", "--out", str(out), "--no-progress"]) == cli.CRASHED == 5
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.endswith(
+        f"initcheck: crashed (ZeroDivisionError: a bug in an experiment); {out} left as it was\n"
+    )
+    assert not out.exists()
+
+
 def test_cli_malformed_claims_table_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     commit(out, {"claims.csv": '"unterminated\n', "claims.md": "# c\n", "checks.csv": "x\n"})

@@ -25,7 +25,15 @@ from typing import Any
 import pytest
 
 from reports import atomic, render, tables
-from reports.folder import ReportFolder, ReportFolderError, is_staging, new_run_id, utc_now, versions
+from reports.folder import (
+    DEFAULT,
+    ReportFolder,
+    ReportFolderError,
+    is_staging,
+    new_run_id,
+    utc_now,
+    versions,
+)
 
 REPORT_DIR_ENV = "INITCHECK_REPORT_DIR"
 PART_FILE = "verify.json"
@@ -73,8 +81,6 @@ def report_dir(option: str | None, environ: Mapping[str, str]) -> str:
         if not variable.strip():
             raise ReportFolderError(f"${REPORT_DIR_ENV} is set but empty; name a folder, or unset it")
         return variable
-    from reports.folder import DEFAULT
-
     return str(DEFAULT)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from reports import atomic
 
@@ -14,7 +16,7 @@ def render(out: Path) -> Path:
 
     Missing parts are named, never silently left out.
     """
-    parts = ["# initcheck report\n"]
+    parts = ["# initcheck report\n", *_provenance(out)]
     claims = out / "claims.md"
     if claims.exists():
         text = claims.read_text(encoding="utf-8").replace("# Claims verified by this run", "## Claims")
@@ -32,3 +34,32 @@ def render(out: Path) -> Path:
     target = out / "README.md"
     atomic.write_text(target, "\n".join(parts))
     return target
+
+
+def _provenance(out: Path) -> list[str]:
+    """One line per part of the run (from ``run.json``): when it ran, how, with which seed."""
+    try:
+        manifest: Any = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(manifest, dict):
+        return []
+    lines = []
+    verify, bench = manifest.get("verify"), manifest.get("bench")
+    if isinstance(verify, dict):
+        stopped = f", stopped early ({verify['stopped_early']})" if verify.get("stopped_early") else ""
+        lines.append(
+            f"Verification: run {verify.get('run')}, finished {verify.get('finished')}, "
+            f"pytest exit {verify.get('pytest_exit')}, Hypothesis profile "
+            f"{verify.get('hypothesis_profile')}{stopped}."
+        )
+    if isinstance(bench, dict):
+        lines.append(
+            f"Benchmark: run {bench.get('run')}, finished {bench.get('finished')}, seed {bench.get('seed')}"
+            f"{' (quick)' if bench.get('quick') else ''}."
+        )
+    return (
+        ["\n".join(f"- {line}" for line in lines) + "\n\nVersions and settings: `run.json`.\n"]
+        if lines
+        else []
+    )

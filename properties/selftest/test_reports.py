@@ -9,9 +9,18 @@ import pandas as pd
 import pytest
 
 from reports import atomic, render, tables
+from reports.folder import PROJECT_ROOT
 from theory import CLAIMS
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def this_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner pytest processes import this checkout, not the copy installed in the environment."""
+    monkeypatch.setenv("PYTHONPATH", str(PROJECT_ROOT))
+    monkeypatch.delenv("INITCHECK_REPORT_DIR", raising=False)
+
 
 INNER_CONFTEST = """
 import pytest

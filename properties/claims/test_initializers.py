@@ -374,44 +374,56 @@ def test_truncated_normal_law(
     )
 
 
-@pytest.mark.claim("variance-scaling-modes")
-@pytest.mark.claim("variance-scaling-truncated-correction")
+@pytest.mark.parametrize(
+    "claim",
+    [
+        pytest.param(c, marks=pytest.mark.claim(c))
+        for c in ("variance-scaling-modes", "variance-scaling-truncated-correction")
+    ],
+)
 @given(
     case=cs.shaped_cases(),
     scale=st.floats(0.05, 5),
     seed=cs.seeds(),
     dtype=cs.dtypes(),
     mode=st.sampled_from(["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]),
-    distribution=st.sampled_from(["truncated_normal", "normal", "uniform"]),
+    data=st.data(),
 )
-@cs.scaled(8)
+@cs.scaled(4)
 def test_variance_scaling_law(
-    case: dict, scale: float, seed: int, dtype: type, mode: str, distribution: str
+    claim: str, case: dict, scale: float, seed: int, dtype: type, mode: str, data: st.DataObject
 ) -> None:
-    params = {"scale": scale, "mode": mode, "distribution": distribution, "layout": case["layout"]}
-    claim = (
-        "variance-scaling-truncated-correction"
-        if distribution == "truncated_normal"
-        else "variance-scaling-modes"
+    """Parametrized by claim (not drawn): truncated normal for the correction, else the modes."""
+    distributions = (
+        ["truncated_normal"] if claim == "variance-scaling-truncated-correction" else ["normal", "uniform"]
     )
+    distribution = data.draw(st.sampled_from(distributions), label="distribution")
+    params = {"scale": scale, "mode": mode, "distribution": distribution, "layout": case["layout"]}
     verify_scheme(
         impls.variance_scaling, "variance_scaling", case["shape"], params, claim=claim, seed=seed, dtype=dtype
     )
 
 
-@pytest.mark.claim("xavier-uniform-law")
-@pytest.mark.claim("xavier-normal-law")
-@pytest.mark.claim("glorot-uniform-bound")
-@given(
-    case=cs.shaped_cases(),
-    gain=cs.gains(),
-    seed=cs.seeds(),
-    dtype=cs.dtypes(),
-    kind=st.sampled_from(["uniform", "normal"]),
+XAVIER_CLAIMS = {"uniform": ["xavier-uniform-law", "glorot-uniform-bound"], "normal": ["xavier-normal-law"]}
+
+
+@pytest.mark.parametrize(
+    "kind", [pytest.param(k, marks=[pytest.mark.claim(c) for c in XAVIER_CLAIMS[k]]) for k in XAVIER_CLAIMS]
 )
-@example(case={"layout": "torch", "shape": (3, 2)}, gain=1.0, seed=0, dtype=np.float64, kind="uniform")
-@STAT_SETTINGS
-def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) -> None:
+@given(case=cs.shaped_cases(), gain=cs.gains(), seed=cs.seeds(), dtype=cs.dtypes())
+@cs.scaled(2)
+def test_xavier_law(kind: str, case: dict, gain: float, seed: int, dtype: type) -> None:
+    """Parametrized by kind (not drawn), so every profile reaches each of the three claims."""
+    verify_xavier(kind, case, gain, seed, dtype)
+
+
+@pytest.mark.claim("xavier-uniform-law")
+@pytest.mark.claim("glorot-uniform-bound")
+def test_xavier_uniform_pinned_small_case() -> None:
+    verify_xavier("uniform", {"layout": "torch", "shape": (3, 2)}, 1.0, 0, np.float64)
+
+
+def verify_xavier(kind: str, case: dict, gain: float, seed: int, dtype: type) -> None:
     init = impls.xavier_uniform if kind == "uniform" else impls.xavier_normal
     verify_scheme(
         init,
@@ -425,53 +437,94 @@ def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) 
     )
 
 
-@pytest.mark.claim("he-normal-law")
-@pytest.mark.claim("he-uniform-law")
-@pytest.mark.claim("he-leaky-variance")
-@pytest.mark.claim("he-fan-out")
-@given(
-    case=cs.shaped_cases(),
-    a=cs.slopes(),
-    mode=st.sampled_from(["fan_in", "fan_out"]),
-    nonlinearity=st.sampled_from(["leaky_relu", "relu", "tanh", "linear", "selu"]),
-    kind=st.sampled_from(["uniform", "normal"]),
-    seed=cs.seeds(),
-    dtype=cs.dtypes(),
+NONLINEARITIES = st.sampled_from(["leaky_relu", "relu", "tanh", "linear", "selu"])
+KAIMING_CASES = {
+    # claim: the case's options that make it that claim (the rest is drawn)
+    "he-normal-law": st.fixed_dictionaries(
+        {
+            "kind": st.just("normal"),
+            "mode": st.just("fan_in"),
+            "a": st.just(0.0),
+            "nonlinearity": NONLINEARITIES,
+        }
+    ),
+    "he-uniform-law": st.fixed_dictionaries(
+        {
+            "kind": st.just("uniform"),
+            "mode": st.just("fan_in"),
+            "a": st.just(0.0),
+            "nonlinearity": NONLINEARITIES,
+        }
+    ),
+    "he-leaky-variance": st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["uniform", "normal"]),
+            "mode": st.just("fan_in"),
+            "a": cs.slopes(),
+            "nonlinearity": st.just("leaky_relu"),
+        }
+    ),
+    "he-fan-out": st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["uniform", "normal"]),
+            "mode": st.just("fan_out"),
+            "a": cs.slopes(),
+            "nonlinearity": NONLINEARITIES,
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("claim", [pytest.param(c, marks=pytest.mark.claim(c)) for c in KAIMING_CASES])
+@given(case=cs.shaped_cases(), data=st.data(), seed=cs.seeds(), dtype=cs.dtypes())
+@cs.scaled(2)
+def test_kaiming_law(claim: str, case: dict, data: st.DataObject, seed: int, dtype: type) -> None:
+    """Parametrized by claim (not drawn), so every profile reaches each of the four claims."""
+    options = data.draw(KAIMING_CASES[claim], label="options")
+    verify_kaiming(claim, case, seed=seed, dtype=dtype, **options)
+
+
+@pytest.mark.parametrize(
+    ("claim", "case", "options", "seed", "dtype"),
+    [
+        pytest.param(
+            "he-fan-out",
+            {"layout": "torch", "shape": (64, 32, 3, 3)},
+            {"a": 0.0, "mode": "fan_out", "nonlinearity": "relu", "kind": "normal"},
+            0,
+            np.float64,
+            marks=pytest.mark.claim("he-fan-out"),
+            id="conv-fan-out",
+        ),
+        pytest.param(
+            "he-normal-law",
+            {"layout": "keras", "shape": (3, 3, 16, 8)},
+            {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu", "kind": "normal"},
+            1,
+            np.float32,
+            marks=pytest.mark.claim("he-normal-law"),
+            id="keras-conv-float32",
+        ),
+        pytest.param(
+            "he-leaky-variance",
+            {"layout": "torch", "shape": (24, 40)},
+            {"a": 0.2, "mode": "fan_in", "nonlinearity": "leaky_relu", "kind": "uniform"},
+            2,
+            np.float64,
+            marks=pytest.mark.claim("he-leaky-variance"),
+            id="leaky-0.2",
+        ),
+    ],
 )
-@example(
-    case={"layout": "torch", "shape": (64, 32, 3, 3)},
-    a=0.0,
-    mode="fan_out",
-    nonlinearity="relu",
-    kind="normal",
-    seed=0,
-    dtype=np.float64,
-)
-@example(
-    case={"layout": "keras", "shape": (3, 3, 16, 8)},
-    a=0.0,
-    mode="fan_in",
-    nonlinearity="leaky_relu",
-    kind="normal",
-    seed=1,
-    dtype=np.float32,
-)
-@example(
-    case={"layout": "torch", "shape": (24, 40)},
-    a=0.2,
-    mode="fan_in",
-    nonlinearity="leaky_relu",
-    kind="uniform",
-    seed=2,
-    dtype=np.float64,
-)
-@cs.scaled(6)
-def test_kaiming_law(
-    case: dict, a: float, mode: str, nonlinearity: str, kind: str, seed: int, dtype: type
+def test_kaiming_pinned_cases(claim: str, case: dict, options: dict, seed: int, dtype: type) -> None:
+    verify_kaiming(claim, case, seed=seed, dtype=dtype, **options)
+
+
+def verify_kaiming(
+    claim: str, case: dict, *, kind: str, mode: str, a: float, nonlinearity: str, seed: int, dtype: type
 ) -> None:
     init = impls.kaiming_uniform if kind == "uniform" else impls.kaiming_normal
     params = {"a": a, "mode": mode, "nonlinearity": nonlinearity, "layout": case["layout"]}
-    claim = "he-fan-out" if mode == "fan_out" else ("he-leaky-variance" if a else f"he-{kind}-law")
     verify_scheme(init, f"kaiming_{kind}", case["shape"], params, claim=claim, seed=seed, dtype=dtype)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -480,7 +481,7 @@ KAIMING_CASES = {
 @cs.scaled(2)
 def test_kaiming_law(claim: str, case: dict, data: st.DataObject, seed: int, dtype: type) -> None:
     """Parametrized by claim (not drawn), so every profile reaches each of the four claims."""
-    options = data.draw(KAIMING_CASES[claim], label="options")
+    options: dict[str, Any] = data.draw(KAIMING_CASES[claim], label="options")
     verify_kaiming(claim, case, seed=seed, dtype=dtype, **options)
 
 

@@ -11,6 +11,7 @@ construction and must fail at most at the declared rate.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -140,7 +141,11 @@ def test_every_rule_has_the_tfp_triple() -> None:
     )  # the std error, as a shift of the mean of squares
     assert decide.variance_detectable_effect(n, 1 / 3, 1.8, bound=1.0) <= 0.05
     assert decide.variance_detectable_effect(n // 2, 1 / 3, 1.8, bound=1.0) > 0.05
-    options = {"numerator": (0.5, 1.25), "denominator": (1.0, 2.0), "difference_variance": 0.75}
+    options: dict[str, Any] = {
+        "numerator": (0.5, 1.25),
+        "denominator": (1.0, 2.0),
+        "difference_variance": 0.75,
+    }
     n = decide.ratio_sample_size(0.5, relative_effect=0.1, **options)
     assert (
         decide.ratio_detectable_effect(n, 0.5, **options)

@@ -113,6 +113,68 @@ def record(claim: str, **fields: Any) -> CheckRecord:
     return CheckRecord(claim=claim, **{**values, **fields})
 
 
+SHARED_TEST = """
+import numpy as np
+import pytest
+from properties import compare
+from properties.decide import Context
+
+@pytest.mark.claim("sigmoid-symmetry")
+@pytest.mark.claim("tanh-derivative")
+@pytest.mark.claim("tanh-derivative-bound")
+def test_shared():
+    compare.check_close(Context("tanh-derivative", {}), [1.0], [1.0], rtol=1e-12)
+    compare.check_close(Context("sigmoid-symmetry", {}), [1.0], [2.0], rtol=1e-12)  # fails
+    assert True  # tanh-derivative-bound's assertions: never reached
+
+@pytest.mark.claim("xavier-normal-law")
+def test_statistical_by_assertions_only():
+    assert 1 + 1 == 2
+
+@pytest.mark.claim("activation-derivatives")
+def test_typo():
+    compare.check_close(Context("activation-derivativs", {}), [1.0], [1.0], rtol=0)
+
+@pytest.mark.claim("relu-kink-convention")
+def test_unmarked():
+    compare.check_close(Context("activation-derivatives", {}), [1.0], [1.0], rtol=0)
+"""
+
+
+def test_credit_only_for_what_ran(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_shared=SHARED_TEST)
+    result, out = run_inner(pytester)
+    result.assert_outcomes(passed=8, failed=4)
+    result.stdout.fnmatch_lines(
+        ["*ClaimError: a check names claim 'activation-derivativs', which theory.CLAIMS does not hold*"]
+    )
+    result.stdout.fnmatch_lines(["*which its test does not mark (it marks*relu-kink-convention*"])
+    claims = pd.read_csv(out / "claims.csv").set_index("id")
+    status = claims["status"]
+    assert status["sigmoid-symmetry"] == "failed"  # its check failed
+    assert status["tanh-derivative"] == "verified"  # its own check passed in the same test
+    assert status["tanh-derivative-bound"] == "not run"  # the failure stopped the test first
+    assert status["xavier-normal-law"] == "not run"  # a statistical claim needs decision records
+    assert status["activation-derivatives"] == "failed"  # the typo fails its test, which credits nothing
+    checks = pd.read_csv(out / "checks.csv")
+    assert "activation-derivativs" not in set(checks["claim"])  # no phantom row
+    assert set(checks[checks["claim"] == "xavier-normal-law"]["rule"]) == set()
+
+
+@pytest.mark.parametrize("workers", [None, "2"])
+def test_a_claim_whose_tests_ran_in_part_is_partly_run(
+    pytester: pytest.Pytester, workers: str | None
+) -> None:
+    args = ("-n", workers) if workers else ()
+    result, out = run_inner(pytester, "-k", "not test_checks[3] and not test_checks[4]", *args)
+    result.assert_outcomes(passed=5, failed=1)
+    claims = pd.read_csv(out / "claims.csv").set_index("id")
+    row = claims.loc["uniform-variance"]
+    assert (row["status"], row["tests_run"], row["tests_collected"]) == ("partly run", 4, 6)
+    assert claims.loc["sigmoid-symmetry", "status"] == "verified"
+    assert "partly run (4/6 tests)" in (out / "claims.md").read_text()
+
+
 def test_claims_table_statuses() -> None:
     checks = tables.checks_frame([record("uniform-variance", case='{"shape":[3,2]}', size_min=2, size_max=3)])
     claims = tables.claims_frame(checks, {"uniform-variance": ["passed"]}).set_index("id")

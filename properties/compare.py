@@ -40,8 +40,9 @@ def comparison(
         false_fail: the rate the tolerance was derived at: 0 for exact comparisons (default),
             :data:`properties.decide.DEFAULT_FALSE_FAIL` otherwise.
         effect_unit: what the recorded effect means; default ``rtol`` (effect ``rtol``) when
-            ``atol`` is 0, else ``atol`` (effect: the largest tolerance ``atol + rtol |p|``).
-            Say ``log error`` when comparing logarithms.
+            ``atol`` is 0, else ``rtol`` with the tightest tolerance relative to the predicted
+            value (``atol`` when a predicted value is 0). Say ``log error`` when comparing
+            logarithms (effect: the tightest tolerance).
 
     Returns:
         The decision (statistic: the worst element's error; threshold: its tolerance).
@@ -58,9 +59,7 @@ def comparison(
     passed = bool(np.all(excess <= 0)) and bool(np.all(np.isfinite(m) == np.isfinite(p)))
     detail = f" (measured {m.ravel()[worst]:.6g}, predicted {p.ravel()[worst]:.6g}" if m.size else " ("
     detail += f"; tolerance: {derivation})" if derivation else ")"
-    absolute = bool(np.any(np.asarray(atol, float) != 0))
-    unit = effect_unit or (EffectUnit.ATOL.value if absolute else EffectUnit.RTOL.value)
-    effect = float(np.max(tolerance, initial=0.0)) if absolute else float(rtol)
+    unit, effect = _effect(tolerance, np.broadcast_to(p, tolerance.shape), rtol, atol, effect_unit)
     return Decision(
         rule,
         int(m.size),
@@ -74,6 +73,22 @@ def comparison(
         detail=detail,
         seconds=time.perf_counter() - started,
     )
+
+
+def _effect(
+    tolerance: np.ndarray, predicted: np.ndarray, rtol: float, atol: ArrayLike, effect_unit: str | None
+) -> tuple[str, float]:
+    """The smallest deviation the comparison catches when every compared value is off by it
+    (a systematic error, as a wrong formula makes): the tightest tolerance, relative to the
+    predicted value where it is non-zero."""
+    if not np.any(np.asarray(atol, float) != 0):
+        return effect_unit or EffectUnit.RTOL.value, float(rtol)
+    if effect_unit is not None:
+        return effect_unit, float(np.min(tolerance, initial=np.inf))
+    nonzero = predicted != 0
+    if tolerance.size and np.all(nonzero):
+        return EffectUnit.RTOL.value, float(np.min(tolerance / np.abs(predicted)))
+    return EffectUnit.ATOL.value, float(np.min(tolerance, initial=np.inf))
 
 
 def check_close(

@@ -33,7 +33,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import numpy as np
 from scipy import stats
@@ -45,6 +45,7 @@ DEFAULT_FALSE_FAIL = 1e-9
 DEFAULT_FALSE_PASS = 1e-3
 """Per-check probability of passing an implementation that is off by the detectable effect."""
 
+P = ParamSpec("P")
 Sampler = Callable[[int], np.ndarray]
 """``sampler(n)`` returns at least ``n`` independent values (a 1-D array; more are ignored)."""
 
@@ -127,6 +128,17 @@ def require(context: Context, decision: Decision) -> CheckRecord:
             f"false-fail rate {decision.false_fail:g}, case {record.case})"
         )
     return record
+
+
+def requiring(rule: Callable[P, Decision]) -> Callable[Concatenate[Context, P], CheckRecord]:
+    """``check(context, *args, **kwargs) = require(context, rule(*args, **kwargs))``, typed as ``rule``."""
+
+    def check(context: Context, /, *args: P.args, **kwargs: P.kwargs) -> CheckRecord:
+        return require(context, rule(*args, **kwargs))
+
+    check.__name__ = check.__qualname__ = f"check_{rule.__name__.removesuffix('_test')}"
+    check.__doc__ = f":func:`require` of :func:`{rule.__name__}` (same arguments after the context)."
+    return check
 
 
 def _draw(sampler: Sampler, n: int) -> np.ndarray:
@@ -217,9 +229,7 @@ def cdf_test(
     )
 
 
-def check_cdf(context: Context, sampler: Sampler, law: Any, **options: Any) -> CheckRecord:
-    """:func:`require` of :func:`cdf_test` (same options)."""
-    return require(context, cdf_test(sampler, law, **options))
+check_cdf = requiring(cdf_test)
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,9 +341,7 @@ def normal_variance_test(
     )
 
 
-def check_normal_variance(context: Context, sampler: Sampler, variance: float, **options: Any) -> CheckRecord:
-    """:func:`require` of :func:`normal_variance_test` (same options)."""
-    return require(context, normal_variance_test(sampler, variance, **options))
+check_normal_variance = requiring(normal_variance_test)
 
 
 # --------------------------------------------------------------------------------------------
@@ -558,11 +566,7 @@ def mean_test(
     )
 
 
-def check_mean(
-    context: Context, sampler: Sampler, mean: float, variance: float, **options: Any
-) -> CheckRecord:
-    """:func:`require` of :func:`mean_test` (same options)."""
-    return require(context, mean_test(sampler, mean, variance, **options))
+check_mean = requiring(mean_test)
 
 
 def _variance_shift(relative_std: float, variance: float) -> float:
@@ -655,11 +659,7 @@ def variance_test(
     return replace(decision, effect=relative_std, effect_unit=EffectUnit.RELATIVE_STD.value)
 
 
-def check_variance(
-    context: Context, sampler: Sampler, variance: float, kurtosis: float, **options: Any
-) -> CheckRecord:
-    """:func:`require` of :func:`variance_test` (same options)."""
-    return require(context, variance_test(sampler, variance, kurtosis, **options))
+check_variance = requiring(variance_test)
 
 
 # --------------------------------------------------------------------------------------------
@@ -757,9 +757,7 @@ def proportion_test(
     )
 
 
-def check_proportion(context: Context, sampler: Sampler, probability: float, **options: Any) -> CheckRecord:
-    """:func:`require` of :func:`proportion_test` (same options)."""
-    return require(context, proportion_test(sampler, probability, **options))
+check_proportion = requiring(proportion_test)
 
 
 # --------------------------------------------------------------------------------------------
@@ -868,8 +866,4 @@ def ratio_test(
     return replace(decision, effect=relative_effect, effect_unit=EffectUnit.RELATIVE_RATIO.value)
 
 
-def check_ratio(
-    context: Context, sampler: Callable[[int], tuple[np.ndarray, np.ndarray]], ratio: float, **options: Any
-) -> CheckRecord:
-    """:func:`require` of :func:`ratio_test` (same options)."""
-    return require(context, ratio_test(sampler, ratio, **options))
+check_ratio = requiring(ratio_test)

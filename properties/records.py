@@ -107,6 +107,8 @@ def effect_in_words(effect: float, unit: str) -> str:
     """``effect`` in words a reader understands, e.g. ``a 5% error in the std``."""
     if unit not in _WORDS:
         raise ValueError(f"unit must be one of {sorted(_WORDS)}, got {unit!r}")
+    if effect == 0 and unit in (EffectUnit.RTOL.value, EffectUnit.ATOL.value):
+        return "any difference (exact equality)"
     return _WORDS[unit](effect)
 
 

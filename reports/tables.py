@@ -27,6 +27,7 @@ from properties.records import (
     COLUMNS,
     RELATIVE_UNITS,
     CheckRecord,
+    EffectUnit,
     Status,
     effect_in_words,
 )
@@ -58,6 +59,8 @@ DECIDED_KINDS = frozenset({"statistical", "asymptotic"})
 """Kinds of claim that only decision-rule records verify (never plain assertions)."""
 CONTRACT_KIND = "contract"
 """The kind of definitions, API contracts and textbook identities, counted apart from theory."""
+ASSERTIONS_WORDS = "what its assertions state (no declared tolerance)"
+"""``detects`` of a claim checked only by plain assertions."""
 COARSE_EFFECT = 0.1
 """A relative effect at or above this (10%) is reported next to the verdict as coarse."""
 
@@ -135,6 +138,13 @@ def _sizes(mine: pd.DataFrame) -> str:
     return f"{int(low.min())}-{int(high.max())}" if len(low) and len(high) else ""
 
 
+def _coarse(unit: str, effect: float) -> bool:
+    """A relative effect of at least :data:`COARSE_EFFECT` (a factor ``1 + COARSE_EFFECT`` in logs)."""
+    if unit == EffectUnit.LOG.value:
+        return effect >= math.log1p(COARSE_EFFECT)
+    return (unit in RELATIVE_UNITS or unit == EffectUnit.RTOL.value) and effect >= COARSE_EFFECT
+
+
 def _effects(decided: pd.DataFrame) -> tuple[str, str]:
     """The effect every check of the claim catches, per unit, in words; and the coarse ones.
 
@@ -148,7 +158,7 @@ def _effects(decided: pd.DataFrame) -> tuple[str, str]:
         if not unit or not math.isfinite(effect):
             continue
         words.append(effect_in_words(effect, str(unit)))
-        if unit in RELATIVE_UNITS and effect >= COARSE_EFFECT:
+        if _coarse(str(unit), effect):
             coarse.append(words[-1])
     return "; ".join(words), "; ".join(coarse)
 
@@ -197,6 +207,8 @@ def claims_frame(
         ratios = [_ratio(s, t) for s, t in zip(decided["statistic"], decided["threshold"], strict=True)]
         ratios = [r for r in ratios if math.isfinite(r)]
         detects, coarse = _effects(decided)
+        if not detects and (mine["rule"] == ASSERTIONS_RULE).any():
+            detects = ASSERTIONS_WORDS
         rows.append(
             {
                 "id": claim.id,

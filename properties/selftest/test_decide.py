@@ -166,7 +166,7 @@ def test_decisions_declare_what_their_effect_means() -> None:
         decide.mean_test(rng.standard_normal, 0.0, 1.0, effect=0.5).effect_unit,
         decide.mean_test(lambda n: rng.normal(2, 1, n), 2.0, 1.0, relative_effect=0.25).effect_unit,
         compare.comparison([1.0], [1.0], rtol=1e-9).effect_unit,
-        compare.comparison([1.0], [1.0], rtol=0, atol=np.array([0.1])).effect_unit,
+        compare.comparison([0.0], [0.0], rtol=0, atol=np.array([0.1])).effect_unit,
     }
     assert units == {
         "Kolmogorov distance",
@@ -180,6 +180,9 @@ def test_decisions_declare_what_their_effect_means() -> None:
     assert {u.value for u in EffectUnit} >= units
     decision = decide.variance_test(lambda n: rng.uniform(-1, 1, n), 1 / 3, 1.8, bound=1.0, relative_std=0.2)
     assert (decision.effect, decision.effect_unit) == (0.2, "relative std")
+    # a comparison's effect: the tightest tolerance, relative to the prediction where it is non-zero
+    tolerances = compare.comparison([1.0, 2.0], [1.0, 2.0], rtol=0, atol=np.array([0.1, 0.5]))
+    assert (tolerances.effect, tolerances.effect_unit) == (0.1, "rtol")
     with pytest.raises(ValueError, match="exactly one of effect and relative_effect"):
         decide.mean_test(rng.standard_normal, 0.0, 1.0)
 
@@ -193,7 +196,7 @@ def test_require_records_the_decision_and_raises_on_failure() -> None:
                 Context("sigmoid-symmetry", {}),
                 Decision("exact", 3, 1.0, 1e-9, False, 1e-9, "rtol", 0.0, 0.0),
             )
-    assert records == [record, records[1]] and records[1].verdict == "fail"
+    assert len(records) == 2 and records[0] == record and records[1].verdict == "fail"
     assert (record.claim, record.n, record.seed, record.effect_unit) == ("sigmoid-symmetry", 3, 3, "rtol")
     assert (record.size_min, record.size_max) == (2, 4)  # the case's sizes, stored when made
     with pytest.raises(AttributeError):

@@ -172,6 +172,7 @@ def test_a_claim_whose_tests_ran_in_part_is_partly_run(
     row = claims.loc["uniform-variance"]
     assert (row["status"], row["tests_run"], row["tests_collected"]) == ("partly run", 4, 6)
     assert claims.loc["sigmoid-symmetry", "status"] == "verified"
+    assert claims.loc["sigmoid-symmetry", "detects"] == tables.ASSERTIONS_WORDS
     assert "partly run (4/6 tests)" in (out / "claims.md").read_text()
 
 

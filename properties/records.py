@@ -97,7 +97,7 @@ _WORDS: dict[str, Callable[[float], str]] = {
     EffectUnit.ABSOLUTE_MEAN.value: lambda e: f"a shift of {e:.3g} in the mean",
     EffectUnit.KOLMOGOROV.value: lambda e: f"a Kolmogorov distance of {e:.3g} from the law",
     EffectUnit.ABSOLUTE_PROBABILITY.value: lambda e: f"an error of {e:.3g} in a probability",
-    EffectUnit.RTOL.value: lambda e: f"a relative error above {e:.3g}",
+    EffectUnit.RTOL.value: lambda e: f"a relative error above {_percent(e) if e >= 1e-3 else f'{e:.3g}'}",
     EffectUnit.ATOL.value: lambda e: f"an absolute error above {e:.3g}",
     EffectUnit.LOG.value: lambda e: f"a factor {float(np.exp(e)):.3g} (an error of {e:.3g} in the log)",
 }

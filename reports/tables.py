@@ -281,9 +281,11 @@ def claims_markdown(claims: pd.DataFrame, checks: pd.DataFrame) -> str:
     return (
         "# Claims verified by this run\n\n"
         + summary_line(claims, checks)
-        + "\n\nA claim is *verified* only when every test of it ran and checked it; *detects* is the "
-        + "error every check of the claim catches (with probability at least 1 - its false-pass rate, "
-        + "1e-3 by default; always, for exact comparisons).\n\n"
+        + "\n\nA claim is *verified* only when every test of it ran and checked it (tests: run/collected). "
+        + "*detects* is the error every check of the claim catches: for a statistical check its declared "
+        + "effect, caught with probability at least 1 - its false-pass rate (1e-3 by default); for an "
+        + "exact or asymptotic comparison the tightest tolerance, so a deviation that large in every "
+        + "compared value (a systematic error) is always caught. *coarse* marks 10% or more.\n\n"
         + shown.to_markdown(index=False)
         + "\n"
     )

@@ -233,9 +233,15 @@ def claims_frame(
 
 
 def _counts(claims: pd.DataFrame) -> str:
+    """``a verified (k of them coarsely), b failed, c not run[, d partly run]``."""
     counts = claims["status"].value_counts()
     always = (Status.VERIFIED.value, Status.FAILED.value, Status.NOT_RUN.value)
-    return ", ".join(f"{int(counts.get(s, 0))} {s}" for s in STATUSES if s in always or counts.get(s, 0))
+    parts = [f"{int(counts.get(s, 0))} {s}" for s in STATUSES if s in always or counts.get(s, 0)]
+    coarse = claims.get("coarse", pd.Series("", index=claims.index)).fillna("").astype(bool)
+    coarsely = int((coarse & (claims["status"] == Status.VERIFIED.value)).sum())
+    if coarsely:
+        parts[0] += f" ({coarsely} of them coarsely: only an error of {COARSE_EFFECT:.0%} or more is caught)"
+    return ", ".join(parts)
 
 
 def summary_line(claims: pd.DataFrame, checks: pd.DataFrame) -> str:

@@ -256,13 +256,15 @@ def test_partly_run_and_effects_in_words() -> None:
 def test_summary_counts_theory_and_contracts_apart() -> None:
     claims = pd.DataFrame(
         {
-            "kind": ["exact", "statistical", "contract", "contract"],
-            "status": ["verified", "partly run", "verified", "not run"],
+            "kind": ["exact", "statistical", "statistical", "contract", "contract"],
+            "status": ["verified", "partly run", "verified", "verified", "not run"],
+            "coarse": ["", "", "a 20% error in the variance", "", ""],
         }
     )
     line = tables.summary_line(claims, tables.checks_frame([]))
     assert line.startswith(
-        "theory: 2 claims (exact/statistical): 1 verified, 0 failed, 0 not run, 1 partly run; "
+        "theory: 3 claims (exact/statistical): 2 verified (1 of them coarsely: only an error of 10% or "
+        "more is caught), 0 failed, 0 not run, 1 partly run; "
         "contracts: 2 claims (contract): 1 verified, 0 failed, 1 not run; 0 checks"
     )
 

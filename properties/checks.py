@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from properties import decide
+from properties import compare, decide
 from properties.decide import Context
 from properties.sampling import repeated
 from theory import distributions, haar
@@ -135,7 +135,7 @@ def verify_sparse(
     else:
         nonzeros(rng)
     zeros = np.concatenate(counts)
-    decide.check_close(context, zeros, np.full(zeros.shape, expected_zeros), rtol=0.0)
+    compare.check_close(context, zeros, np.full(zeros.shape, expected_zeros), rtol=0.0)
 
 
 def verify_constant_gradient_steps(
@@ -154,7 +154,7 @@ def verify_constant_gradient_steps(
         new, state = opt.step(p, np.array([g]), state)
         measured.append(float((p - new)[0]))
         p = new
-    decide.check_close(
+    compare.check_close(
         Context(claim, {"g": g, "steps": steps, **(case or {})}),
         measured,
         [predicted_step(t) for t in range(1, steps + 1)],
@@ -169,7 +169,7 @@ def verify_bce_with_logits(bce: Callable[..., np.ndarray], x: np.ndarray, y: np.
     expected = [losses.bce_with_logits(float(a), float(b)) for a, b in zip(x, y, strict=True)]
     with np.errstate(all="ignore"):
         measured = bce(x, y, reduction="none")
-    decide.check_close(
+    compare.check_close(
         Context("bce-with-logits-stable", {"x": list(x), "y": list(y)}),
         measured,
         expected,
@@ -194,7 +194,7 @@ def verify_gains(f: Callable[..., np.ndarray], df: Callable[..., np.ndarray], th
     second, first = gaussian_expectation(lambda v: f(v) ** 2), gaussian_expectation(f)
     slope = gaussian_expectation(lambda v: df(v) ** 2)
     expected = activations.gains(theory_name)
-    decide.check_close(
+    compare.check_close(
         Context("activation-gains", {"activation": theory_name}),
         [1 / math.sqrt(second), 1 / math.sqrt(slope), 1 / math.sqrt(second - first**2)],
         [expected.forward, expected.backward, expected.variance],

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import settings
 from threadpoolctl import threadpool_limits
 
-from properties.records import collecting
+from properties.records import CHECKS_KEY, CLAIMS_KEY, COLLECTED, COLLECTED_KEY, collecting, marked_claims
 from properties.targets import Target
 from properties.targets.reference import target as reference_target
 from theory import CLAIMS
@@ -94,35 +94,48 @@ def impl(request: pytest.FixtureRequest) -> Target:
     return load_target(request.param)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Refuse a run in which a ``claim`` marker names a claim that theory does not hold."""
+    """Refuse a run in which a ``claim`` marker names a claim that theory does not hold, and
+    count each claim's collected tests before ``-k``/``-m`` deselect any (``tryfirst``), so the
+    report can say which claims ran only in part."""
     for item in items:
         for marker in item.iter_markers("claim"):
             if len(marker.args) != 1 or marker.args[0] not in CLAIMS:
                 raise pytest.UsageError(f"{item.nodeid}: unknown claim marker {marker.args!r}")
+    tests = claim_tests(items)
+    config.stash[COLLECTED] = tests
+    if hasattr(config, "workeroutput"):  # an xdist worker: the controller reads it at node down
+        config.workeroutput[COLLECTED_KEY] = tests
 
 
-def _claim_ids(item: pytest.Item) -> list[str]:
-    return sorted({m.args[0] for m in item.iter_markers("claim")})
+def claim_tests(items: list[pytest.Item]) -> dict[str, int]:
+    """Per claim id, the number of ``items`` marked with it."""
+    counts: dict[str, int] = {}
+    for item in items:
+        for claim in marked_claims(item):
+            counts[claim] = counts.get(claim, 0) + 1
+    return counts
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Name the test's claims on its setup report too: it reaches the controller even if the
     worker then crashes, so a crash counts against the claims instead of being lost."""
-    item.user_properties.append(("claims", _claim_ids(item)))
+    item.user_properties.append((CLAIMS_KEY, marked_claims(item)))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Collect the records of every check the test runs and attach them to its report.
 
-    They travel as ``user_properties`` (plain builtins), so they reach the xdist controller with
-    the test report; ``reports.plugin`` turns them into files there.
+    A check naming a claim the test does not mark raises ``ClaimError``. The records travel as
+    ``user_properties`` (plain builtins), so they reach the xdist controller with the test
+    report; ``reports.plugin`` turns them into files there.
     """
-    with collecting() as records:
+    with collecting(lambda: marked_claims(item)) as records:
         try:
             return (yield)
         finally:
             # Read after the call, so markers a test adds at run time (add_marker) count too.
-            item.user_properties.append(("claims", _claim_ids(item)))
-            item.user_properties.append(("checks", list(records)))
+            item.user_properties.append((CLAIMS_KEY, marked_claims(item)))
+            item.user_properties.append((CHECKS_KEY, [record.to_dict() for record in records]))

@@ -2,25 +2,29 @@
 
 Every rule takes a *false-fail rate* (the probability of failing a correct implementation,
 default 1e-9 per check) and a *detectable effect* caught with probability at least 1 - the
-*false-pass rate* (default 1e-3). From these it computes the sample size it needs (each
-``*_sample_size`` function exposes that computation, like TFP's ``min_num_samples_for_dkwm_cdf_test``),
-draws that many values through a ``sampler(n)`` callback, emits a record and raises
-:class:`CheckFailed` with a message naming claim, case, statistic, threshold, n and seed.
+*false-pass rate* (default 1e-3). Like TensorFlow Probability's ``statistical_testing``, every
+rule is a triple: ``*_sample_size`` (the n the declared rates and effect need),
+``*_detectable_effect`` (the effect caught at a given n) and the test itself, a pure function
+that draws the values through a ``sampler(n)`` callback and returns a frozen :class:`Decision`.
+:func:`require` turns a decision into a record (:mod:`properties.records`) and raises
+:class:`CheckFailed` with a message naming claim, case, statistic, threshold, n and seed; each
+``check_*`` is ``require(context, <test>(...))``.
 
 Rules, rigorous first:
 
-- :func:`check_cdf` — the Dvoretzky-Kiefer-Wolfowitz inequality with Massart's constant,
+- :func:`cdf_test` — the Dvoretzky-Kiefer-Wolfowitz inequality with Massart's constant,
   ``P(sup |F_n - F| > e) <= 2 exp(-2 n e^2)``, for any continuous law.
-- :func:`check_normal_variance` — the exact chi-square law of ``sum x^2 / sigma^2`` for a normal
+- :func:`normal_variance_test` — the exact chi-square law of ``sum x^2 / sigma^2`` for a normal
   sample with known mean.
-- :func:`check_mean` — Bernstein's inequality for bounded variables, or a median of means
+- :func:`mean_test` — Bernstein's inequality for bounded variables, or a median of means
   (Chebyshev per group, Hoeffding on the groups) that needs only a variance bound.
-- :func:`check_variance` — :func:`check_mean` on squared deviations, whose variance
+- :func:`variance_test` — :func:`mean_test` on squared deviations, whose variance
   ``(kappa - 1) sigma^4`` accounts for the law's kurtosis ``kappa``.
-- :func:`check_proportion` — the exact binomial test.
-- :func:`check_ratio` — a ratio of two means, as the mean of ``X - ratio Y``.
+- :func:`proportion_test` — the exact binomial test.
+- :func:`ratio_test` — a ratio of two means, as the mean of ``X - ratio Y``.
 
-No rule uses an asymptotic approximation.
+No rule uses an asymptotic approximation (exact and asymptotic comparisons live in
+:mod:`properties.compare`).
 """
 
 from __future__ import annotations
@@ -28,19 +32,20 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Concatenate, ParamSpec
 
 import numpy as np
 from scipy import stats
 
-from properties.records import case_text, emit
+from properties.records import CheckRecord, EffectUnit, decision_record, emit
 
 DEFAULT_FALSE_FAIL = 1e-9
 """Per-check probability of failing a correct implementation."""
 DEFAULT_FALSE_PASS = 1e-3
 """Per-check probability of passing an implementation that is off by the detectable effect."""
 
+P = ParamSpec("P")
 Sampler = Callable[[int], np.ndarray]
 """``sampler(n)`` returns at least ``n`` independent values (a 1-D array; more are ignored)."""
 
@@ -58,51 +63,89 @@ class Context:
     seed: int | None = None
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A rule's verdict on one sample: pure data, recorded by :func:`require`.
+
+    Attributes:
+        rule: the rule's name (``dkw-cdf``, ``chi2-variance``, ...).
+        n: the sample size.
+        statistic: the test statistic.
+        threshold: the bound the statistic was compared with (the violated one on failure).
+        passed: the verdict.
+        effect: the effect caught with probability ``1 - false_pass``.
+        effect_unit: what ``effect`` measures (a :class:`properties.records.EffectUnit` value).
+        false_fail: probability of failing a correct implementation.
+        false_pass: probability of missing an error of ``effect``.
+        p_value: the p-value where the rule has an exact one.
+        detail: extra words for the failure message.
+        seconds: wall time of the decision (drawing included).
+    """
+
+    rule: str
+    n: int
+    statistic: float
+    threshold: float
+    passed: bool
+    effect: float
+    effect_unit: str
+    false_fail: float
+    false_pass: float
+    p_value: float | None = None
+    detail: str = ""
+    seconds: float = 0.0
+
+
+def require(context: Context, decision: Decision) -> CheckRecord:
+    """Record ``decision`` for ``context`` and raise :class:`CheckFailed` if it failed.
+
+    Raises:
+        properties.records.ClaimError: ``context.claim`` is not in ``theory.CLAIMS`` or not
+            marked by the running test.
+        CheckFailed: the decision rejected the claim.
+    """
+    record = decision_record(
+        context.claim,
+        context.case,
+        rule=decision.rule,
+        n=decision.n,
+        statistic=decision.statistic,
+        threshold=decision.threshold,
+        passed=decision.passed,
+        effect=decision.effect,
+        effect_unit=decision.effect_unit,
+        false_fail=decision.false_fail,
+        false_pass=decision.false_pass,
+        p_value=decision.p_value,
+        seed=context.seed,
+        seconds=decision.seconds,
+    )
+    emit(record)
+    if not decision.passed:
+        raise CheckFailed(
+            f"claim {context.claim!r} rejected by {decision.rule}: statistic {decision.statistic:.6g} "
+            f"vs threshold {decision.threshold:.6g}{decision.detail} (n={decision.n}, seed={context.seed}, "
+            f"false-fail rate {decision.false_fail:g}, case {record.case})"
+        )
+    return record
+
+
+def requiring(rule: Callable[P, Decision]) -> Callable[Concatenate[Context, P], CheckRecord]:
+    """``check(context, *args, **kwargs) = require(context, rule(*args, **kwargs))``, typed as ``rule``."""
+
+    def check(context: Context, /, *args: P.args, **kwargs: P.kwargs) -> CheckRecord:
+        return require(context, rule(*args, **kwargs))
+
+    check.__name__ = check.__qualname__ = f"check_{rule.__name__.removesuffix('_test')}"
+    check.__doc__ = f":func:`require` of :func:`{rule.__name__}` (same arguments after the context)."
+    return check
+
+
 def _draw(sampler: Sampler, n: int) -> np.ndarray:
     values = np.asarray(sampler(n), dtype=np.float64).ravel()
     if values.size < n:
         raise ValueError(f"sampler returned {values.size} values, {n} were asked for")
     return values[:n]
-
-
-def _decide(
-    context: Context,
-    rule: str,
-    *,
-    n: int,
-    statistic: float,
-    threshold: float,
-    passed: bool,
-    effect: float,
-    false_fail: float,
-    false_pass: float,
-    started: float,
-    p_value: float | None = None,
-    detail: str = "",
-) -> dict[str, Any]:
-    record = {
-        "claim": context.claim,
-        "rule": rule,
-        "case": case_text(context.case),
-        "n": int(n),
-        "statistic": float(statistic),
-        "threshold": float(threshold),
-        "p_value": None if p_value is None else float(p_value),
-        "effect": float(effect),
-        "false_fail": float(false_fail),
-        "false_pass": float(false_pass),
-        "verdict": "pass" if passed else "fail",
-        "seed": context.seed,
-        "seconds": time.perf_counter() - started,
-    }
-    emit(record)
-    if not passed:
-        raise CheckFailed(
-            f"claim {context.claim!r} rejected by {rule}: statistic {statistic:.6g} vs threshold "
-            f"{threshold:.6g}{detail} (n={n}, seed={context.seed}, false-fail rate {false_fail:g}, "
-            f"case {record['case']})"
-        )
-    return record
 
 
 def _check_rates(false_fail: float, false_pass: float) -> None:
@@ -142,8 +185,7 @@ def dkw_detectable_effect(
     return dkw_halfwidth(n, false_fail) + dkw_halfwidth(n, false_pass)
 
 
-def check_cdf(
-    context: Context,
+def cdf_test(
     sampler: Sampler,
     law: Any,
     *,
@@ -151,38 +193,43 @@ def check_cdf(
     false_fail: float = DEFAULT_FALSE_FAIL,
     false_pass: float = DEFAULT_FALSE_PASS,
     n: int | None = None,
-) -> dict[str, Any]:
-    """Decide whether the sample's law is ``law`` (a frozen scipy distribution or a CDF).
+) -> Decision:
+    """Decide whether the sample's law is ``law`` (a frozen scipy distribution or a CDF), by DKW.
+
+    Formula: reject iff ``sup |F_n - F| > sqrt(log(2 / false_fail) / (2 n))``.
 
     Args:
-        context: claim, case and seed.
         sampler: draws the values.
         law: frozen ``scipy.stats`` distribution (its ``cdf`` is used) or a CDF callable.
         effect: Kolmogorov distance caught with probability ``1 - false_pass``.
         false_fail: probability of failing a correct implementation.
         false_pass: probability of passing a law at distance ``effect``.
-        n: sample size; computed from the rates and effect if None.
+        n: sample size; :func:`dkw_sample_size` if None.
 
     Returns:
-        The record.
+        The decision (statistic: the Kolmogorov distance; effect: the distance caught at n).
     """
     started = time.perf_counter()
     n = n or dkw_sample_size(effect, false_fail, false_pass)
     cdf = law.cdf if hasattr(law, "cdf") else law
     result = stats.kstest(_draw(sampler, n), cdf)
-    return _decide(
-        context,
+    threshold = dkw_halfwidth(n, false_fail)
+    return Decision(
         "dkw-cdf",
-        n=n,
-        statistic=result.statistic,
-        threshold=dkw_halfwidth(n, false_fail),
-        passed=result.statistic <= dkw_halfwidth(n, false_fail),
-        p_value=result.pvalue,
-        effect=dkw_detectable_effect(n, false_fail, false_pass),
-        false_fail=false_fail,
-        false_pass=false_pass,
-        started=started,
+        n,
+        float(result.statistic),
+        threshold,
+        bool(result.statistic <= threshold),
+        dkw_detectable_effect(n, false_fail, false_pass),
+        EffectUnit.KOLMOGOROV.value,
+        false_fail,
+        false_pass,
+        p_value=float(result.pvalue),
+        seconds=time.perf_counter() - started,
     )
+
+
+check_cdf = requiring(cdf_test)
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,6 +260,18 @@ def _smallest_n(fails: Callable[[int], bool], start: int = 2) -> int:
     return max(high, start)
 
 
+def _smallest_effect(misses: Callable[[float], bool], largest: float) -> float:
+    """Smallest effect in ``(0, largest]`` with ``not misses(effect)`` (to 1e-6 relative), for
+    ``misses`` monotone decreasing in the effect; ``inf`` if even ``largest`` is missed."""
+    if misses(largest):
+        return math.inf
+    low, high = 0.0, largest
+    while high - low > 1e-6 * high:
+        mid = (low + high) / 2
+        low, high = (mid, high) if misses(mid) else (low, mid)
+    return high
+
+
 def chi2_variance_sample_size(
     relative_std: float = 0.05,
     false_fail: float = DEFAULT_FALSE_FAIL,
@@ -223,8 +282,15 @@ def chi2_variance_sample_size(
     return _smallest_n(lambda n: _chi2_miss(n, relative_std, false_fail) > false_pass)
 
 
-def check_normal_variance(
-    context: Context,
+def chi2_variance_detectable_effect(
+    n: int, false_fail: float = DEFAULT_FALSE_FAIL, false_pass: float = DEFAULT_FALSE_PASS
+) -> float:
+    """Smallest relative std error ``delta`` caught at sample size n (exact chi^2)."""
+    _check_rates(false_fail, false_pass)
+    return _smallest_effect(lambda d: _chi2_miss(n, d, false_fail) > false_pass, 1.0 - 1e-12)
+
+
+def normal_variance_test(
     sampler: Sampler,
     variance: float,
     *,
@@ -233,24 +299,23 @@ def check_normal_variance(
     false_fail: float = DEFAULT_FALSE_FAIL,
     false_pass: float = DEFAULT_FALSE_PASS,
     n: int | None = None,
-) -> dict[str, Any]:
+) -> Decision:
     """Decide ``Var X = variance`` for a normal sample with known mean (exact chi-square).
 
     Formula: ``S = sum (x - mean)^2 / (n variance) ~ chi^2_n / n``; accept iff S lies between its
     ``false_fail/2`` and ``1 - false_fail/2`` quantiles.
 
     Args:
-        context: claim, case and seed.
         sampler: draws the values (normal under the claim).
         variance: the claimed variance, ``> 0``.
         mean: the known mean.
         relative_std: std error ``delta`` caught (a std of ``(1 +- delta) sigma``).
         false_fail: probability of failing a correct implementation.
         false_pass: probability of missing an error of ``relative_std``.
-        n: sample size; computed if None.
+        n: sample size; :func:`chi2_variance_sample_size` if None.
 
     Returns:
-        The record (statistic: the ratio S of sample to claimed variance).
+        The decision (statistic: the ratio S of sample to claimed variance).
     """
     started = time.perf_counter()
     if not variance > 0:
@@ -260,20 +325,23 @@ def check_normal_variance(
     ratio = float(np.dot(x, x) / (n * variance))
     low, high = _chi2_bounds(n, false_fail)
     p_value = 2 * min(stats.chi2.cdf(n * ratio, n), stats.chi2.sf(n * ratio, n))
-    return _decide(
-        context,
+    return Decision(
         "chi2-variance",
-        n=n,
-        statistic=ratio,
-        threshold=high if ratio > 1 else low,
-        passed=low <= ratio <= high,
-        p_value=min(1.0, p_value),
-        effect=relative_std,
-        false_fail=false_fail,
-        false_pass=false_pass,
-        started=started,
+        n,
+        ratio,
+        float(high if ratio > 1 else low),
+        bool(low <= ratio <= high),
+        relative_std,
+        EffectUnit.RELATIVE_STD.value,
+        false_fail,
+        false_pass,
+        p_value=min(1.0, float(p_value)),
         detail=f" (accept [{low:.6g}, {high:.6g}])",
+        seconds=time.perf_counter() - started,
     )
+
+
+check_normal_variance = requiring(normal_variance_test)
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,10 +377,13 @@ one (a variance check off by up to ~10% in std has a factor of at most 1.46)."""
 MAX_SAMPLES = 20_000_000
 """A design needing more samples than this is refused (choose a larger effect)."""
 
+_MOM_ROOT = 2 * (1 + math.sqrt(ALTERNATIVE_VARIANCE_FACTOR))
+"""``t_ff + t_fp = 2 sigma / sqrt(m) (1 + sqrt(factor))`` for a median of means."""
+
 
 @dataclass(frozen=True)
 class MeanDesign:
-    """How :func:`check_mean` decides: sample size, method and the two half-widths."""
+    """How :func:`mean_test` decides: sample size, method and the two half-widths."""
 
     n: int
     method: str
@@ -321,27 +392,27 @@ class MeanDesign:
     groups: int = 0
 
 
-def _bernstein_design(effect: float, variance: float, spread: float, ff: float, fp: float) -> MeanDesign:
+def _bernstein_width(n: int, variance: float, spread: float, ff: float, fp: float) -> float:
     alternative = ALTERNATIVE_VARIANCE_FACTOR * variance
+    return bernstein_halfwidth(n, variance, spread, ff) + bernstein_halfwidth(n, alternative, spread, fp)
 
+
+def _bernstein_design(effect: float, variance: float, spread: float, ff: float, fp: float) -> MeanDesign:
     def misses(n: int) -> bool:
-        width = bernstein_halfwidth(n, variance, spread, ff) + bernstein_halfwidth(n, alternative, spread, fp)
-        return width > effect and n < 4 * MAX_SAMPLES
+        return _bernstein_width(n, variance, spread, ff, fp) > effect and n < 4 * MAX_SAMPLES
 
     n = _smallest_n(misses)
     return MeanDesign(
         n,
         "bernstein",
         bernstein_halfwidth(n, variance, spread, ff),
-        bernstein_halfwidth(n, alternative, spread, fp),
+        bernstein_halfwidth(n, ALTERNATIVE_VARIANCE_FACTOR * variance, spread, fp),
     )
 
 
 def _median_of_means_design(effect: float, variance: float, ff: float, fp: float) -> MeanDesign:
     groups = median_of_means_groups(min(ff, fp))
-    # t_ff + t_fp = 2 sigma / sqrt(m) (1 + sqrt(factor)) <= effect
-    root = 2 * (1 + math.sqrt(ALTERNATIVE_VARIANCE_FACTOR))
-    group_size = max(1, math.ceil(root**2 * variance / effect**2))
+    group_size = max(1, math.ceil(_MOM_ROOT**2 * variance / effect**2))
     width = median_of_means_halfwidth(group_size, variance)
     return MeanDesign(
         groups * group_size,
@@ -386,72 +457,167 @@ def mean_design(
     return design
 
 
-def check_mean(
-    context: Context,
+def mean_sample_size(
+    effect: float,
+    variance: float,
+    *,
+    spread: float | None = None,
+    false_fail: float = DEFAULT_FALSE_FAIL,
+    false_pass: float = DEFAULT_FALSE_PASS,
+) -> int:
+    """Smallest n at which a shift ``effect`` of the mean is caught (the design of :func:`mean_design`)."""
+    return mean_design(effect, variance, spread=spread, false_fail=false_fail, false_pass=false_pass).n
+
+
+def mean_detectable_effect(
+    n: int,
+    variance: float,
+    *,
+    spread: float | None = None,
+    false_fail: float = DEFAULT_FALSE_FAIL,
+    false_pass: float = DEFAULT_FALSE_PASS,
+) -> float:
+    """Smallest shift of the mean caught with n samples, by the better of the two designs.
+
+    Formula: median of means with ``k`` groups of ``m = n // k``: ``2 (1 + sqrt(1.5)) sigma / sqrt(m)``;
+    Bernstein: ``t_ff(n, v) + t_fp(n, 1.5 v)``.
+    """
+    _check_rates(false_fail, false_pass)
+    groups = median_of_means_groups(min(false_fail, false_pass))
+    effects = [_MOM_ROOT * math.sqrt(variance / (n // groups)) if n >= groups else math.inf]
+    if spread is not None:
+        effects.append(_bernstein_width(n, variance, spread, false_fail, false_pass))
+    return min(effects)
+
+
+def mean_test(
     sampler: Sampler,
     mean: float,
     variance: float,
     *,
-    effect: float,
+    effect: float | None = None,
+    relative_effect: float | None = None,
+    effect_unit: str | None = None,
     spread: float | None = None,
     false_fail: float = DEFAULT_FALSE_FAIL,
     false_pass: float = DEFAULT_FALSE_PASS,
-) -> dict[str, Any]:
+) -> Decision:
     """Decide ``E X = mean`` given ``Var X = variance`` (and ``|X - mean| <= spread`` if bounded).
 
     Args:
-        context: claim, case and seed.
         sampler: draws the values.
         mean: the claimed mean.
         variance: the claimed variance of one value (from theory).
-        effect: shift of the mean caught with probability ``1 - false_pass``.
+        effect: shift of the mean caught with probability ``1 - false_pass`` (absolute), or
+        relative_effect: the same as a fraction of ``|mean|`` (give exactly one of the two).
+        effect_unit: what the recorded effect means; default ``absolute mean`` or
+            ``relative mean`` (say ``relative variance`` when the mean is a variance).
         spread: a bound on ``|X - mean|`` (enables Bernstein), or None (median of means).
         false_fail: probability of failing a correct implementation.
         false_pass: probability of missing a shift of ``effect``.
 
     Returns:
-        The record (statistic: the estimate's distance from ``mean``).
+        The decision (statistic: the estimate's distance from ``mean``).
     """
     started = time.perf_counter()
-    design = mean_design(effect, variance, spread=spread, false_fail=false_fail, false_pass=false_pass)
+    if (effect is None) == (relative_effect is None):
+        raise ValueError("give exactly one of effect and relative_effect")
+    if relative_effect is not None:
+        shift, declared = relative_effect * abs(mean), relative_effect
+        unit = effect_unit or EffectUnit.RELATIVE_MEAN.value
+    else:
+        assert effect is not None
+        shift, declared = effect, effect
+        unit = effect_unit or EffectUnit.ABSOLUTE_MEAN.value
+    design = mean_design(shift, variance, spread=spread, false_fail=false_fail, false_pass=false_pass)
     x = _draw(sampler, design.n)
     if design.method == "bernstein":
         estimate = float(np.mean(x))
         assert spread is not None  # the Bernstein design is chosen only with a support bound
         if np.any(np.abs(x - mean) > spread * (1 + 1e-12)):
-            return _decide(
-                context,
+            return Decision(
                 "bernstein-mean",
-                n=design.n,
-                statistic=float(np.max(np.abs(x - mean))),
-                threshold=spread,
-                passed=False,
-                effect=effect,
-                false_fail=false_fail,
-                false_pass=false_pass,
-                started=started,
+                design.n,
+                float(np.max(np.abs(x - mean))),
+                spread,
+                False,
+                declared,
+                unit,
+                false_fail,
+                false_pass,
                 detail=" (a value outside the claimed support)",
+                seconds=time.perf_counter() - started,
             )
     else:
         estimate = float(np.median(x.reshape(design.groups, -1).mean(axis=1)))
     distance = abs(estimate - mean)
-    return _decide(
-        context,
+    return Decision(
         f"{design.method}-mean",
-        n=design.n,
-        statistic=distance,
-        threshold=design.halfwidth_fail,
-        passed=distance < design.halfwidth_fail,
-        effect=effect,
-        false_fail=false_fail,
-        false_pass=false_pass,
-        started=started,
+        design.n,
+        distance,
+        design.halfwidth_fail,
+        distance < design.halfwidth_fail,
+        declared,
+        unit,
+        false_fail,
+        false_pass,
         detail=f" (estimate {estimate:.6g}, claimed {mean:.6g})",
+        seconds=time.perf_counter() - started,
     )
 
 
-def check_variance(
-    context: Context,
+check_mean = requiring(mean_test)
+
+
+def _variance_shift(relative_std: float, variance: float) -> float:
+    """A std error of ``delta`` shifts ``E (x - mean)^2`` by ``(2 delta - delta^2) variance``."""
+    return (2 * relative_std - relative_std**2) * variance
+
+
+def variance_sample_size(
+    variance: float,
+    kurtosis: float,
+    *,
+    bound: float | None = None,
+    relative_std: float = 0.05,
+    false_fail: float = DEFAULT_FALSE_FAIL,
+    false_pass: float = DEFAULT_FALSE_PASS,
+) -> int:
+    """Smallest n at which :func:`variance_test` catches a std error of ``relative_std``."""
+    return mean_sample_size(
+        _variance_shift(relative_std, variance),
+        (kurtosis - 1.0) * variance**2,
+        spread=None if bound is None else bound**2,
+        false_fail=false_fail,
+        false_pass=false_pass,
+    )
+
+
+def variance_detectable_effect(
+    n: int,
+    variance: float,
+    kurtosis: float,
+    *,
+    bound: float | None = None,
+    false_fail: float = DEFAULT_FALSE_FAIL,
+    false_pass: float = DEFAULT_FALSE_PASS,
+) -> float:
+    """Smallest relative std error caught by :func:`variance_test` with n samples.
+
+    Formula: the mean check on ``(x - mean)^2`` catches a shift ``s``; ``s = (1 - (1 - delta)^2)
+    variance`` gives ``delta = 1 - sqrt(1 - s / variance)`` (1 when ``s >= variance``).
+    """
+    shift = mean_detectable_effect(
+        n,
+        (kurtosis - 1.0) * variance**2,
+        spread=None if bound is None else bound**2,
+        false_fail=false_fail,
+        false_pass=false_pass,
+    )
+    return 1.0 - math.sqrt(1.0 - shift / variance) if shift < variance else 1.0
+
+
+def variance_test(
     sampler: Sampler,
     variance: float,
     kurtosis: float,
@@ -461,7 +627,7 @@ def check_variance(
     relative_std: float = 0.05,
     false_fail: float = DEFAULT_FALSE_FAIL,
     false_pass: float = DEFAULT_FALSE_PASS,
-) -> dict[str, Any]:
+) -> Decision:
     """Decide ``Var X = variance`` for any law with known mean and (non-excess) ``kurtosis``.
 
     Formula: the squared deviations ``y = (x - mean)^2`` have ``E y = variance`` and
@@ -469,7 +635,6 @@ def check_variance(
     A std error of ``delta`` shifts ``E y`` by ``(2 delta - delta^2) variance``.
 
     Args:
-        context: claim, case and seed.
         sampler: draws the values.
         variance: the claimed variance.
         kurtosis: ``E (x - mean)^4 / variance^2`` (uniform 1.8, normal 3).
@@ -480,19 +645,21 @@ def check_variance(
         false_pass: probability of missing an error of ``relative_std``.
 
     Returns:
-        The record.
+        The decision of the mean check on the squared deviations, its effect in relative std.
     """
-    spread = None if bound is None else bound**2
-    return check_mean(
-        context,
+    decision = mean_test(
         lambda n: (_draw(sampler, n) - mean) ** 2,
         variance,
         (kurtosis - 1.0) * variance**2,
-        effect=(2 * relative_std - relative_std**2) * variance,
-        spread=spread,
+        effect=_variance_shift(relative_std, variance),
+        spread=None if bound is None else bound**2,
         false_fail=false_fail,
         false_pass=false_pass,
     )
+    return replace(decision, effect=relative_std, effect_unit=EffectUnit.RELATIVE_STD.value)
+
+
+check_variance = requiring(variance_test)
 
 
 # --------------------------------------------------------------------------------------------
@@ -514,6 +681,17 @@ def binomial_acceptance(n: int, p: float, false_fail: float) -> tuple[int, int]:
     return low, high
 
 
+def _binomial_miss(n: int, p: float, effect: float, false_fail: float) -> float:
+    """Largest probability of accepting a probability ``p +- effect`` (inside [0, 1])."""
+    low, high = binomial_acceptance(n, p, false_fail)
+    worst = 0.0
+    for alternative in (p - effect, p + effect):
+        if 0 <= alternative <= 1:
+            law = stats.binom(n, alternative)
+            worst = max(worst, law.cdf(high) - law.cdf(low - 1))
+    return worst
+
+
 def binomial_sample_size(
     p: float,
     effect: float,
@@ -522,21 +700,21 @@ def binomial_sample_size(
 ) -> int:
     """Smallest n at which a probability off by ``effect`` is caught (exact binomial)."""
     _check_rates(false_fail, false_pass)
-
-    def misses(n: int) -> bool:
-        low, high = binomial_acceptance(n, p, false_fail)
-        worst = 0.0
-        for alternative in (p - effect, p + effect):
-            if 0 <= alternative <= 1:
-                law = stats.binom(n, alternative)
-                worst = max(worst, law.cdf(high) - law.cdf(low - 1))
-        return worst > false_pass
-
-    return _smallest_n(misses, start=8)
+    return _smallest_n(lambda n: _binomial_miss(n, p, effect, false_fail) > false_pass, start=8)
 
 
-def check_proportion(
-    context: Context,
+def binomial_detectable_effect(
+    n: int,
+    p: float,
+    false_fail: float = DEFAULT_FALSE_FAIL,
+    false_pass: float = DEFAULT_FALSE_PASS,
+) -> float:
+    """Smallest absolute error of the probability ``p`` caught with n draws (exact binomial)."""
+    _check_rates(false_fail, false_pass)
+    return _smallest_effect(lambda e: _binomial_miss(n, p, e, false_fail) > false_pass, max(p, 1 - p))
+
+
+def proportion_test(
     sampler: Sampler,
     probability: float,
     *,
@@ -544,40 +722,42 @@ def check_proportion(
     false_fail: float = DEFAULT_FALSE_FAIL,
     false_pass: float = DEFAULT_FALSE_PASS,
     n: int | None = None,
-) -> dict[str, Any]:
+) -> Decision:
     """Decide ``P(event) = probability`` from indicator draws (exact binomial test).
 
     Args:
-        context: claim, case and seed.
         sampler: returns booleans (or 0/1).
         probability: the claimed probability.
         effect: absolute error of the probability caught.
         false_fail: probability of failing a correct implementation.
         false_pass: probability of missing an error of ``effect``.
-        n: sample size; computed if None.
+        n: sample size; :func:`binomial_sample_size` if None.
 
     Returns:
-        The record (statistic: the observed proportion).
+        The decision (statistic: the observed proportion).
     """
     started = time.perf_counter()
     n = n or binomial_sample_size(probability, effect, false_fail, false_pass)
     count = int(np.count_nonzero(_draw(sampler, n)))
     low, high = binomial_acceptance(n, probability, false_fail)
     p_value = stats.binomtest(count, n, probability).pvalue
-    return _decide(
-        context,
+    return Decision(
         "binomial",
-        n=n,
-        statistic=count / n,
-        threshold=(high if count > n * probability else low) / n,
-        passed=low <= count <= high,
-        p_value=p_value,
-        effect=effect,
-        false_fail=false_fail,
-        false_pass=false_pass,
-        started=started,
+        n,
+        count / n,
+        (high if count > n * probability else low) / n,
+        low <= count <= high,
+        effect,
+        EffectUnit.ABSOLUTE_PROBABILITY.value,
+        false_fail,
+        false_pass,
+        p_value=float(p_value),
         detail=f" (accept counts [{low}, {high}], observed {count})",
+        seconds=time.perf_counter() - started,
     )
+
+
+check_proportion = requiring(proportion_test)
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,8 +765,59 @@ def check_proportion(
 # --------------------------------------------------------------------------------------------
 
 
-def check_ratio(
-    context: Context,
+def _difference_variance(
+    ratio: float, numerator: tuple[float, float], denominator: tuple[float, float], known: float | None
+) -> float:
+    """``Var(X - ratio Y)``: ``known``, else the Cauchy-Schwarz bound ``(sigma_X + |ratio| sigma_Y)^2``."""
+    if known is not None:
+        return known
+    return (math.sqrt(numerator[1]) + abs(ratio) * math.sqrt(denominator[1])) ** 2
+
+
+def _denominator_mean(denominator: tuple[float, float]) -> float:
+    if not denominator[0] > 0:
+        raise ValueError(f"the denominator's mean must be > 0, got {denominator[0]}")
+    return denominator[0]
+
+
+def ratio_sample_size(
+    ratio: float,
+    *,
+    numerator: tuple[float, float],
+    denominator: tuple[float, float],
+    difference_variance: float | None = None,
+    relative_effect: float = 0.05,
+    false_fail: float = DEFAULT_FALSE_FAIL,
+    false_pass: float = DEFAULT_FALSE_PASS,
+) -> int:
+    """Smallest n at which :func:`ratio_test` catches a relative error ``relative_effect``."""
+    my = _denominator_mean(denominator)
+    return mean_sample_size(
+        relative_effect * abs(ratio) * my,
+        _difference_variance(ratio, numerator, denominator, difference_variance),
+        false_fail=false_fail,
+        false_pass=false_pass,
+    )
+
+
+def ratio_detectable_effect(
+    n: int,
+    ratio: float,
+    *,
+    numerator: tuple[float, float],
+    denominator: tuple[float, float],
+    difference_variance: float | None = None,
+    false_fail: float = DEFAULT_FALSE_FAIL,
+    false_pass: float = DEFAULT_FALSE_PASS,
+) -> float:
+    """Smallest relative error of the ratio caught by :func:`ratio_test` with n pairs."""
+    my = _denominator_mean(denominator)
+    variance = _difference_variance(ratio, numerator, denominator, difference_variance)
+    shift = mean_detectable_effect(n, variance, false_fail=false_fail, false_pass=false_pass)
+    return shift / (abs(ratio) * my)
+
+
+def ratio_test(
     sampler: Callable[[int], tuple[np.ndarray, np.ndarray]],
     ratio: float,
     *,
@@ -596,7 +827,7 @@ def check_ratio(
     relative_effect: float = 0.05,
     false_fail: float = DEFAULT_FALSE_FAIL,
     false_pass: float = DEFAULT_FALSE_PASS,
-) -> dict[str, Any]:
+) -> Decision:
     """Decide ``E X / E Y = ratio`` from paired draws, as the mean check ``E[X - ratio Y] = 0``.
 
     A ratio off by ``delta`` shifts ``E[X - ratio Y]`` by ``delta E Y``, so the check catches a
@@ -605,7 +836,6 @@ def check_ratio(
     ``(sigma_X + ratio sigma_Y)^2``, which needs no covariance.
 
     Args:
-        context: claim, case and seed.
         sampler: ``sampler(n) -> (x, y)``, n paired values each.
         ratio: the claimed ``E X / E Y``.
         numerator: ``(E X, Var X)`` under the claim.
@@ -616,21 +846,16 @@ def check_ratio(
         false_pass: probability of missing an error of ``relative_effect``.
 
     Returns:
-        The record of the mean check on the differences.
+        The decision of the mean check on the differences, its effect a relative ratio error.
     """
-    (_, vx), (my, vy) = numerator, denominator
-    if not my > 0:
-        raise ValueError(f"the denominator's mean must be > 0, got {my}")
-    variance = difference_variance
-    if variance is None:
-        variance = (math.sqrt(vx) + abs(ratio) * math.sqrt(vy)) ** 2
+    my = _denominator_mean(denominator)
+    variance = _difference_variance(ratio, numerator, denominator, difference_variance)
 
     def differences(n: int) -> np.ndarray:
         x, y = sampler(n)
         return np.asarray(x, float)[:n] - ratio * np.asarray(y, float)[:n]
 
-    return check_mean(
-        context,
+    decision = mean_test(
         differences,
         0.0,
         variance,
@@ -638,52 +863,7 @@ def check_ratio(
         false_fail=false_fail,
         false_pass=false_pass,
     )
+    return replace(decision, effect=relative_effect, effect_unit=EffectUnit.RELATIVE_RATIO.value)
 
 
-# --------------------------------------------------------------------------------------------
-# Exact and asymptotic comparisons, recorded like the statistical ones
-# --------------------------------------------------------------------------------------------
-
-
-def check_close(
-    context: Context,
-    measured: Any,
-    predicted: Any,
-    *,
-    rtol: float,
-    atol: float = 0.0,
-    rule: str = "exact",
-    derivation: str = "",
-    false_fail: float | None = None,
-) -> dict[str, Any]:
-    """Decide ``|measured - predicted| <= atol + rtol |predicted|`` elementwise, and record it.
-
-    For exact claims the tolerance is floating-point rounding; for asymptotic claims it is the
-    finite-size correction, whose derivation is passed as ``derivation`` and quoted on failure.
-    ``false_fail`` is the rate the tolerance was derived at: 0 for exact comparisons, the
-    default per-check rate otherwise (the derived tolerances use it).
-    """
-    if false_fail is None:
-        false_fail = 0.0 if rule == "exact" else DEFAULT_FALSE_FAIL
-    started = time.perf_counter()
-    m, p = np.asarray(measured, float), np.asarray(predicted, float)
-    excess = np.abs(m - p) - (atol + rtol * np.abs(p))
-    worst = int(np.argmax(excess)) if excess.size else 0
-    statistic = float(np.abs(m - p).ravel()[worst]) if excess.size else 0.0
-    threshold = float((atol + rtol * np.abs(p)).ravel()[worst]) if excess.size else atol
-    passed = bool(np.all(excess <= 0)) and bool(np.all(np.isfinite(m) == np.isfinite(p)))
-    detail = f" (measured {m.ravel()[worst]:.6g}, predicted {p.ravel()[worst]:.6g}" if m.size else " ("
-    detail += f"; tolerance: {derivation})" if derivation else ")"
-    return _decide(
-        context,
-        rule,
-        n=int(m.size),
-        statistic=statistic,
-        threshold=threshold,
-        passed=passed,
-        effect=rtol,
-        false_fail=false_fail,
-        false_pass=0.0,
-        started=started,
-        detail=detail,
-    )
+check_ratio = requiring(ratio_test)

@@ -22,8 +22,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
+from properties.records import (
+    CHECKS_KEY,
+    CLAIMS_KEY,
+    COLLECTED,
+    COLLECTED_KEY,
+    CheckRecord,
+    assertion_record,
+)
 from reports import atomic, render, tables
 from reports.folder import (
     DEFAULT,
@@ -85,37 +94,54 @@ def report_dir(option: str | None, environ: Mapping[str, str]) -> str:
 
 
 class ReportCollector:
-    """Controller-side collector of check records and test outcomes per claim."""
+    """Controller-side collector of check records and of each claim's outcome in each test."""
 
     def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
+        self.records: list[CheckRecord] = []
         self.outcomes: dict[str, list[str]] = defaultdict(list)
+        self.collected: dict[str, int] = {}
         self.claims_by_test: dict[str, set[str]] = defaultdict(set)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Without xdist: the claims' collected-test counts of ``properties/conftest.py``."""
+        counts: dict[str, int] | None = session.config.stash.get(COLLECTED, None)
+        self.collected = dict(counts or {})
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Under xdist: the same counts, from a worker's output (every worker collects all)."""
+        counts = getattr(node, "workeroutput", {}).get(COLLECTED_KEY)
+        if counts and not self.collected:
+            self.collected = dict(counts)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties: list[tuple[str, Any]] = list(report.user_properties)
         claims = self.claims_by_test[report.nodeid]
         for name, value in properties:
-            if name == "claims":
+            if name == CLAIMS_KEY:
                 claims.update(value)
-        # One outcome per test: its call, or a failure in another phase (setup, teardown, or
-        # xdist's report for a crashed worker, which carries no properties of its own).
-        if report.when == "call" or (report.failed and report.when != "call"):
-            # pytest.skip() at run time: the test verified nothing, so its claims stay "not run"
-            # (the records of checks it ran before skipping are kept: records written = checks run).
-            skipped = report.skipped and not hasattr(report, "wasxfail")
-            outcome = "failed" if report.failed else report.outcome
-            for claim in sorted(claims) if not skipped else ():
-                self.outcomes[claim].append(outcome)
-            checks = dict(properties).get("checks", [])
-            for record in checks:
-                self.records.append({**record, "test": report.nodeid})
-            if report.when == "call" and not skipped:
-                # A claim the test verified with plain assertions (no decision rule) gets one
-                # record of its own, so every claim a test covers appears in checks.csv.
-                recorded = {record["claim"] for record in checks}
-                for claim in sorted(claims - recorded):
-                    self.records.append(_exact_record(claim, report))
+        # One outcome per test: its call, a skip in setup, or a failure in another phase
+        # (setup, teardown, or xdist's report for a crashed worker, which carries no properties).
+        if not (report.when == "call" or report.failed or (report.skipped and report.when == "setup")):
+            return
+        checks = [
+            CheckRecord.from_dict(r).with_test(report.nodeid) for r in dict(properties).get(CHECKS_KEY, [])
+        ]
+        outcome = "failed" if report.failed else report.outcome
+        decided = {c.claim for c in checks}
+        for claim, result in tables.claim_outcomes(sorted(claims), checks, outcome).items():
+            self.outcomes[claim].append(result.value)
+            # An exact claim (or contract) checked by the test's plain assertions gets a record.
+            asserted = result in (tables.Outcome.PASSED, tables.Outcome.FAILED) and claim not in decided
+            if report.when == "call" and asserted and not tables.needs_decision(claim):
+                passed = result is tables.Outcome.PASSED
+                checks.append(assertion_record(claim, report.nodeid, passed=passed, seconds=report.duration))
+        self.records.extend(checks)
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The checks frame and the claims frame of everything collected so far."""
+        checks = tables.checks_frame(self.records)
+        return checks, tables.claims_frame(checks, self.outcomes, self.collected)
 
 
 class ReportWriter:
@@ -153,8 +179,7 @@ class ReportWriter:
 
     def _write(self, session: pytest.Session, exitstatus: int) -> None:
         try:
-            checks = tables.checks_frame(self.collector.records)
-            claims = tables.claims_frame(checks, self.collector.outcomes)
+            checks, claims = self.collector.frames()
             markdown = tables.claims_markdown(claims, checks)
             stopped = session.shouldfail or session.shouldstop
             if stopped:  # -x, --maxfail: say so on the first line (run.json says so too)
@@ -232,26 +257,6 @@ class ReportWriter:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for line, alarming in self.lines:
             terminalreporter.write_line(line, red=alarming, bold=alarming)
-
-
-def _exact_record(claim: str, report: pytest.TestReport) -> dict[str, Any]:
-    """The record of a test that verified ``claim`` with plain assertions (no decision rule)."""
-    return {
-        "claim": claim,
-        "test": report.nodeid,
-        "rule": "assertions",
-        "case": "{}",
-        "n": None,
-        "statistic": None,
-        "threshold": None,
-        "p_value": None,
-        "effect": None,
-        "false_fail": 0.0,
-        "false_pass": None,
-        "verdict": "pass" if report.passed else "fail",
-        "seed": None,
-        "seconds": report.duration,
-    }
 
 
 def pytest_configure(config: pytest.Config) -> None:

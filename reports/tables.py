@@ -2,63 +2,125 @@
 
 Schemas (column order is part of the contract):
 
-- ``checks.csv``: :data:`CHECK_COLUMNS`.
+- ``checks.csv``: :data:`CHECK_COLUMNS`, the fields of :class:`properties.records.CheckRecord`.
 - ``claims.csv``: :data:`CLAIM_COLUMNS`; ``claims.md`` renders the same table with a summary line.
+
+Credit only for what ran: a statistical or asymptotic claim is verified only by decision-rule
+records of that claim in this run; an exact claim (or a contract) may also be verified by the
+plain assertions of a test that passed. A claim is *verified* when every collected test of it
+checked it and passed, *partly run* when only some did, *not run* when none did, and *failed*
+when one of its checks failed (or a test of it failed without a failing check to blame).
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
 from typing import Any
 
 import pandas as pd
 
-from properties.records import FIELDS
+from properties.records import (
+    ASSERTIONS_RULE,
+    COLUMNS,
+    RELATIVE_UNITS,
+    CheckRecord,
+    EffectUnit,
+    Status,
+    effect_in_words,
+)
 from theory import CLAIMS, Registry
 
-CHECK_COLUMNS = ["claim", "test", *FIELDS[1:]]
-"""One column per record field (the schema :mod:`properties.records` owns), plus the test id."""
+CHECK_COLUMNS = list(COLUMNS)
+"""One column per field of the record (the schema :mod:`properties.records` owns)."""
 CLAIM_COLUMNS = [
     "id",
     "title",
     "source",
     "kind",
     "status",
-    "tests",
-    "examples",
+    "tests_run",
+    "tests_collected",
+    "cases",
     "checks",
-    "fans",
+    "sizes",
     "samples",
     "worst_ratio",
-    "smallest_effect",
+    "detects",
+    "coarse",
     "false_fail_budget",
     "seconds",
 ]
-STATUSES = ("verified", "failed", "not run")
+STATUSES = tuple(s.value for s in Status)
+
+DECIDED_KINDS = frozenset({"statistical", "asymptotic"})
+"""Kinds of claim that only decision-rule records verify (never plain assertions)."""
+CONTRACT_KIND = "contract"
+"""The kind of definitions, API contracts and textbook identities, counted apart from theory."""
+ASSERTIONS_WORDS = "what its assertions state (no declared tolerance)"
+"""``detects`` of a claim checked only by plain assertions."""
+COARSE_EFFECT = 0.1
+"""A relative effect at or above this (10%) is reported next to the verdict as coarse."""
 
 
-def checks_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+class Outcome(str, Enum):
+    """What one test did for one of the claims it marks."""
+
+    PASSED = "passed"
+    """It checked the claim, and every check of the claim passed."""
+    FAILED = "failed"
+    """A check of the claim failed, or the test failed with no failing check to blame."""
+    NOT_REACHED = "not reached"
+    """It ran but did not check the claim (no record of it, or another claim's check failed)."""
+    SKIPPED = "skipped"
+    """It did not run."""
+
+
+def needs_decision(claim: str, registry: Registry = CLAIMS) -> bool:
+    """Whether only decision-rule records can verify ``claim`` (statistical, asymptotic)."""
+    return claim in registry and registry[claim].kind.value in DECIDED_KINDS
+
+
+def claim_outcomes(
+    claims: Iterable[str], records: Sequence[CheckRecord], test_outcome: str, registry: Registry = CLAIMS
+) -> dict[str, Outcome]:
+    """Charge one test's result to each of its claims.
+
+    Args:
+        claims: the claim ids the test marks.
+        records: the records of the checks it ran.
+        test_outcome: the test's ``passed``/``failed``/``skipped``.
+        registry: the claims (for their kind).
+
+    Returns:
+        Per claim: failed if one of its own checks failed; when the test failed because another
+        claim's check failed, not reached (or passed, if its own checks passed); when the test
+        failed with no failing check, failed; when it passed, passed if the claim has records
+        or is an exact claim or contract (its assertions ran), else not reached.
+    """
+    if test_outcome == "skipped":
+        return {claim: Outcome.SKIPPED for claim in claims}
+    blamed = {r.claim for r in records if not r.passed}
+    outcomes = {}
+    for claim in claims:
+        mine = [r for r in records if r.claim == claim]
+        if claim in blamed or (test_outcome == "failed" and not blamed):
+            outcomes[claim] = Outcome.FAILED
+        elif mine or (test_outcome == "passed" and not needs_decision(claim, registry)):
+            outcomes[claim] = Outcome.PASSED
+        else:
+            outcomes[claim] = Outcome.NOT_REACHED
+    return outcomes
+
+
+def checks_frame(records: Iterable[CheckRecord | Mapping[str, Any]]) -> pd.DataFrame:
     """One row per check, in :data:`CHECK_COLUMNS` order."""
-    frame = pd.DataFrame.from_records(list(records), columns=CHECK_COLUMNS)
-    return frame.astype({"n": "Int64", "seed": "Int64"}) if not frame.empty else frame
-
-
-def _fans(cases: Iterable[str]) -> str:
-    sizes: list[int] = []
-    for text in cases:
-        try:
-            case = json.loads(text)
-        except (TypeError, ValueError):
-            continue
-        shape = case.get("shape") if isinstance(case, dict) else None
-        if isinstance(shape, list) and shape:
-            sizes.extend(int(v) for v in shape if isinstance(v, int))
-        for key in ("width", "n", "fan_in", "fan_out"):
-            if isinstance(case, dict) and isinstance(case.get(key), int):
-                sizes.append(case[key])
-    return f"{min(sizes)}-{max(sizes)}" if sizes else ""
+    rows = [r.to_dict() if isinstance(r, CheckRecord) else dict(r) for r in records]
+    frame = pd.DataFrame.from_records(rows, columns=CHECK_COLUMNS)
+    integers = {"n": "Int64", "seed": "Int64", "size_min": "Int64", "size_max": "Int64"}
+    return frame.astype(integers) if not frame.empty else frame
 
 
 def _ratio(statistic: Any, threshold: Any) -> float:
@@ -71,82 +133,165 @@ def _ratio(statistic: Any, threshold: Any) -> float:
     return abs(s) / abs(t)
 
 
+def _sizes(mine: pd.DataFrame) -> str:
+    low, high = mine["size_min"].dropna(), mine["size_max"].dropna()
+    return f"{int(low.min())}-{int(high.max())}" if len(low) and len(high) else ""
+
+
+def _coarse(unit: str, effect: float) -> bool:
+    """A relative effect of at least :data:`COARSE_EFFECT` (a factor ``1 + COARSE_EFFECT`` in logs)."""
+    if unit == EffectUnit.LOG.value:
+        return effect >= math.log1p(COARSE_EFFECT)
+    return (unit in RELATIVE_UNITS or unit == EffectUnit.RTOL.value) and effect >= COARSE_EFFECT
+
+
+def _effects(decided: pd.DataFrame) -> tuple[str, str]:
+    """The effect every check of the claim catches, per unit, in words; and the coarse ones.
+
+    Within a unit the largest effect is the one the run guarantees (every check catches at
+    least that); units are never compared with each other. Coarse: a relative effect of at
+    least :data:`COARSE_EFFECT`.
+    """
+    words, coarse = [], []
+    for unit, group in sorted(decided.groupby("effect_unit"), key=lambda kv: str(kv[0])):
+        effect = float(group["effect"].max())
+        if not unit or not math.isfinite(effect):
+            continue
+        words.append(effect_in_words(effect, str(unit)))
+        if _coarse(str(unit), effect):
+            coarse.append(words[-1])
+    return "; ".join(words), "; ".join(coarse)
+
+
 def claims_frame(
-    checks: pd.DataFrame, outcomes: Mapping[str, Iterable[str]] | None = None, registry: Registry = CLAIMS
+    checks: pd.DataFrame,
+    outcomes: Mapping[str, Iterable[str]] | None = None,
+    collected: Mapping[str, int] | None = None,
+    registry: Registry = CLAIMS,
 ) -> pd.DataFrame:
-    """One row per claim of ``registry``: status, how hard it was tried, how sure the verdict is.
+    """One row per claim of ``registry``: status, how much of it ran, how sure the verdict is.
 
     Args:
         checks: the frame of :func:`checks_frame`.
-        outcomes: per claim id, the outcomes (``passed``/``failed``) of the tests marked with it;
-            a claim no test reached is ``not run``, never ``verified``.
+        outcomes: per claim id, the :class:`Outcome` of each test marked with it that ran (or
+            was skipped) in this run.
+        collected: per claim id, the number of tests marked with it that were collected
+            (before ``-k``/``-m`` deselection); at least the tests in ``outcomes``.
         registry: the claims.
 
     Returns:
-        A frame in :data:`CLAIM_COLUMNS` order. ``worst_ratio`` is the largest statistic /
-        threshold over ratio-type checks (< 1 passes for distances), ``smallest_effect`` the
-        smallest detectable effect among its statistical checks, ``false_fail_budget`` the sum
-        of the false-fail rates of its checks.
+        A frame in :data:`CLAIM_COLUMNS` order. ``tests_run`` counts the tests that checked the
+        claim, ``tests_collected`` those that could have; ``cases`` the distinct (test, case)
+        pairs of its decision records; ``worst_ratio`` the largest statistic / threshold;
+        ``detects`` the effect the run could detect, in words, per unit; ``coarse`` the relative
+        effects of 10% or more among them (all that some check of the claim can see);
+        ``false_fail_budget`` the sum of the false-fail rates of its checks.
     """
-    outcomes = outcomes or {}
+    outcomes, collected = outcomes or {}, collected or {}
     rows = []
     for claim in registry:
-        mine = checks[checks["claim"] == claim.id] if not checks.empty else checks
-        results = list(outcomes.get(claim.id, []))
-        failed = "failed" in results or (not mine.empty and (mine["verdict"] == "fail").any())
+        mine = checks[checks["claim"] == claim.id] if not checks.empty else checks_frame([])
+        results = Counter(Outcome(o) for o in outcomes.get(claim.id, []))
+        decided = mine[mine["rule"] != ASSERTIONS_RULE]
+        failed = results[Outcome.FAILED] > 0 or bool((mine["verdict"] == "fail").any())
+        run = results[Outcome.PASSED] + results[Outcome.FAILED]
+        total = max(int(collected.get(claim.id, 0)), sum(results.values()))
         if failed:
-            status = "failed"
-        elif results or not mine.empty:
-            status = "verified"
+            status = Status.FAILED
+        elif run == 0:
+            status = Status.NOT_RUN
+        elif run < total:
+            status = Status.PARTLY_RUN
         else:
-            status = "not run"
-        ratios = [
-            _ratio(s, t) for s, t in zip(mine.get("statistic", []), mine.get("threshold", []), strict=False)
-        ]
+            status = Status.VERIFIED
+        ratios = [_ratio(s, t) for s, t in zip(decided["statistic"], decided["threshold"], strict=True)]
         ratios = [r for r in ratios if math.isfinite(r)]
-        statistical = mine[mine["false_fail"] > 0] if not mine.empty else mine
+        detects, coarse = _effects(decided)
+        if not detects and (mine["rule"] == ASSERTIONS_RULE).any():
+            detects = ASSERTIONS_WORDS
         rows.append(
             {
                 "id": claim.id,
                 "title": claim.title,
                 "source": claim.source,
                 "kind": claim.kind.value,
-                "status": status,
-                "tests": len(results),
-                "examples": int(mine["case"].nunique()) if not mine.empty else 0,
+                "status": status.value,
+                "tests_run": run,
+                "tests_collected": total,
+                "cases": len(decided[["test", "case"]].drop_duplicates()),
                 "checks": len(mine),
-                "fans": _fans(mine["case"]) if not mine.empty else "",
-                "samples": int(mine["n"].sum()) if not mine.empty else 0,
+                "sizes": _sizes(mine),
+                "samples": int(decided["n"].sum()),
                 "worst_ratio": max(ratios) if ratios else math.nan,
-                "smallest_effect": float(statistical["effect"].min()) if not statistical.empty else math.nan,
-                "false_fail_budget": float(mine["false_fail"].sum()) if not mine.empty else 0.0,
-                "seconds": float(mine["seconds"].sum()) if not mine.empty else 0.0,
+                "detects": detects,
+                "coarse": coarse,
+                "false_fail_budget": float(mine["false_fail"].sum()),
+                "seconds": float(mine["seconds"].sum()),
             }
         )
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
+def _counts(claims: pd.DataFrame) -> str:
+    """``a verified (k of them coarsely), b failed, c not run[, d partly run]``."""
+    counts = claims["status"].value_counts()
+    always = (Status.VERIFIED.value, Status.FAILED.value, Status.NOT_RUN.value)
+    parts = [f"{int(counts.get(s, 0))} {s}" for s in STATUSES if s in always or counts.get(s, 0)]
+    coarse = claims.get("coarse", pd.Series("", index=claims.index)).fillna("").astype(bool)
+    coarsely = int((coarse & (claims["status"] == Status.VERIFIED.value)).sum())
+    if coarsely:
+        parts[0] += f" ({coarsely} of them coarsely: only an error of {COARSE_EFFECT:.0%} or more is caught)"
+    return ", ".join(parts)
+
+
 def summary_line(claims: pd.DataFrame, checks: pd.DataFrame) -> str:
-    """``N claims: a verified, b failed, c not run; M checks, K samples; union bound ...``."""
-    counts = {s: int((claims["status"] == s).sum()) for s in STATUSES}
-    budget = float(checks["false_fail"].sum()) if not checks.empty else 0.0
-    samples = int(checks["n"].sum()) if not checks.empty else 0
-    return (
-        f"{len(claims)} claims: {counts['verified']} verified, {counts['failed']} failed, "
-        f"{counts['not run']} not run; {len(checks)} checks on {samples:,} samples; "
-        f"probability that this run fails a correct implementation <= {budget:.2g} (union bound)."
+    """``theory: N claims (kinds): a verified, ...; contracts: M claims: ...; K checks ...``.
+
+    Claims are grouped by kind: the ``contract`` kind (definitions, API contracts, textbook
+    identities) is counted apart from the analytic results, whatever kinds the registry has.
+    """
+    parts = []
+    groups = (
+        ("theory", claims[claims["kind"] != CONTRACT_KIND]),
+        ("contracts", claims[claims["kind"] == CONTRACT_KIND]),
     )
+    for name, group in groups:
+        if group.empty:
+            continue
+        kinds = "/".join(dict.fromkeys(group["kind"]))
+        parts.append(f"{name}: {len(group)} claims ({kinds}): {_counts(group)}")
+    budget = float(checks["false_fail"].sum()) if not checks.empty else 0.0
+    decided = checks[checks["rule"] != ASSERTIONS_RULE] if not checks.empty else checks
+    samples = int(decided["n"].sum()) if not decided.empty else 0
+    return (
+        "; ".join(parts)
+        + f"; {len(checks)} checks on {samples:,} samples; "
+        + f"probability that this run fails a correct implementation <= {budget:.2g} (union bound)."
+    )
+
+
+def _verdict(row: pd.Series) -> str:
+    text = f"{row['status']} ({row['tests_run']}/{row['tests_collected']} tests)"
+    if row["coarse"] and row["status"] in (Status.VERIFIED.value, Status.PARTLY_RUN.value):
+        text += f"; coarse: catches only {row['coarse']}"
+    return text
 
 
 def claims_markdown(claims: pd.DataFrame, checks: pd.DataFrame) -> str:
     """``claims.md``: the summary line, then the claims table (``DataFrame.to_markdown``)."""
-    shown = claims.drop(columns=["source"]).copy()
-    for column in ("worst_ratio", "smallest_effect", "false_fail_budget", "seconds"):
+    shown = claims.copy()
+    shown["status"] = shown.apply(_verdict, axis=1)
+    shown = shown.drop(columns=["source", "tests_run", "tests_collected", "coarse"])
+    for column in ("worst_ratio", "false_fail_budget", "seconds"):
         shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
     return (
         "# Claims verified by this run\n\n"
         + summary_line(claims, checks)
-        + "\n\n"
+        + "\n\nA claim is *verified* only when every test of it ran and checked it (tests: run/collected). "
+        + "*detects* is the error every check of the claim catches: for a statistical check its declared "
+        + "effect, caught with probability at least 1 - its false-pass rate (1e-3 by default); for an "
+        + "exact or asymptotic comparison the tightest tolerance, so a deviation that large in every "
+        + "compared value (a systematic error) is always caught. *coarse* marks 10% or more.\n\n"
         + shown.to_markdown(index=False)
         + "\n"
     )

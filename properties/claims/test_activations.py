@@ -225,7 +225,7 @@ def test_gaussian_second_moment_by_simulation(impl, name: str, seed: int) -> Non
         lambda n: act(rng.standard_normal(n)) ** 2,
         second,
         fourth - second**2,
-        effect=0.05 * second,
+        relative_effect=0.05,
     )
 
 

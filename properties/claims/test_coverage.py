@@ -1,8 +1,8 @@
 """Tests of the suite itself: every claim has a test, and every claim marker names a claim.
 
 Markers are found statically (by parsing the test modules), so the result does not depend on
-which tests a run selects; markers added at run time through ``request.node.add_marker`` are
-found as ``pytest.mark.claim(...)`` calls too.
+which tests a run selects; a parametrization that marks its parameters with claims
+(``pytest.param(..., marks=pytest.mark.claim(c))``) covers every claim id it names.
 """
 
 from __future__ import annotations
@@ -24,6 +24,19 @@ def claim_markers() -> dict[str, set[str]]:
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "claim":
                 names.update(
                     a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                )
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", None) == "parametrize"
+                and any(
+                    isinstance(c, ast.Call) and getattr(c.func, "attr", None) == "claim"
+                    for c in ast.walk(node)
+                )
+            ):
+                names.update(
+                    c.value
+                    for c in ast.walk(node)
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value in CLAIMS
                 )
             if isinstance(node, ast.Assign) and any(
                 (isinstance(t, ast.Name) and t.id.endswith("CLAIMS"))

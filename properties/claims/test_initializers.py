@@ -6,6 +6,7 @@ import contextlib
 import functools
 import math
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -374,44 +375,67 @@ def test_truncated_normal_law(
     )
 
 
-@pytest.mark.claim("variance-scaling-modes")
-@pytest.mark.claim("variance-scaling-truncated-correction")
+@pytest.mark.parametrize(
+    "claim",
+    [
+        pytest.param(c, marks=pytest.mark.claim(c))
+        for c in ("variance-scaling-modes", "variance-scaling-truncated-correction")
+    ],
+)
 @given(
-    case=cs.shaped_cases(),
     scale=st.floats(0.05, 5),
     seed=cs.seeds(),
     dtype=cs.dtypes(),
     mode=st.sampled_from(["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]),
-    distribution=st.sampled_from(["truncated_normal", "normal", "uniform"]),
+    data=st.data(),
 )
-@cs.scaled(8)
+@cs.scaled(4)
 def test_variance_scaling_law(
-    impl, case: dict, scale: float, seed: int, dtype: type, mode: str, distribution: str
+    impl, claim: str, scale: float, seed: int, dtype: type, mode: str, data: st.DataObject
 ) -> None:
+    """Parametrized by claim (not drawn): truncated normal for the correction, else the modes."""
+    truncated = claim == "variance-scaling-truncated-correction"
+    case = data.draw(family_cases(first=truncated), label="case")
+    distributions = ["truncated_normal"] if truncated else ["normal", "uniform"]
+    distribution = data.draw(st.sampled_from(distributions), label="distribution")
     params = {"scale": scale, "mode": mode, "distribution": distribution, "layout": case["layout"]}
-    claim = (
-        "variance-scaling-truncated-correction"
-        if distribution == "truncated_normal"
-        else "variance-scaling-modes"
-    )
     verify_scheme(
         impl.variance_scaling, "variance_scaling", case["shape"], params, claim=claim, seed=seed, dtype=dtype
     )
 
 
-@pytest.mark.claim("xavier-uniform-law")
-@pytest.mark.claim("xavier-normal-law")
-@pytest.mark.claim("glorot-uniform-bound")
-@given(
-    case=cs.shaped_cases(),
-    gain=cs.gains(),
-    seed=cs.seeds(),
-    dtype=cs.dtypes(),
-    kind=st.sampled_from(["uniform", "normal"]),
+def family_cases(first: bool) -> st.SearchStrategy[dict]:
+    """Cases for one claim of a family of tests parametrized by claim.
+
+    Only the family's first claim draws from the smallest shapes up (fans from 1; Hypothesis
+    tries the 1x1 case first, and it takes about 70,000 initializer calls); the others start at
+    64 elements, so the family pays for that case once, as when it was one test.
+    """
+    cases = cs.shaped_cases()
+    return cases if first else cases.filter(lambda c: math.prod(c["shape"]) >= 64)
+
+
+XAVIER_CLAIMS = {"uniform": ["xavier-uniform-law", "glorot-uniform-bound"], "normal": ["xavier-normal-law"]}
+
+
+@pytest.mark.parametrize(
+    "kind", [pytest.param(k, marks=[pytest.mark.claim(c) for c in XAVIER_CLAIMS[k]]) for k in XAVIER_CLAIMS]
 )
-@example(case={"layout": "torch", "shape": (3, 2)}, gain=1.0, seed=0, dtype=np.float64, kind="uniform")
-@STAT_SETTINGS
-def test_xavier_law(impl, case: dict, gain: float, seed: int, dtype: type, kind: str) -> None:
+@given(data=st.data(), gain=cs.gains(), seed=cs.seeds(), dtype=cs.dtypes())
+@cs.scaled(2)
+def test_xavier_law(impl, kind: str, data: st.DataObject, gain: float, seed: int, dtype: type) -> None:
+    """Parametrized by kind (not drawn), so every profile reaches each of the three claims."""
+    case = data.draw(family_cases(first=kind == "uniform"), label="case")
+    verify_xavier(impl, kind, case, gain, seed, dtype)
+
+
+@pytest.mark.claim("xavier-uniform-law")
+@pytest.mark.claim("glorot-uniform-bound")
+def test_xavier_uniform_pinned_small_case(impl) -> None:
+    verify_xavier(impl, "uniform", {"layout": "torch", "shape": (3, 2)}, 1.0, 0, np.float64)
+
+
+def verify_xavier(impl, kind: str, case: dict, gain: float, seed: int, dtype: type) -> None:
     init = impl.xavier_uniform if kind == "uniform" else impl.xavier_normal
     verify_scheme(
         init,
@@ -425,53 +449,95 @@ def test_xavier_law(impl, case: dict, gain: float, seed: int, dtype: type, kind:
     )
 
 
-@pytest.mark.claim("he-normal-law")
-@pytest.mark.claim("he-uniform-law")
-@pytest.mark.claim("he-leaky-variance")
-@pytest.mark.claim("he-fan-out")
-@given(
-    case=cs.shaped_cases(),
-    a=cs.slopes(),
-    mode=st.sampled_from(["fan_in", "fan_out"]),
-    nonlinearity=st.sampled_from(["leaky_relu", "relu", "tanh", "linear", "selu"]),
-    kind=st.sampled_from(["uniform", "normal"]),
-    seed=cs.seeds(),
-    dtype=cs.dtypes(),
+NONLINEARITIES = st.sampled_from(["leaky_relu", "relu", "tanh", "linear", "selu"])
+KAIMING_CASES = {
+    # claim: the case's options that make it that claim (the rest is drawn)
+    "he-normal-law": st.fixed_dictionaries(
+        {
+            "kind": st.just("normal"),
+            "mode": st.just("fan_in"),
+            "a": st.just(0.0),
+            "nonlinearity": NONLINEARITIES,
+        }
+    ),
+    "he-uniform-law": st.fixed_dictionaries(
+        {
+            "kind": st.just("uniform"),
+            "mode": st.just("fan_in"),
+            "a": st.just(0.0),
+            "nonlinearity": NONLINEARITIES,
+        }
+    ),
+    "he-leaky-variance": st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["uniform", "normal"]),
+            "mode": st.just("fan_in"),
+            "a": cs.slopes(),
+            "nonlinearity": st.just("leaky_relu"),
+        }
+    ),
+    "he-fan-out": st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["uniform", "normal"]),
+            "mode": st.just("fan_out"),
+            "a": cs.slopes(),
+            "nonlinearity": NONLINEARITIES,
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("claim", [pytest.param(c, marks=pytest.mark.claim(c)) for c in KAIMING_CASES])
+@given(data=st.data(), seed=cs.seeds(), dtype=cs.dtypes())
+@cs.scaled(2)
+def test_kaiming_law(impl, claim: str, data: st.DataObject, seed: int, dtype: type) -> None:
+    """Parametrized by claim (not drawn), so every profile reaches each of the four claims."""
+    case = data.draw(family_cases(first=claim == "he-normal-law"), label="case")
+    options: dict[str, Any] = data.draw(KAIMING_CASES[claim], label="options")
+    verify_kaiming(impl, claim, case, seed=seed, dtype=dtype, **options)
+
+
+@pytest.mark.parametrize(
+    ("claim", "case", "options", "seed", "dtype"),
+    [
+        pytest.param(
+            "he-fan-out",
+            {"layout": "torch", "shape": (64, 32, 3, 3)},
+            {"a": 0.0, "mode": "fan_out", "nonlinearity": "relu", "kind": "normal"},
+            0,
+            np.float64,
+            marks=pytest.mark.claim("he-fan-out"),
+            id="conv-fan-out",
+        ),
+        pytest.param(
+            "he-normal-law",
+            {"layout": "keras", "shape": (3, 3, 16, 8)},
+            {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu", "kind": "normal"},
+            1,
+            np.float32,
+            marks=pytest.mark.claim("he-normal-law"),
+            id="keras-conv-float32",
+        ),
+        pytest.param(
+            "he-leaky-variance",
+            {"layout": "torch", "shape": (24, 40)},
+            {"a": 0.2, "mode": "fan_in", "nonlinearity": "leaky_relu", "kind": "uniform"},
+            2,
+            np.float64,
+            marks=pytest.mark.claim("he-leaky-variance"),
+            id="leaky-0.2",
+        ),
+    ],
 )
-@example(
-    case={"layout": "torch", "shape": (64, 32, 3, 3)},
-    a=0.0,
-    mode="fan_out",
-    nonlinearity="relu",
-    kind="normal",
-    seed=0,
-    dtype=np.float64,
-)
-@example(
-    case={"layout": "keras", "shape": (3, 3, 16, 8)},
-    a=0.0,
-    mode="fan_in",
-    nonlinearity="leaky_relu",
-    kind="normal",
-    seed=1,
-    dtype=np.float32,
-)
-@example(
-    case={"layout": "torch", "shape": (24, 40)},
-    a=0.2,
-    mode="fan_in",
-    nonlinearity="leaky_relu",
-    kind="uniform",
-    seed=2,
-    dtype=np.float64,
-)
-@cs.scaled(6)
-def test_kaiming_law(
-    impl, case: dict, a: float, mode: str, nonlinearity: str, kind: str, seed: int, dtype: type
+def test_kaiming_pinned_cases(impl, claim: str, case: dict, options: dict, seed: int, dtype: type) -> None:
+    verify_kaiming(impl, claim, case, seed=seed, dtype=dtype, **options)
+
+
+def verify_kaiming(
+    impl, claim: str, case: dict, *, kind: str, mode: str, a: float, nonlinearity: str, seed: int, dtype: type
 ) -> None:
     init = impl.kaiming_uniform if kind == "uniform" else impl.kaiming_normal
     params = {"a": a, "mode": mode, "nonlinearity": nonlinearity, "layout": case["layout"]}
-    claim = "he-fan-out" if mode == "fan_out" else ("he-leaky-variance" if a else f"he-{kind}-law")
     verify_scheme(init, f"kaiming_{kind}", case["shape"], params, claim=claim, seed=seed, dtype=dtype)
 
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
-from properties import decide
+from properties import compare, decide
 from properties import strategies as cs
 from properties.checks import gaussian_expectation
 from properties.decide import Context
@@ -73,7 +73,8 @@ def test_product_variance(impl, mx: float, sx: float, low: float, width: float, 
         sampler,
         predicted,
         fourth - var**2,
-        effect=0.2 * predicted,
+        relative_effect=0.2,
+        effect_unit="relative variance",
     )
 
 
@@ -94,7 +95,8 @@ def test_sum_variance(impl, sx: float, width: float, seed: int) -> None:
         sampler,
         predicted,
         fourth - predicted**2,
-        effect=0.2 * predicted,
+        relative_effect=0.2,
+        effect_unit="relative variance",
     )
 
 
@@ -122,7 +124,8 @@ def test_preactivation_variance_uses_the_second_moment(
         sampler,
         predicted,
         fourth - predicted**2,
-        effect=0.2 * predicted,
+        relative_effect=0.2,
+        effect_unit="relative variance",
     )
 
 
@@ -250,23 +253,25 @@ def test_glorot_products_in_a_deep_linear_net(impl) -> None:
             bwd[s, layer] = np.mean(g * g)
     contributions = np.array([4.0 / n for n in widths[1:]]) + 2.0 / (widths[0] * batch)
     tol = log_tolerances(contributions, nets, comparisons=8)
-    decide.check_close(
+    compare.check_close(
         Context("glorot-forward-product", {"widths": widths, "bounds": bounds}),
         np.log(fwd.mean(0)),
         np.log(forward_pred),
         rtol=0,
         atol=tol,
         rule="meanfield",
+        effect_unit="log error",
         derivation="finite-width log tolerance",
     )
     tol_back = log_tolerances(np.array([4.0 / n for n in widths[:-1]])[::-1], nets, comparisons=8)[::-1]
-    decide.check_close(
+    compare.check_close(
         Context("glorot-backward-product", {"widths": widths, "bounds": bounds}),
         np.log(bwd.mean(0)),
         np.log(backward_pred),
         rtol=0,
         atol=tol_back,
         rule="meanfield",
+        effect_unit="log error",
         derivation="finite-width log tolerance",
     )
 
@@ -323,35 +328,41 @@ def compare_with_mean_field(
     )
     fwd = forward_contributions(widths, qs, activation, batch)
     context = Context(claims[0], {"case": name, "width": width, "depth": depth, "nets": nets})
-    decide.check_close(
+    compare.check_close(
         context,
         np.log(sim.pre.mean(0)),
         np.log(qs),
         rtol=0,
         atol=log_tolerances(fwd, nets, comparisons=2 * depth),
         rule="meanfield",
+        effect_unit="log error",
         derivation="sum of (2 + kappa)/N over layers, see properties/simulation.py",
     )
     grads = meanfield.gradient_second_moments(qs, sigma_w2, activation)
     back = backward_contributions(widths, qs, activation) + np.cumsum(fwd)
     z_total = log_tolerances(back, nets, comparisons=2 * depth)
-    decide.check_close(
+    compare.check_close(
         Context(claims[-1], context.case),
         np.log(sim.grad.mean(0)),
         np.log(grads),
         rtol=0,
         atol=z_total,
         rule="meanfield",
+        effect_unit="log error",
         derivation="forward and backward (2 + kappa)/N sums",
     )
     return qs
 
 
-@pytest.mark.parametrize("name", sorted(MEAN_FIELD_CASES))
-def test_mean_field_predicts_finite_width_networks(name: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=[pytest.mark.claim(c) for c in MEAN_FIELD_CASES[n][0]])
+        for n in sorted(MEAN_FIELD_CASES)
+    ],
+)
+def test_mean_field_predicts_finite_width_networks(name: str) -> None:
     claims, activation, sigma_w2, sigma_b2, moments, weights = MEAN_FIELD_CASES[name]
-    for claim in claims:
-        request.node.add_marker(pytest.mark.claim(claim))
     qs = compare_with_mean_field(name, claims, activation, sigma_w2, sigma_b2, moments, weights)
     if name == "tanh-chaotic":
         q_star = meanfield.fixed_point(sigma_w2, sigma_b2, activation)
@@ -378,23 +389,26 @@ SEED001_CLAIMS = {
 }
 
 
-@pytest.mark.parametrize("experiment", sorted(SEED001_CLAIMS))
-def test_seed_001_experiments(experiment: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    "experiment",
+    [pytest.param(e, marks=pytest.mark.claim(SEED001_CLAIMS[e])) for e in sorted(SEED001_CLAIMS)],
+)
+def test_seed_001_experiments(experiment: str) -> None:
     """10 layers of 500 units, inputs N(0, 1), as seed 001 (mean field predicts every layer)."""
     claim = SEED001_CLAIMS[experiment]
-    request.node.add_marker(pytest.mark.claim(claim))
     e = seeds.SEED001_EXPERIMENTS[experiment]
     widths = [seeds.SEED001_WIDTH] * (seeds.SEED001_DEPTH + 1)
     sim = simulate(widths, e.sigma_w2, e.activation, batch=100, seeds=4, seed=1)
     predicted = np.array(seeds.seed001_preactivation_stds(experiment)) ** 2
     tol = log_tolerances(forward_contributions(widths, list(predicted), e.activation, 100), 4, comparisons=10)
-    decide.check_close(
+    compare.check_close(
         Context(claim, {"experiment": experiment}),
         np.log(sim.pre.mean(0)),
         np.log(predicted),
         rtol=0,
         atol=tol,
         rule="meanfield",
+        effect_unit="log error",
         derivation="finite-width log tolerance",
     )
     if experiment == "tanh-normal-std-1":
@@ -410,13 +424,14 @@ def test_seed_004_lecun_chain_keeps_unit_std() -> None:
     widths = [400] * 11
     sim = simulate(widths, 1.0, "linear", batch=50, seeds=4)
     tol = log_tolerances(forward_contributions(widths, [1.0] * 10, "linear", 50), 4, comparisons=10)
-    decide.check_close(
+    compare.check_close(
         Context("seed-004-lecun-preserves", {"width": 400}),
         np.log(sim.pre.mean(0)),
         np.zeros(10),
         rtol=0,
         atol=tol,
         rule="meanfield",
+        effect_unit="log error",
         derivation="finite-width log tolerance",
     )
 
@@ -482,14 +497,15 @@ def spectrum_variance(
     return np.array(out)
 
 
-@pytest.mark.claim("gaussian-linear-spectrum")
-@pytest.mark.claim("relu-spectrum-variance")
 @pytest.mark.parametrize(
     ("activation", "sigma_w2", "weights", "claim"),
     [
-        ("linear", 1.0, "normal", "gaussian-linear-spectrum"),
-        ("relu", 2.0, "normal", "relu-spectrum-variance"),
-        ("relu", 2.0, "orthogonal", "relu-spectrum-variance"),
+        pytest.param(*case, marks=pytest.mark.claim(case[-1]))
+        for case in (
+            ("linear", 1.0, "normal", "gaussian-linear-spectrum"),
+            ("relu", 2.0, "normal", "relu-spectrum-variance"),
+            ("relu", 2.0, "orthogonal", "relu-spectrum-variance"),
+        )
     ],
 )
 @pytest.mark.parametrize("depth", [1, 2, 4])
@@ -514,7 +530,7 @@ def test_jacobian_spectrum_variance(
     for column, target in ((0, 1.0), (1, predicted)):
         values = stats_[:, column]
         sem = values.std(ddof=1) / math.sqrt(draws)
-        decide.check_close(
+        compare.check_close(
             Context(
                 claim,
                 {

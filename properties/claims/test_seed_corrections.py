@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from properties import decide
+from properties import compare
 from properties.decide import Context
 from properties.simulation import forward_contributions, log_tolerances
 from theory import meanfield, seeds
@@ -69,7 +69,7 @@ def test_seed_004_xavier_with_relu(impl, gain: float) -> None:
     )
     sim = _xavier_relu_second_moments(impl, gain, width, depth, batch, nets)
     tol = log_tolerances(forward_contributions(widths, predicted, "relu", batch), nets, comparisons=2 * depth)
-    decide.check_close(
+    compare.check_close(
         Context("seed-004-xavier-relu", {"gain": gain, "width": width, "depth": depth, "nets": nets}),
         np.log(sim.mean(0)),
         np.log(predicted),

@@ -10,16 +10,16 @@ construction and must fail at most at the declared rate.
 
 from __future__ import annotations
 
-import functools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from properties import decide
-from properties.decide import CheckFailed, Context
-from properties.records import collecting
+from properties import compare, decide
+from properties.decide import CheckFailed, Context, Decision
+from properties.records import ClaimError, EffectUnit, collecting
 
 RUNS = 2000
 RATE = 0.05
@@ -29,28 +29,9 @@ def binomial_bounds(runs: int, rate: float, confidence_rate: float = 1e-6) -> tu
     return decide.binomial_acceptance(runs, rate, confidence_rate)
 
 
-def failures(run_one) -> int:
-    """Failures of ``run_one`` over RUNS seeds (records kept out of the claims report)."""
-    count = 0
-    with collecting():
-        for i in range(RUNS):
-            rng = np.random.default_rng(1_000_000 + i)
-            try:
-                run_one(rng)
-            except CheckFailed:
-                count += 1
-    return count
-
-
-def private_records(test):
-    """Checks in this module test the rules themselves: keep their records out of the report."""
-
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        with collecting():
-            return test(*args, **kwargs)
-
-    return wrapper
+def failures(decide_one) -> int:
+    """How many of RUNS seeded decisions reject (the rules are called directly: nothing is recorded)."""
+    return sum(not decide_one(np.random.default_rng(1_000_000 + i)).passed for i in range(RUNS))
 
 
 def test_sample_sizes_match_tfp_and_closed_forms() -> None:
@@ -70,48 +51,35 @@ def test_sample_sizes_match_tfp_and_closed_forms() -> None:
     assert stats.binom.sf(high, 100, 0.5) <= 0.005 < stats.binom.sf(high - 1, 100, 0.5)
 
 
-@private_records
 def test_dkw_is_calibrated() -> None:
-    count = failures(
-        lambda rng: decide.check_cdf(
-            Context("c", {}), rng.standard_normal, stats.norm(), false_fail=RATE, n=400
-        )
-    )
+    count = failures(lambda rng: decide.cdf_test(rng.standard_normal, stats.norm(), false_fail=RATE, n=400))
     low, high = binomial_bounds(RUNS, RATE)
     # DKW-Massart is asymptotically exact: the size is within 1e-4 of 0.05 at n = 400
     # (Kolmogorov's law: 2 sum (-1)^(k-1) exp(-2 k^2 x^2)).
     assert low <= count <= high, count
 
 
-@private_records
 def test_chi_square_variance_is_calibrated() -> None:
     count = failures(
-        lambda rng: decide.check_normal_variance(
-            Context("c", {}), lambda n: rng.normal(0, 2, n), 4.0, false_fail=RATE, n=300
-        )
+        lambda rng: decide.normal_variance_test(lambda n: rng.normal(0, 2, n), 4.0, false_fail=RATE, n=300)
     )
     low, high = binomial_bounds(RUNS, RATE)
     assert low <= count <= high, count
 
 
-@private_records
 def test_binomial_is_calibrated() -> None:
     size = decide.binomial_acceptance(500, 0.3, RATE)
     exact_size = stats.binom.cdf(size[0] - 1, 500, 0.3) + stats.binom.sf(size[1], 500, 0.3)
     count = failures(
-        lambda rng: decide.check_proportion(
-            Context("c", {}), lambda n: rng.random(n) < 0.3, 0.3, false_fail=RATE, n=500
-        )
+        lambda rng: decide.proportion_test(lambda n: rng.random(n) < 0.3, 0.3, false_fail=RATE, n=500)
     )
     low, high = binomial_bounds(RUNS, exact_size)  # the discrete test's exact size, just below 0.05
     assert exact_size <= RATE and low <= count <= high, (count, exact_size)
 
 
-@private_records
 def test_inequality_rules_are_conservative() -> None:
     bernstein = failures(
-        lambda rng: decide.check_mean(
-            Context("c", {}),
+        lambda rng: decide.mean_test(
             lambda n: rng.uniform(-1, 1, n),
             0.0,
             1 / 3,
@@ -124,58 +92,131 @@ def test_inequality_rules_are_conservative() -> None:
     assert bernstein <= high
 
 
-@private_records
 def test_median_of_means_is_conservative() -> None:
     count = 0
     for i in range(200):
         rng = np.random.default_rng(i)
-        try:
-            decide.check_mean(
-                Context("c", {}),
-                rng.standard_exponential,
-                1.0,
-                1.0,
-                effect=0.3,
-                false_fail=RATE,
-                false_pass=RATE,
-            )
-        except CheckFailed:
-            count += 1
+        decision = decide.mean_test(
+            rng.standard_exponential, 1.0, 1.0, effect=0.3, false_fail=RATE, false_pass=RATE
+        )
+        count += not decision.passed
     assert count <= decide.binomial_acceptance(200, RATE, 1e-6)[1]
 
 
-@private_records
 def test_power_at_the_detectable_effect() -> None:
     """An error of exactly the detectable effect is caught (seeded; the false-pass rate is 1e-3)."""
     rng = np.random.default_rng(7)
-    with pytest.raises(CheckFailed):
-        decide.check_normal_variance(Context("c", {}), lambda n: rng.normal(0, 1.05, n), 1.0)
-    with pytest.raises(CheckFailed):
-        decide.check_cdf(Context("c", {}), lambda n: rng.normal(0, 1, n) + 0.06, stats.norm())
-    with pytest.raises(CheckFailed):
-        decide.check_proportion(Context("c", {}), lambda n: rng.random(n) < 0.52, 0.5)
+    assert not decide.normal_variance_test(lambda n: rng.normal(0, 1.05, n), 1.0).passed
+    assert not decide.cdf_test(lambda n: rng.normal(0, 1, n) + 0.06, stats.norm()).passed
+    assert not decide.proportion_test(lambda n: rng.random(n) < 0.52, 0.5).passed
 
     def pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
         y = rng.normal(0, 1, n)
         return 1.1 * np.maximum(y, 0) ** 2, y**2  # ratio 0.55, claimed 0.5
 
-    with pytest.raises(CheckFailed):
-        decide.check_ratio(
-            Context("c", {}),
-            pairs,
-            0.5,
-            numerator=(0.5, 1.25),
-            denominator=(1.0, 2.0),
-            difference_variance=0.75,
-        )
-    with pytest.raises(CheckFailed):
-        decide.check_variance(Context("c", {}), lambda n: rng.uniform(-1.05, 1.05, n), 1 / 3, 1.8, bound=1.05)
+    ratio = decide.ratio_test(
+        pairs, 0.5, numerator=(0.5, 1.25), denominator=(1.0, 2.0), difference_variance=0.75
+    )
+    assert not ratio.passed
+    assert not decide.variance_test(lambda n: rng.uniform(-1.05, 1.05, n), 1 / 3, 1.8, bound=1.05).passed
 
 
-@private_records
+def test_every_rule_has_the_tfp_triple() -> None:
+    """``*_sample_size`` and ``*_detectable_effect`` invert each other: at the sample size an
+    effect needs, the detectable effect is at most that effect, and one sample fewer is not enough
+    (or, for the mean designs, whose n moves in steps of whole groups, still at most the effect)."""
+    n = decide.dkw_sample_size(0.03)
+    assert decide.dkw_detectable_effect(n) <= 0.03 < decide.dkw_detectable_effect(n - 1)
+    n = decide.chi2_variance_sample_size(0.07)
+    assert decide.chi2_variance_detectable_effect(n) <= 0.07 < decide.chi2_variance_detectable_effect(n - 1)
+    n = decide.binomial_sample_size(0.3, 0.04)
+    assert decide.binomial_detectable_effect(n, 0.3) <= 0.04 < decide.binomial_detectable_effect(n - 1, 0.3)
+    for spread in (None, 1.0):
+        n = decide.mean_sample_size(0.05, 1 / 3, spread=spread)
+        assert decide.mean_detectable_effect(n, 1 / 3, spread=spread) <= 0.05
+        assert decide.mean_detectable_effect(n // 2, 1 / 3, spread=spread) > 0.05
+    n = decide.variance_sample_size(1 / 3, 1.8, bound=1.0, relative_std=0.05)
+    assert (
+        n == decide.mean_design((2 * 0.05 - 0.05**2) / 3, (1.8 - 1) / 9, spread=1.0).n
+    )  # the std error, as a shift of the mean of squares
+    assert decide.variance_detectable_effect(n, 1 / 3, 1.8, bound=1.0) <= 0.05
+    assert decide.variance_detectable_effect(n // 2, 1 / 3, 1.8, bound=1.0) > 0.05
+    options: dict[str, Any] = {
+        "numerator": (0.5, 1.25),
+        "denominator": (1.0, 2.0),
+        "difference_variance": 0.75,
+    }
+    n = decide.ratio_sample_size(0.5, relative_effect=0.1, **options)
+    assert (
+        decide.ratio_detectable_effect(n, 0.5, **options)
+        <= 0.1
+        < decide.ratio_detectable_effect(n // 2, 0.5, **options)
+    )
+
+
+def test_decisions_declare_what_their_effect_means() -> None:
+    rng = np.random.default_rng(0)
+    units = {
+        decide.cdf_test(rng.standard_normal, stats.norm(), n=100).effect_unit,
+        decide.normal_variance_test(rng.standard_normal, 1.0, n=100).effect_unit,
+        decide.variance_test(
+            lambda n: rng.uniform(-1, 1, n), 1 / 3, 1.8, bound=1.0, relative_std=0.2
+        ).effect_unit,
+        decide.proportion_test(lambda n: rng.random(n) < 0.5, 0.5, n=100).effect_unit,
+        decide.mean_test(rng.standard_normal, 0.0, 1.0, effect=0.5).effect_unit,
+        decide.mean_test(lambda n: rng.normal(2, 1, n), 2.0, 1.0, relative_effect=0.25).effect_unit,
+        compare.comparison([1.0], [1.0], rtol=1e-9).effect_unit,
+        compare.comparison([0.0], [0.0], rtol=0, atol=np.array([0.1])).effect_unit,
+    }
+    assert units == {
+        "Kolmogorov distance",
+        "relative std",
+        "absolute probability",
+        "absolute mean",
+        "relative mean",
+        "rtol",
+        "atol",
+    }
+    assert {u.value for u in EffectUnit} >= units
+    decision = decide.variance_test(lambda n: rng.uniform(-1, 1, n), 1 / 3, 1.8, bound=1.0, relative_std=0.2)
+    assert (decision.effect, decision.effect_unit) == (0.2, "relative std")
+    # a comparison's effect: the tightest tolerance, relative to the prediction where it is non-zero
+    tolerances = compare.comparison([1.0, 2.0], [1.0, 2.0], rtol=0, atol=np.array([0.1, 0.5]))
+    assert (tolerances.effect, tolerances.effect_unit) == (0.1, "rtol")
+    with pytest.raises(ValueError, match="exactly one of effect and relative_effect"):
+        decide.mean_test(rng.standard_normal, 0.0, 1.0)
+
+
+def test_require_records_the_decision_and_raises_on_failure() -> None:
+    passed = Decision("exact", 3, 0.0, 1e-9, True, 1e-9, "rtol", 0.0, 0.0)
+    with collecting() as records:
+        record = decide.require(Context("sigmoid-symmetry", {"shape": (4, 2)}, seed=3), passed)
+        with pytest.raises(CheckFailed, match="'sigmoid-symmetry' rejected by exact"):
+            decide.require(
+                Context("sigmoid-symmetry", {}),
+                Decision("exact", 3, 1.0, 1e-9, False, 1e-9, "rtol", 0.0, 0.0),
+            )
+    assert len(records) == 2 and records[0] == record and records[1].verdict == "fail"
+    assert (record.claim, record.n, record.seed, record.effect_unit) == ("sigmoid-symmetry", 3, 3, "rtol")
+    assert (record.size_min, record.size_max) == (2, 4)  # the case's sizes, stored when made
+    with pytest.raises(AttributeError):
+        passed.n = 4  # type: ignore[misc]  # frozen
+
+
+def test_a_check_must_name_a_known_and_marked_claim() -> None:
+    passed = Decision("exact", 1, 0.0, 0.0, True, 0.0, "rtol", 0.0, 0.0)
+    with pytest.raises(ClaimError, match=r"theory\.CLAIMS does not hold"):
+        decide.require(Context("sigmoid-symetry", {}), passed)  # a typo
+    with collecting(lambda: ["tanh-derivative"]), pytest.raises(ClaimError, match="does not mark"):
+        decide.require(Context("sigmoid-symmetry", {}), passed)
+    with collecting(lambda: ["sigmoid-symmetry"]) as records:
+        decide.require(Context("sigmoid-symmetry", {}), passed)
+    assert len(records) == 1
+
+
 def test_failure_message_names_everything() -> None:
     rng = np.random.default_rng(0)
-    with pytest.raises(CheckFailed) as info:
+    with collecting(), pytest.raises(CheckFailed) as info:  # a private collector: kept out of the report
         decide.check_normal_variance(
             Context("he-normal-law", {"shape": (3, 2)}, seed=42), lambda n: rng.normal(0, 2, n), 1.0
         )
@@ -192,11 +233,10 @@ def test_failure_message_names_everything() -> None:
         assert part in message
 
 
-@private_records
 def test_rule_argument_errors() -> None:
     with pytest.raises(ValueError, match="false_fail must be in"):
         decide.dkw_sample_size(0.1, false_fail=0.0)
     with pytest.raises(ValueError, match="sampler returned"):
-        decide.check_cdf(Context("c", {}), lambda n: np.zeros(3), stats.norm(), n=10)
+        decide.cdf_test(lambda n: np.zeros(3), stats.norm(), n=10)
     with pytest.raises(ValueError, match="variance must be > 0"):
-        decide.check_normal_variance(Context("c", {}), lambda n: np.zeros(n), 0.0)
+        decide.normal_variance_test(lambda n: np.zeros(n), 0.0)

@@ -72,7 +72,7 @@ BLOCKING = """
 import os
 import pytest
 
-@pytest.mark.claim("haar-determinant")
+@pytest.mark.claim("tanh-sigmoid-relation")
 def test_blocks():
     print("RUNNING", flush=True)
     with open(os.environ["INNER_FIFO"]) as fifo:  # returns when the outer test writes to it
@@ -404,7 +404,7 @@ def test_two_concurrent_runs_never_mix(inner: pytest.Pytester) -> None:
     assert status == 0, output
     manifest = json.loads((out / "run.json").read_text())
     assert "test_blocking.py" in manifest["verify"]["command"]
-    assert statuses(out)["haar-determinant"] == "verified"
+    assert statuses(out)["tanh-sigmoid-relation"] == "verified"
     assert statuses(out)["sigmoid-symmetry"] == "not run"  # nothing of B's run is left
     assert set(pd.read_csv(out / "checks.csv")["test"]) == {"test_blocking.py::test_blocks"}
     assert "1 verified" in (out / "claims.md").read_text()

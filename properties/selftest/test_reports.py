@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+from properties import records
+from properties.records import CheckRecord
 from reports import atomic, render, tables
 from reports.folder import PROJECT_ROOT
-from theory import CLAIMS
+from theory import CLAIMS, Kind
 
 pytest_plugins = ["pytester"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +63,9 @@ def run_inner(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, 
     pytester.makeconftest(INNER_CONFTEST)
     pytester.makepyfile(test_inner=INNER_TESTS)
     out = pytester.path / "out"
-    result = pytester.runpytest_subprocess("-p", "reports.plugin", f"--report-dir={out}", "-q", *args)
+    with pytest.MonkeyPatch.context() as patch:  # the subprocess imports this checkout, not an installed one
+        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        result = pytester.runpytest_subprocess("-p", "reports.plugin", f"--report-dir={out}", "-q", *args)
     return result, out
 
 
@@ -76,13 +82,17 @@ def test_records_are_merged_and_nothing_is_lost(pytester: pytest.Pytester, worke
     assert list(claims.reset_index().columns) == tables.CLAIM_COLUMNS
     assert len(claims) == len(CLAIMS)
     assert claims.loc["uniform-variance", "status"] == "verified"
-    assert claims.loc["uniform-variance", "checks"] == 18 and claims.loc["uniform-variance", "tests"] == 6
+    assert claims.loc["uniform-variance", "checks"] == 18
+    assert (
+        claims.loc["uniform-variance", "tests_run"],
+        claims.loc["uniform-variance", "tests_collected"],
+    ) == (6, 6)
     assert claims.loc["sigmoid-symmetry", "status"] == "verified"
     assert claims.loc["kl-non-negative", "status"] == "failed"
     assert claims.loc["haar-determinant", "status"] == "not run"  # never "verified" without a test
     markdown = (out / "claims.md").read_text()
-    summary = f"{len(CLAIMS)} claims: 2 verified, 1 failed, {len(CLAIMS) - 3} not run"
-    assert markdown.startswith(f"# Claims verified by this run\n\n{summary}")
+    theory_claims = sum(1 for claim in CLAIMS if claim.kind is not Kind.CONTRACT)
+    assert markdown.startswith(f"# Claims verified by this run\n\ntheory: {theory_claims} claims (")
 
 
 CRASHING_TEST = """
@@ -106,39 +116,166 @@ def test_a_crashed_worker_loses_only_its_own_records(pytester: pytest.Pytester) 
     assert claims.loc["uniform-variance", "status"] == "verified"
 
 
-def test_claims_table_statuses() -> None:
-    checks = tables.checks_frame(
-        [
-            {
-                "claim": "uniform-variance",
-                "test": "t",
-                "rule": "dkw-cdf",
-                "case": '{"shape":[3,2]}',
-                "n": 10,
-                "statistic": 0.1,
-                "threshold": 0.2,
-                "p_value": 0.5,
-                "effect": 0.02,
-                "false_fail": 1e-9,
-                "false_pass": 1e-3,
-                "verdict": "pass",
-                "seed": 1,
-                "seconds": 0.1,
-            },
-        ]
+def record(claim: str, **fields: Any) -> CheckRecord:
+    values = {"test": "t", "rule": "dkw-cdf", "n": 10, "statistic": 0.1, "threshold": 0.2, "effect": 0.02}
+    values |= {"effect_unit": "Kolmogorov distance", "false_fail": 1e-9, "false_pass": 1e-3, "seed": 1}
+    return CheckRecord(claim=claim, **{**values, **fields})
+
+
+SHARED_TEST = """
+import numpy as np
+import pytest
+from properties import compare
+from properties.decide import Context
+
+@pytest.mark.claim("sigmoid-symmetry")
+@pytest.mark.claim("tanh-derivative")
+@pytest.mark.claim("tanh-derivative-bound")
+def test_shared():
+    compare.check_close(Context("tanh-derivative", {}), [1.0], [1.0], rtol=1e-12)
+    compare.check_close(Context("sigmoid-symmetry", {}), [1.0], [2.0], rtol=1e-12)  # fails
+    assert True  # tanh-derivative-bound's assertions: never reached
+
+@pytest.mark.claim("xavier-normal-law")
+def test_statistical_by_assertions_only():
+    assert 1 + 1 == 2
+
+@pytest.mark.claim("activation-derivatives")
+def test_typo():
+    compare.check_close(Context("activation-derivativs", {}), [1.0], [1.0], rtol=0)
+
+@pytest.mark.claim("relu-kink-convention")
+def test_unmarked():
+    compare.check_close(Context("activation-derivatives", {}), [1.0], [1.0], rtol=0)
+"""
+
+
+def test_credit_only_for_what_ran(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_shared=SHARED_TEST)
+    result, out = run_inner(pytester)
+    result.assert_outcomes(passed=8, failed=4)
+    result.stdout.fnmatch_lines(
+        ["*ClaimError: a check names claim 'activation-derivativs', which theory.CLAIMS does not hold*"]
     )
+    result.stdout.fnmatch_lines(["*which its test does not mark (it marks*relu-kink-convention*"])
+    claims = pd.read_csv(out / "claims.csv").set_index("id")
+    status = claims["status"]
+    assert status["sigmoid-symmetry"] == "failed"  # its check failed
+    assert status["tanh-derivative"] == "verified"  # its own check passed in the same test
+    assert status["tanh-derivative-bound"] == "not run"  # the failure stopped the test first
+    assert status["xavier-normal-law"] == "not run"  # a statistical claim needs decision records
+    assert status["activation-derivatives"] == "failed"  # the typo fails its test, which credits nothing
+    checks = pd.read_csv(out / "checks.csv")
+    assert "activation-derivativs" not in set(checks["claim"])  # no phantom row
+    assert set(checks[checks["claim"] == "xavier-normal-law"]["rule"]) == set()
+
+
+@pytest.mark.parametrize("workers", [None, "2"])
+def test_a_claim_whose_tests_ran_in_part_is_partly_run(
+    pytester: pytest.Pytester, workers: str | None
+) -> None:
+    args = ("-n", workers) if workers else ()
+    result, out = run_inner(pytester, "-k", "not test_checks[3] and not test_checks[4]", *args)
+    result.assert_outcomes(passed=5, failed=1)
+    claims = pd.read_csv(out / "claims.csv").set_index("id")
+    row = claims.loc["uniform-variance"]
+    assert (row["status"], row["tests_run"], row["tests_collected"]) == ("partly run", 4, 6)
+    assert claims.loc["sigmoid-symmetry", "status"] == "verified"
+    assert claims.loc["sigmoid-symmetry", "detects"] == tables.ASSERTIONS_WORDS
+    assert "partly run (4/6 tests)" in (out / "claims.md").read_text()
+
+
+def test_claims_table_statuses() -> None:
+    checks = tables.checks_frame([record("uniform-variance", case='{"shape":[3,2]}', size_min=2, size_max=3)])
     claims = tables.claims_frame(checks, {"uniform-variance": ["passed"]}).set_index("id")
     row = claims.loc["uniform-variance"]
-    assert (row["status"], row["checks"], row["fans"], row["worst_ratio"], row["smallest_effect"]) == (
-        "verified",
-        1,
-        "2-3",
-        0.5,
-        0.02,
-    )
+    assert (row["status"], row["checks"], row["sizes"], row["worst_ratio"]) == ("verified", 1, "2-3", 0.5)
+    assert row["detects"] == "a Kolmogorov distance of 0.02 from the law"
     assert (claims["status"] == "not run").sum() == len(CLAIMS) - 1
     empty = tables.claims_frame(tables.checks_frame([]))
     assert set(empty["status"]) == {"not run"}
+
+
+def test_a_record_travels_as_builtins_and_back() -> None:
+    original = record("uniform-variance", case='{"shape":[3,2]}', size_min=2, size_max=3)
+    assert CheckRecord.from_dict(original.to_dict()) == original
+    assert list(original.to_dict()) == tables.CHECK_COLUMNS == list(records.COLUMNS)
+    assert original.target == "impls"
+    with pytest.raises(ValueError, match="unknown record fields"):
+        CheckRecord.from_dict({**original.to_dict(), "smallest_effect": 1.0})
+
+
+def test_a_statistical_claim_needs_its_own_decision_records() -> None:
+    """A passing test credits an exact claim by its assertions, never a statistical one."""
+    outcomes = tables.claim_outcomes(["xavier-normal-law", "sigmoid-symmetry"], [], "passed")
+    assert outcomes == {
+        "xavier-normal-law": tables.Outcome.NOT_REACHED,
+        "sigmoid-symmetry": tables.Outcome.PASSED,
+    }
+    claims = tables.claims_frame(
+        tables.checks_frame([]), {k: [v.value] for k, v in outcomes.items()}, {"xavier-normal-law": 1}
+    ).set_index("id")
+    assert claims.loc["xavier-normal-law", "status"] == "not run"
+    assert claims.loc["sigmoid-symmetry", "status"] == "verified"
+
+
+def test_a_failure_is_charged_to_the_claim_whose_check_failed() -> None:
+    checks = [record("sigmoid-symmetry", verdict="fail"), record("tanh-derivative")]
+    outcomes = tables.claim_outcomes(
+        ["sigmoid-symmetry", "tanh-derivative", "tanh-derivative-bound"], checks, "failed"
+    )
+    assert outcomes == {
+        "sigmoid-symmetry": tables.Outcome.FAILED,
+        "tanh-derivative": tables.Outcome.PASSED,  # its own check passed
+        "tanh-derivative-bound": tables.Outcome.NOT_REACHED,  # the failure stopped the test first
+    }
+    # a test failing with no failing check to blame fails all its claims
+    assert set(tables.claim_outcomes(["sigmoid-symmetry", "tanh-derivative"], [], "failed").values()) == {
+        tables.Outcome.FAILED
+    }
+
+
+def test_partly_run_and_effects_in_words() -> None:
+    checks = tables.checks_frame(
+        [
+            record(
+                "product-variance", rule="median-of-means-mean", effect=0.2, effect_unit="relative variance"
+            ),
+            record("uniform-variance", rule="chi2-variance", effect=0.05, effect_unit="relative std"),
+            record("uniform-variance", rule="dkw-cdf", effect=0.02, effect_unit="Kolmogorov distance"),
+            record("uniform-variance", rule="exact", effect=1e-9, effect_unit="rtol", false_fail=0.0),
+        ]
+    )
+    outcomes = {"product-variance": ["passed"], "uniform-variance": ["passed", "passed"]}
+    claims = tables.claims_frame(checks, outcomes, {"product-variance": 1, "uniform-variance": 3}).set_index(
+        "id"
+    )
+    assert claims.loc["uniform-variance", "status"] == "partly run"  # 2 of its 3 tests ran
+    # one effect per unit, never a minimum across units
+    assert claims.loc["uniform-variance", "detects"] == (
+        "a Kolmogorov distance of 0.02 from the law; a 5% error in the std; a relative error above 1e-09"
+    )
+    assert claims.loc["uniform-variance", "coarse"] == ""
+    assert claims.loc["product-variance", "coarse"] == "a 20% error in the variance"
+    markdown = tables.claims_markdown(claims.reset_index(), checks)
+    assert "verified (1/1 tests); coarse: catches only a 20% error in the variance" in markdown
+    assert "partly run (2/3 tests)" in markdown
+
+
+def test_summary_counts_theory_and_contracts_apart() -> None:
+    claims = pd.DataFrame(
+        {
+            "kind": ["exact", "statistical", "statistical", "contract", "contract"],
+            "status": ["verified", "partly run", "verified", "verified", "not run"],
+            "coarse": ["", "", "a 20% error in the variance", "", ""],
+        }
+    )
+    line = tables.summary_line(claims, tables.checks_frame([]))
+    assert line.startswith(
+        "theory: 3 claims (exact/statistical): 2 verified (1 of them coarsely: only an error of 10% or "
+        "more is caught), 0 failed, 0 not run, 1 partly run; "
+        "contracts: 2 claims (contract): 1 verified, 0 failed, 1 not run; 0 checks"
+    )
 
 
 def test_atomic_write_keeps_the_previous_file_on_failure(

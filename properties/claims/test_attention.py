@@ -22,9 +22,13 @@ EFFECT = 0.2
 """Declared detectable effect, relative to the claimed variance."""
 
 
-@pytest.mark.claim("attention-logit-variance")
-@pytest.mark.claim("attention-unscaled-variance-dk")
-@pytest.mark.parametrize("claim", ["attention-logit-variance", "attention-unscaled-variance-dk"])
+@pytest.mark.parametrize(
+    "claim",
+    [
+        pytest.param(c, marks=pytest.mark.claim(c))
+        for c in ("attention-logit-variance", "attention-unscaled-variance-dk")
+    ],
+)
 @given(d_k=st.integers(1, 64), seed=cs.seeds())
 @cs.scaled(2)
 def test_attention_logit_variance(impl, claim: str, d_k: int, seed: int) -> None:

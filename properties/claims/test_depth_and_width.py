@@ -113,9 +113,13 @@ def test_he_relu_fourth_moment_has_the_5_over_n_correction(impl, width: int, dep
     )
 
 
-@pytest.mark.claim("resnet-norm-growth")
-@pytest.mark.claim("resnet-depth-scaled-branch-bounded")
-@pytest.mark.parametrize("claim", ["resnet-norm-growth", "resnet-depth-scaled-branch-bounded"])
+@pytest.mark.parametrize(
+    "claim",
+    [
+        pytest.param(c, marks=pytest.mark.claim(c))
+        for c in ("resnet-norm-growth", "resnet-depth-scaled-branch-bounded")
+    ],
+)
 @given(width=st.integers(8, 24), depth=st.integers(1, 4), seed=cs.seeds())
 @cs.scaled(2)
 def test_residual_stream_growth(impl, claim: str, width: int, depth: int, seed: int) -> None:

@@ -14,13 +14,30 @@ from typing import Any
 
 import numpy as np
 
-RngLike = np.random.Generator | int | None
-"""What every ``rng`` keyword accepts: a Generator, an int seed, or None (fresh entropy)."""
+from impls._types import RngLike
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+try:  # bfloat16 is optional: NumPy has no bfloat16 of its own.
+    from ml_dtypes import bfloat16 as _bfloat16
+except ImportError:  # pragma: no cover - ml_dtypes ships with jax and keras
+    BFLOAT16: np.dtype | None = None
+else:
+    BFLOAT16 = np.dtype(_bfloat16)
+
+FLOAT_DTYPES: tuple[np.dtype, ...] = (
+    np.dtype(np.float16),
+    *((BFLOAT16,) if BFLOAT16 is not None else ()),
+    np.dtype(np.float32),
+    np.dtype(np.float64),
+)
+"""The dtype policy's floating dtypes (see :mod:`impls`, "Dtypes"), narrowest first."""
+
+_FLOAT_NAMES = ", ".join(d.name for d in FLOAT_DTYPES)
+
+_NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+"""The dtypes :func:`as_float_array` keeps (activations, losses and optimizers)."""
 
 
-def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
+def as_rng(rng: RngLike, name: str = "rng") -> np.random.Generator:
     """Normalise ``rng`` with :func:`numpy.random.default_rng` (Scientific Python SPEC 7)."""
     if isinstance(rng, np.random.Generator):
         return rng
@@ -34,14 +51,33 @@ def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
 
 
 def as_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
-    """Return ``dtype`` as float32 or float64; anything else is a ``ValueError``."""
+    """Return ``dtype`` as one of :data:`FLOAT_DTYPES`; anything else is a ``TypeError``."""
     try:
         resolved = np.dtype(dtype)
-    except TypeError as error:
-        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from error
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be one of {_FLOAT_NAMES}, got {dtype!r}") from error
     if resolved not in FLOAT_DTYPES:
-        raise ValueError(f"{name} must be float32 or float64, got {resolved}")
+        raise TypeError(f"{name} must be one of {_FLOAT_NAMES}, got {resolved}")
     return resolved
+
+
+def working_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype an initializer draws in: float32 for float16/bfloat16, else ``dtype`` itself."""
+    return dtype if dtype in _NATIVE_DTYPES else np.dtype(np.float32)
+
+
+def largest(dtype: np.dtype) -> float:
+    """The largest finite value of a floating dtype of the policy, as a Python float."""
+    return float(np.finfo(dtype).max) if dtype != BFLOAT16 else 3.3895313892515355e38
+
+
+def as_count(value: Any, name: str, *, minimum: int = 0) -> int:
+    """Return ``value`` as a Python int ``>= minimum``; Python and NumPy ints only, not bools."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return int(value)
 
 
 def as_shape(
@@ -88,6 +124,6 @@ def as_float_array(x: Any, name: str) -> np.ndarray:
     array = np.asarray(x)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
-    if array.dtype not in FLOAT_DTYPES:
+    if array.dtype not in _NATIVE_DTYPES:
         array = array.astype(np.float64)
     return array

@@ -8,18 +8,16 @@ dict ``{"W1": ..., "b1": ..., "WL": ..., "bL": ...}`` so any optimizer in
 
 from __future__ import annotations
 
-import inspect
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from impls._validation import as_float_array, as_float_dtype, as_rng
+from impls._types import DTypeLike, Initializer, RngLike
+from impls._validation import as_count, as_float_array, as_float_dtype, as_rng
 from impls.activations import get_activation
 from impls.initializers import zeros
-
-Initializer = Callable[..., np.ndarray]
 
 
 class Forward(NamedTuple):
@@ -46,42 +44,70 @@ def depth(params: dict[str, np.ndarray]) -> int:
     return layers
 
 
+def _widths(widths: Any) -> list[int]:
+    """``widths`` as a list of at least two positive ints (Python or NumPy ints, not floats)."""
+    if isinstance(widths, str | bytes) or not isinstance(widths, Sequence | np.ndarray):
+        raise TypeError(f"widths must be a sequence of ints, got {type(widths).__name__}: {widths!r}")
+    sizes = [as_count(w, "widths", minimum=1) for w in widths]
+    if len(sizes) < 2:
+        raise ValueError(f"widths must hold at least two positive ints, got {list(widths)}")
+    return sizes
+
+
+def _initialize(
+    init: Initializer,
+    name: str,
+    shape: tuple[int, int] | tuple[int],
+    rng: np.random.Generator,
+    dtype: np.dtype,
+) -> np.ndarray:
+    """Call an initializer and check that it kept its contract: an array of ``shape``, ``dtype``."""
+    value = init(shape, rng=rng, dtype=dtype)
+    if not isinstance(value, np.ndarray) or value.dtype != dtype:
+        kind = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+        raise TypeError(f"{name} must return a {dtype} ndarray, got {kind}")
+    if value.shape != shape:
+        raise ValueError(f"{name} returned shape {value.shape} for shape {shape}")
+    return value
+
+
 def init_mlp(
     widths: Sequence[int],
     weight_init: Initializer,
     bias_init: Initializer | None = None,
     *,
-    rng: Any = None,
-    dtype: Any = np.float64,
+    rng: RngLike = None,
+    dtype: DTypeLike = np.float64,
 ) -> dict[str, np.ndarray]:
     """Create the parameters of a network with the given layer widths.
 
     Args:
-        widths: ``(n_0, n_1, ..., n_L)``: the input width, then each layer's width.
-        weight_init: called as ``weight_init((n_l, n_{l-1}), rng=..., dtype=...)`` for each
-            layer (any initializer of :mod:`impls.initializers`, or a ``functools.partial``);
-            ``rng`` is passed only if its signature has it.
+        widths: ``(n_0, n_1, ..., n_L)``: the input width, then each layer's width (ints >= 1).
+        weight_init: an :class:`impls.Initializer`, called as
+            ``weight_init((n_l, n_{l-1}), rng=..., dtype=...)`` for each layer (any initializer
+            of :mod:`impls.initializers`, or a ``functools.partial`` of one).
         bias_init: called likewise with shape ``(n_l,)`` for the biases; zeros if None.
-        rng: Generator, int seed or None; shared by all layers in order.
-        dtype: float32 or float64.
+        rng: Generator, seed or None; shared by all layers in order.
+        dtype: a floating dtype of the policy.
 
     Returns:
         ``{"W1": (n_1, n_0), "b1": (n_1,), ...}``.
+
+    Raises:
+        TypeError: ``widths`` not a sequence of ints, an initializer not callable, or one that
+            returns something other than an ndarray of ``dtype``.
+        ValueError: fewer than two widths, a width < 1, or an initializer that returns the
+            wrong shape.
     """
-    sizes = [int(w) for w in widths]
-    if len(sizes) < 2 or any(w < 1 for w in sizes):
-        raise ValueError(f"widths must hold at least two positive ints, got {list(widths)}")
+    sizes = _widths(widths)
+    for name, init in (("weight_init", weight_init), ("bias_init", bias_init or zeros)):
+        if not callable(init):
+            raise TypeError(f"{name} must be an initializer (callable), got {type(init).__name__}")
     generator, dtype = as_rng(rng), as_float_dtype(dtype)
-
-    def call(init: Initializer, shape: tuple[int, ...]) -> np.ndarray:
-        # Deterministic initializers (zeros, eye, ...) take no rng.
-        takes_rng = "rng" in inspect.signature(init).parameters
-        return init(shape, rng=generator, dtype=dtype) if takes_rng else init(shape, dtype=dtype)
-
     params: dict[str, np.ndarray] = {}
     for layer, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), start=1):
-        params[f"W{layer}"] = call(weight_init, (fan_out, fan_in))
-        params[f"b{layer}"] = call(bias_init or zeros, (fan_out,))
+        params[f"W{layer}"] = _initialize(weight_init, "weight_init", (fan_out, fan_in), generator, dtype)
+        params[f"b{layer}"] = _initialize(bias_init or zeros, "bias_init", (fan_out,), generator, dtype)
     return params
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -86,7 +86,7 @@ def as_shape(
     """Return ``shape`` as a tuple of non-negative ints, checking its number of dimensions."""
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
-    if not isinstance(shape, Iterable) or isinstance(shape, str | bytes):
+    if not isinstance(shape, Sequence | np.ndarray) or isinstance(shape, str | bytes):
         raise TypeError(f"{name} must be a tuple of ints, got {type(shape).__name__}")
     dims = tuple(shape)
     for dim in dims:

@@ -168,7 +168,7 @@ def dirac(
         dtype: a floating dtype of the policy.
 
     Returns:
-        A new array.
+        A new array; a zero-element shape returns an empty array.
 
     Raises:
         ValueError: wrong number of dims, ``groups < 1``, or ``out`` not divisible by ``groups``.
@@ -182,6 +182,8 @@ def dirac(
     if dims[0] % groups != 0:
         raise ValueError("groups: dim 0 must be divisible by groups")
     out = np.zeros(dims, dtype=dtype)
+    if out.size == 0:  # nothing to set (PyTorch raises IndexError for an empty kernel dim)
+        return out
     out_per_group = dims[0] // groups
     diagonal = np.arange(min(out_per_group, dims[1]))
     centre = tuple(k // 2 for k in dims[2:])
@@ -245,6 +247,7 @@ def _draw_normal(
     names: str,
 ) -> np.ndarray:
     """N(mean, std^2) rounded once to ``dtype``; a ``ValueError`` naming ``names`` on overflow."""
+    std += 0.0  # -0.0 is 0 (NumPy's Generator.normal refuses a negative zero scale)
     _check_representable(abs(mean), dtype, names)
     work = working_dtype(dtype)
     reach = abs(mean) + NORMAL_REACH * std

@@ -80,10 +80,15 @@ def as_count(value: Any, name: str, *, minimum: int = 0) -> int:
     return int(value)
 
 
-def as_shape(
-    shape: Any, name: str = "shape", min_dims: int = 0, max_dims: int | None = None
-) -> tuple[int, ...]:
-    """Return ``shape`` as a tuple of non-negative ints, checking its number of dimensions."""
+MAX_ELEMENTS = np.iinfo(np.intp).max // 8
+"""The most elements an array of a policy dtype can have (its byte size must fit in intp)."""
+
+
+def as_shape(shape: Any, name: str = "shape", *, allocated: bool = True) -> tuple[int, ...]:
+    """Return ``shape`` as a tuple of non-negative ints (Python or NumPy ints, not bools).
+
+    ``allocated``: the shape is that of an array to create, so its size must be addressable.
+    """
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, Sequence | np.ndarray) or isinstance(shape, str | bytes):
@@ -95,9 +100,8 @@ def as_shape(
         if dim < 0:
             raise ValueError(f"{name} must contain non-negative sizes, got {dims}")
     dims = tuple(int(d) for d in dims)
-    if len(dims) < min_dims or (max_dims is not None and len(dims) > max_dims):
-        wanted = f"{min_dims}" if max_dims == min_dims else f"{min_dims} to {max_dims or 'any'}"
-        raise ValueError(f"{name} must have {wanted} dimensions, got {len(dims)}: {dims}")
+    if allocated and math.prod(dims) > MAX_ELEMENTS:
+        raise ValueError(f"{name} {dims} has more elements than an array can hold")
     return dims
 
 
@@ -105,7 +109,11 @@ def as_real(value: Any, name: str, *, finite: bool = True) -> float:
     """Return ``value`` as a Python float; booleans and non-numbers are a ``TypeError``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError as error:  # an int beyond float64
+        bits = int(value).bit_length()
+        raise ValueError(f"{name} must be within the float64 range, got an int of {bits} bits") from error
     if finite and not math.isfinite(result):
         raise ValueError(f"{name} must be finite, got {result}")
     return result

@@ -55,7 +55,7 @@ def compute_fans(shape: Sequence[int] | int, layout: str = "torch") -> tuple[int
         really a fan-out, exactly as in PyTorch.
     """
     layout = as_choice(layout, "layout", LAYOUTS)
-    dims = as_shape(shape)
+    dims = as_shape(shape, allocated=False)
     if len(dims) < 2:
         raise ValueError(
             "shape: Fan in and fan out can not be computed for tensor with fewer than 2 dimensions, "
@@ -92,6 +92,13 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     return gain_for(nonlinearity, param, "negative_slope")
 
 
+def _finite_float(value: numbers.Real) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int beyond float64
+        return False
+
+
 def gain_for(nonlinearity: str, param: Any, name: str) -> float:
     """:func:`calculate_gain`, with ``param``'s errors naming it ``name`` (``a`` for Kaiming)."""
     if not isinstance(nonlinearity, str):
@@ -105,7 +112,7 @@ def gain_for(nonlinearity: str, param: Any, name: str) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             negative_slope = 0.01
-        elif not isinstance(param, bool) and isinstance(param, numbers.Real) and math.isfinite(param):
+        elif not isinstance(param, bool) and isinstance(param, numbers.Real) and _finite_float(param):
             negative_slope = float(param)
         else:
             if name == "negative_slope":  # PyTorch's message

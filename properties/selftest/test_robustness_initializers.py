@@ -184,7 +184,7 @@ def reals() -> st.SearchStrategy[Any]:
     """Mostly ordinary reals, then extremes of both signs, non-finite values and non-reals."""
     ordinary = st.floats(-10, 10, allow_nan=False)
     extreme = st.sampled_from(ODD_REALS).flatmap(lambda v: st.sampled_from([v, -v]))
-    odd = st.sampled_from([math.nan, math.inf, -math.inf, "1", None, True, [1.0], 1j])
+    odd = st.sampled_from([math.nan, math.inf, -math.inf, "1", None, True, [1.0], 1j, 10**400, -(10**400)])
     numpy = st.floats(-10, 10).map(np.float32) | st.integers(-5, 5).map(np.int64)
     some = st.one_of(extreme, st.floats(), numpy, st.integers(-(10**6), 10**6), odd)
     return st.one_of(ordinary, ordinary, ordinary, some)
@@ -195,7 +195,9 @@ def shapes(min_dims: int = 0, max_dims: int = 5) -> st.SearchStrategy[Any]:
     sizes = st.integers(0, 6)
     plain = st.lists(sizes, min_size=min_dims, max_size=max_dims).map(tuple)
     numpy = st.lists(sizes.map(np.int64), min_size=min_dims, max_size=max_dims).map(tuple)
-    bad = st.sampled_from([(2.0, 3), "23", None, (-1, 2), (True, 2), (2, None), 3.0, {2: 3}])
+    bad = st.sampled_from(
+        [(2.0, 3), "23", None, (-1, 2), (True, 2), (2, None), 3.0, {2: 3}, (2**62, 4), (10**400,)]
+    )
     other = st.one_of(sizes, st.just(np.array([2, 3])), st.just([3, 4]), bad)
     return st.one_of(plain, plain, numpy, other)
 
@@ -646,6 +648,17 @@ def test_network_overflow_is_an_error_not_a_warning() -> None:
         impls.forward(params, np.array([[1e300]]))
     nan_in = impls.forward(params, np.array([[np.nan]]))  # NaN in, NaN out: not an overflow
     assert np.isnan(nan_in.post[-1]).all()
+
+
+def test_huge_ints_are_value_errors() -> None:
+    """float(10**400) raised a bare OverflowError; a shape beyond intp a NumPy error naming nothing."""
+    with pytest.raises(ValueError, match=r"^value must be within the float64 range"):
+        impls.constant((2,), 10**400)
+    with pytest.raises(ValueError, match=r"^a must be a finite real number"):
+        impls.kaiming_normal((2, 2), a=10**400)
+    with pytest.raises(ValueError, match=r"^shape \(4611686018427387904, 4\) has more elements"):
+        impls.zeros((2**62, 4))
+    assert impls.compute_fans((2**62, 4)) == (4, 2**62)  # fans of a shape too big to allocate
 
 
 def test_numpy_ints_are_accepted_wherever_ints_are() -> None:

@@ -112,8 +112,8 @@ def as_real(value: Any, name: str, *, finite: bool = True) -> float:
     try:
         result = float(value)
     except OverflowError as error:  # an int beyond float64
-        bits = math.floor(value).bit_length()
-        raise ValueError(f"{name} must be within the float64 range, got an int of {bits} bits") from error
+        kind = type(value).__name__
+        raise ValueError(f"{name} must be within the float64 range, got a larger {kind}") from error
     if finite and not math.isfinite(result):
         raise ValueError(f"{name} must be finite, got {result}")
     return result

@@ -17,11 +17,11 @@ import numpy as np
 from impls._types import RngLike
 
 try:  # bfloat16 is optional: NumPy has no bfloat16 of its own.
-    from ml_dtypes import bfloat16 as _bfloat16
+    import ml_dtypes
 except ImportError:  # pragma: no cover - ml_dtypes ships with jax and keras
     BFLOAT16: np.dtype | None = None
 else:
-    BFLOAT16 = np.dtype(_bfloat16)
+    BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 
 FLOAT_DTYPES: tuple[np.dtype, ...] = (
     np.dtype(np.float16),
@@ -68,7 +68,7 @@ def working_dtype(dtype: np.dtype) -> np.dtype:
 
 def largest(dtype: np.dtype) -> float:
     """The largest finite value of a floating dtype of the policy, as a Python float."""
-    return float(np.finfo(dtype).max) if dtype != BFLOAT16 else 3.3895313892515355e38
+    return float(np.finfo(dtype).max) if dtype != BFLOAT16 else float(ml_dtypes.finfo(dtype).max)
 
 
 def as_count(value: Any, name: str, *, minimum: int = 0) -> int:

@@ -2,8 +2,30 @@
 
 Everything public is re-exported here; see each module for formulas and references. ``impls``
 imports nothing else of the project (``theory`` derives its predictions independently).
+
+Dtypes
+------
+One policy for the whole library:
+
+- **Accepted and preserved:** the floating dtypes float16, bfloat16 (``ml_dtypes.bfloat16``,
+  when ml_dtypes is installed; NumPy has none), float32 and float64. A result has the dtype asked
+  for (initializers: the ``dtype`` argument, float64 by default) or the input's floating dtype.
+- **Computed in float32 or wider, rounded once:** float16 and bfloat16 values are computed in
+  float32 (initializers draw their random numbers in float32) and rounded once to the requested
+  dtype; float32 and float64 are computed natively. Where float32 cannot hold an intermediate
+  (a bound beyond its range, a truncated normal's far tail), the computation runs in float64,
+  still with one rounding at the end.
+- **Refused:** any other dtype (integers, bool, complex, float128, byte-swapped floats, strings)
+  is a ``TypeError`` that names the ``dtype`` argument (or the array argument whose dtype it is).
+- **Not representable:** a value the requested dtype cannot hold (a bound, a mean, a fill value
+  beyond its largest finite value) is a ``ValueError`` naming the argument, never a silent
+  ``inf`` or NaN.
+
+Contract types: :data:`RngLike` (what every ``rng`` accepts) and :class:`Initializer` (what
+:func:`init_mlp` calls: ``init(shape, *, rng, dtype)``, which every initializer satisfies).
 """
 
+from impls._types import Initializer, RngLike
 from impls.activations import (
     ACTIVATIONS,
     SELU_ALPHA,
@@ -22,10 +44,9 @@ from impls.activations import (
     tanh,
 )
 from impls.attention import attention_scores, scaled_dot_product_attention
+from impls.fans import calculate_gain, compute_fans
 from impls.initializers import (
     TRUNCATED_STD_2SIGMA,
-    calculate_gain,
-    compute_fans,
     constant,
     dirac,
     eye,
@@ -86,8 +107,10 @@ __all__ = [
     "Activation",
     "Backward",
     "Forward",
+    "Initializer",
     "Optimizer",
     "ResidualForward",
+    "RngLike",
     "adagrad",
     "adam",
     "adamw",

@@ -193,10 +193,15 @@ def cdf_test(
     false_fail: float = DEFAULT_FALSE_FAIL,
     false_pass: float = DEFAULT_FALSE_PASS,
     n: int | None = None,
+    allowance: float = 0.0,
 ) -> Decision:
     """Decide whether the sample's law is ``law`` (a frozen scipy distribution or a CDF), by DKW.
 
-    Formula: reject iff ``sup |F_n - F| > sqrt(log(2 / false_fail) / (2 n))``.
+    Formula: reject iff ``sup |F_n - F| > sqrt(log(2 / false_fail) / (2 n)) + allowance``. With
+    an ``allowance`` the claim is that the sampled law ``G`` is within ``allowance`` of ``F``
+    (``sup |G - F| <= allowance``, e.g. the rounding of a low-precision dtype, bounded by
+    theory): ``|F_n - F| <= |F_n - G| + allowance`` keeps the false-fail rate, and the DKW
+    inequality holds for any ``G``, discrete ones included.
 
     Args:
         sampler: draws the values.
@@ -205,22 +210,26 @@ def cdf_test(
         false_fail: probability of failing a correct implementation.
         false_pass: probability of passing a law at distance ``effect``.
         n: sample size; :func:`dkw_sample_size` if None.
+        allowance: a bound on the distance between the sampled law and ``law`` that the claim
+            allows, >= 0 (0: the laws are equal).
 
     Returns:
         The decision (statistic: the Kolmogorov distance; effect: the distance caught at n).
     """
     started = time.perf_counter()
+    if not 0 <= allowance < 1:
+        raise ValueError(f"allowance must be in [0, 1), got {allowance}")
     n = n or dkw_sample_size(effect, false_fail, false_pass)
     cdf = law.cdf if hasattr(law, "cdf") else law
     result = stats.kstest(_draw(sampler, n), cdf)
-    threshold = dkw_halfwidth(n, false_fail)
+    threshold = dkw_halfwidth(n, false_fail) + allowance
     return Decision(
         "dkw-cdf",
         n,
         float(result.statistic),
         threshold,
         bool(result.statistic <= threshold),
-        dkw_detectable_effect(n, false_fail, false_pass),
+        dkw_detectable_effect(n, false_fail, false_pass) + allowance,
         EffectUnit.KOLMOGOROV.value,
         false_fail,
         false_pass,

@@ -240,3 +240,15 @@ def test_rule_argument_errors() -> None:
         decide.cdf_test(lambda n: np.zeros(3), stats.norm(), n=10)
     with pytest.raises(ValueError, match="variance must be > 0"):
         decide.normal_variance_test(lambda n: np.zeros(n), 0.0)
+
+
+def test_cdf_allowance_widens_the_threshold_by_a_known_distance() -> None:
+    """A law within ``allowance`` of the claimed one passes; the allowance is added, not tuned."""
+    rng = np.random.default_rng(7)
+    rounded = lambda n: np.round(rng.standard_normal(n), 1)  # noqa: E731 - a CDF moved by < 0.02
+    plain = decide.cdf_test(rounded, stats.norm(), n=68_169)
+    allowed = decide.cdf_test(rounded, stats.norm(), n=68_169, allowance=0.02)
+    assert not plain.passed and allowed.passed
+    assert allowed.threshold == pytest.approx(plain.threshold + 0.02)
+    with pytest.raises(ValueError, match="allowance"):
+        decide.cdf_test(rounded, stats.norm(), n=10, allowance=-0.1)

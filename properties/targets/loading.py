@@ -19,8 +19,8 @@ from properties.targets.base import Target
 BUILTIN = ("impls", "torch", "jax", "keras-jax", "keras-torch")
 """Every built-in target name; ``all`` means all of them."""
 
-EXTRAS = {"torch": "torch", "jax": "jax", "keras-jax": "keras", "keras-torch": "keras"}
-"""The optional-dependency extra that installs each framework target (``pip install initcheck[...]``)."""
+EXTRAS = {"torch": "torch", "jax": "jax", "jaxlib": "jax", "optax": "jax", "keras": "keras"}
+"""Top-level module -> the optional-dependency extra that installs it (``pip install initcheck[...]``)."""
 
 _USER_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
@@ -40,9 +40,11 @@ def _builtin(name: str) -> Target:
     try:
         return loaders[name]()
     except ModuleNotFoundError as error:
+        missing = (error.name or "").split(".")[0]
+        extra = EXTRAS.get(missing, "frameworks")
         raise TargetError(
-            f"target {name!r} needs {error.name!r}, which is not installed: "
-            f"pip install 'initcheck[{EXTRAS[name]}]' (or 'initcheck[frameworks]')"
+            f"target {name!r} needs {missing!r}, which is not installed: "
+            f"pip install 'initcheck[{extra}]' (or 'initcheck[frameworks]')"
         ) from error
     except RuntimeError as error:  # Keras already imported on another backend
         raise TargetError(f"target {name!r}: {error}") from error

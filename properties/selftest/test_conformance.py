@@ -108,7 +108,7 @@ def test_write_produces_the_three_files(tmp_path: object) -> None:
 
 def test_bad_input_is_named() -> None:
     with pytest.raises(TypeError, match="claims must be a pandas DataFrame"):
-        conformance.matrix([("a", "b", "verified")])  # type: ignore[arg-type]
+        conformance.matrix([("a", "b", "verified")])
     with pytest.raises(ValueError, match=r"missing \['target'\]"):
         conformance.matrix(pd.DataFrame({"claim": ["a"], "status": ["verified"]}))
     with pytest.raises(ValueError, match="status must be one of"):

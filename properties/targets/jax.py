@@ -24,6 +24,8 @@ Optax 0.2.8, https://github.com/google-deepmind/optax/tree/main/optax/_src):
   sign correction.
 - ``jax.nn.gelu(approximate=...)`` defaults to the tanh form; impls' ``"none"``/``"tanh"`` map to
   ``False``/``True``. ``jax.nn.softplus`` has no ``beta`` and no linear cutoff.
+- Optax validates no hyper-parameter (a negative learning rate is accepted); the adapter adds
+  no check of its own there.
 - Optax: ``adam``'s ``eps`` is outside the root (``eps_root=0``) as PyTorch's; ``rmsprop`` is
   called with ``eps_in_sqrt=False`` (PyTorch's placement); ``adagrad`` adds ``eps`` *inside* the
   root (``scale_by_rss``: ``g / sqrt(s + eps)``), with no flag to change it; ``amsgrad`` takes the
@@ -585,13 +587,6 @@ def _coupled(
     )
 
 
-def _non_negative(value: Any, name: str) -> float:
-    number = as_real(value, name)
-    if not number >= 0:
-        raise ValueError(f"Invalid {name} value: {value}")
-    return number
-
-
 @ad.same_signature(impls.sgd)
 def sgd(
     lr: float,
@@ -601,12 +596,8 @@ def sgd(
     weight_decay: float = 0.0,
 ) -> impls.Optimizer:
     """``optax.sgd(lr, momentum, nesterov)``: ``trace`` is PyTorch's undampened buffer."""
-    lr, momentum = _non_negative(lr, "learning rate"), _non_negative(momentum, "momentum")
-    weight_decay = _non_negative(weight_decay, "weight_decay")
     if dampening != 0:
         raise ad.unsupported(NAME, "optax.sgd has no dampening")
-    if nesterov and momentum <= 0:
-        raise ValueError("Nesterov momentum requires a momentum and zero dampening")
     return _optax_optimizer(_coupled(weight_decay, optax.sgd(lr, momentum or None, nesterov)))
 
 
@@ -621,10 +612,7 @@ def adagrad(
     """``optax.adagrad(lr, initial_accumulator_value, eps)``: eps is *inside* the root in Optax."""
     if lr_decay != 0:
         raise ad.unsupported(NAME, "optax.adagrad has no lr_decay")
-    lr, eps = _non_negative(lr, "learning rate"), _non_negative(eps, "epsilon")
-    initial = _non_negative(initial_accumulator_value, "initial_accumulator_value")
-    weight_decay = _non_negative(weight_decay, "weight_decay")
-    return _optax_optimizer(_coupled(weight_decay, optax.adagrad(lr, initial, eps)))
+    return _optax_optimizer(_coupled(weight_decay, optax.adagrad(lr, initial_accumulator_value, eps)))
 
 
 @ad.same_signature(impls.rmsprop)
@@ -637,23 +625,10 @@ def rmsprop(
     centered: bool = False,
 ) -> impls.Optimizer:
     """``optax.rmsprop(lr, decay=alpha, eps, eps_in_sqrt=False, centered, momentum)``."""
-    lr, eps = _non_negative(lr, "learning rate"), _non_negative(eps, "epsilon")
-    momentum, alpha = _non_negative(momentum, "momentum"), _non_negative(alpha, "alpha")
-    weight_decay = _non_negative(weight_decay, "weight_decay")
     rule = optax.rmsprop(
         lr, decay=alpha, eps=eps, eps_in_sqrt=False, centered=centered, momentum=momentum or None
     )
     return _optax_optimizer(_coupled(weight_decay, rule))
-
-
-def _betas(betas: Any) -> tuple[float, float]:
-    if not isinstance(betas, tuple | list) or len(betas) != 2:
-        raise TypeError(f"betas must be a pair of floats, got {betas!r}")
-    b1, b2 = (as_real(b, f"betas[{i}]") for i, b in enumerate(betas))
-    for i, b in enumerate((b1, b2)):
-        if not 0.0 <= b < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
-    return b1, b2
 
 
 @ad.same_signature(impls.adam)
@@ -668,9 +643,7 @@ def adam(
     """``optax.adam(lr, b1, b2, eps, eps_root=0)``, or ``optax.amsgrad`` for ``amsgrad=True``."""
     if not bias_correction:
         raise ad.unsupported(NAME, "optax.adam always bias-corrects (bias_correction=False)")
-    lr, eps = _non_negative(lr, "learning rate"), _non_negative(eps, "epsilon")
-    weight_decay = _non_negative(weight_decay, "weight_decay")
-    b1, b2 = _betas(betas)
+    b1, b2 = betas
     rule = (optax.amsgrad if amsgrad else optax.adam)(lr, b1, b2, eps, eps_root=0.0)
     return _optax_optimizer(_coupled(weight_decay, rule))
 
@@ -686,9 +659,7 @@ def adamw(
     """``optax.adamw(lr, b1, b2, eps, weight_decay=wd)`` (decay multiplied by lr, as PyTorch)."""
     if amsgrad:
         raise ad.unsupported(NAME, "optax.adamw has no amsgrad")
-    lr, eps = _non_negative(lr, "learning rate"), _non_negative(eps, "epsilon")
-    weight_decay = _non_negative(weight_decay, "weight_decay")
-    b1, b2 = _betas(betas)
+    b1, b2 = betas
     return _optax_optimizer(optax.adamw(lr, b1, b2, eps, weight_decay=weight_decay))
 
 
@@ -699,7 +670,6 @@ def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple
     as_param_tree(grads, "grads")
     if as_real(norm_type, "norm_type", finite=False) != 2.0:
         raise ad.unsupported(NAME, "optax.clip_by_global_norm is the 2-norm only")
-    max_norm = _non_negative(max_norm, "max_norm")
     g = _to_jax(grads)
     clip = optax.clip_by_global_norm(max_norm)
     updates, _ = clip.update(g, clip.init(g))
@@ -711,7 +681,6 @@ def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple
 def clip_grad_value(grads: Any, clip_value: float) -> Any:
     """``optax.clip(max_delta=clip_value)``."""
     as_param_tree(grads, "grads")
-    clip_value = _non_negative(clip_value, "clip_value")
     g = _to_jax(grads)
     clip = optax.clip(clip_value)
     updates, _ = clip.update(g, clip.init(g))

@@ -123,6 +123,10 @@ class _Builder:
                 return function(*args, **kwargs)
         return function(*args, **kwargs)
 
+    def tensor(self, array: np.ndarray) -> Any:
+        """NumPy to a backend tensor of the same dtype (Keras-on-JAX makes float64 float32 unasked)."""
+        return self.keras.ops.convert_to_tensor(array, dtype=array.dtype.name)
+
     def numpy(self, value: Any, dtype: Any = None) -> np.ndarray:
         if hasattr(value, "detach"):  # a torch tensor: keras' convert_to_numpy warns under NumPy 2
             out = value.detach().cpu().numpy()
@@ -425,9 +429,7 @@ class _Builder:
             def value(x: Any, **params: Any) -> np.ndarray:
                 array = as_float_array(x, "x")
                 kwargs = translate(**params)
-                return self.numpy(
-                    self.run(lambda: function(self.keras.ops.convert_to_tensor(array), **kwargs)), array.dtype
-                )
+                return self.numpy(self.run(lambda: function(self.tensor(array), **kwargs)), array.dtype)
 
             def derivative(x: Any, **params: Any) -> np.ndarray:
                 array = as_float_array(x, "x")
@@ -476,8 +478,7 @@ class _Builder:
         losses, ops = keras.losses, keras.ops
         reduce = {"none": lambda v: v, "mean": ops.mean, "sum": ops.sum}
 
-        def tensor(x: np.ndarray) -> Any:
-            return ops.convert_to_tensor(x)
+        tensor = self.tensor
 
         @ad.same_signature(impls.softmax)
         def softmax(x: Any, axis: int = -1) -> np.ndarray:
@@ -559,7 +560,7 @@ class _Builder:
                 raise ValueError(f"target must have the input's shape {tuple(x.shape)}, got {labels.shape}")
             # Keras averages over the last axis: a trailing axis of size 1 makes it elementwise.
             per = losses.binary_crossentropy(
-                tensor(labels[..., None].astype(self.numpy(x).dtype)),
+                tensor(labels[..., None].astype(keras.backend.standardize_dtype(x.dtype))),
                 ops.expand_dims(x, -1),
                 from_logits=from_logits,
             )
@@ -639,10 +640,7 @@ class _Builder:
                 optimizer, variables = build(leaves)
                 for variable, value in zip(optimizer.variables, state, strict=True):
                     variable.assign(value)
-                gradients = [
-                    keras.ops.convert_to_tensor(g.astype(p.dtype))
-                    for p, g in zip(leaves, grad_leaves, strict=True)
-                ]
+                gradients = [self.tensor(g.astype(p.dtype)) for p, g in zip(leaves, grad_leaves, strict=True)]
                 optimizer.apply_gradients(zip(gradients, variables, strict=True))
                 new = [self.numpy(v.value, p.dtype).copy() for v, p in zip(variables, leaves, strict=True)]
                 return new, tuple(self.numpy(v.value).copy() for v in optimizer.variables)

@@ -224,10 +224,14 @@ GRID = np.concatenate([-np.geomspace(30.0, 1e-3, 25), np.geomspace(1e-3, 30.0, 2
 @pytest.mark.parametrize("name", sorted(impls.ACTIVATIONS))
 def test_activations_and_autodiff_derivatives_equal_impls(target: Target, name: str) -> None:
     ours, reference = target.ACTIVATIONS[name], impls.ACTIVATIONS[name]
-    params = {"leaky_relu": {"negative_slope": 0.2}, "elu": {"alpha": 0.7}, "gelu": {"approximate": "tanh"}}
+    params: dict[str, dict[str, Any]] = {
+        "leaky_relu": {"negative_slope": 0.2},
+        "elu": {"alpha": 0.7},
+        "gelu": {"approximate": "tanh"},
+    }
     kwargs = params.get(name, {})
     # JAX's and Keras's softplus have no linear cutoff: their reference is the smooth form.
-    smooth = {"threshold": 1e300} if name == "softplus" and target.name != "torch" else {}
+    smooth: dict[str, Any] = {"threshold": 1e300} if name == "softplus" and target.name != "torch" else {}
     for dtype in (np.float32, np.float64):
         x = GRID.astype(dtype).reshape(5, 10)
         value, slope = ours(x, **kwargs), ours.derivative(x, **kwargs)
@@ -273,8 +277,9 @@ def test_sgd_with_momentum_equals_impls_and_is_pure(target: Target) -> None:
     ]
     before = {k: v.copy() for k, v in params.items()}
     ours, theirs = target.sgd(0.1, momentum=0.9), impls.sgd(0.1, momentum=0.9)
-    p, s = params, ours.init(params)
-    q, r = params, theirs.init(params)
+    p: Any = params
+    q: Any = params
+    s, r = ours.init(params), theirs.init(params)
     for g in grads:
         p, s = ours.step(p, g, s)
         q, r = theirs.step(q, g, r)

@@ -426,3 +426,14 @@ def test_keras_torch_in_its_own_process() -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "keras-torch ok" in done.stdout
+
+
+def test_declared_deviations_name_real_claims_and_link_upstream(target: Target) -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from theory import CLAIMS
+
+    for deviation in target.deviations:
+        assert deviation.claim in CLAIMS, deviation
+        assert deviation.link.startswith("https://github.com/"), deviation
+        SpecifierSet(deviation.versions)  # a valid PEP 440 specifier (empty: every version)

@@ -704,6 +704,12 @@ DEVIATIONS: tuple[Deviation, ...] = (
     ),
     Deviation("he-normal-law", _TRUNCATED_BY_DESIGN.format(name="he_normal"), _JAX_INITIALIZERS),
     Deviation(
+        "relu-kink-convention",
+        "jax.nn.leaky_relu is x if x >= 0 (documented formula): its derivative at 0 is 1, PyTorch "
+        "autograd's is the slope",
+        "https://github.com/jax-ml/jax/blob/main/jax/_src/nn/functions.py",
+    ),
+    Deviation(
         "he-fan-out",
         _TRUNCATED_BY_DESIGN.format(name="he_normal"),
         _JAX_INITIALIZERS,

@@ -69,6 +69,10 @@ KERAS_SEED_BOUND = 2**32
 _KERAS_INITIALIZERS = (
     "https://github.com/keras-team/keras/blob/master/keras/src/initializers/random_initializers.py"
 )
+_KERAS_ADAM = "https://github.com/keras-team/keras/blob/master/keras/src/optimizers/adam.py"
+_KERAS_LOSSES = "https://github.com/keras-team/keras/blob/master/keras/src/losses/losses.py"
+_KERAS_FLOAT64 = "https://github.com/keras-team/keras/issues/23223"
+_JAX_LEAKY_RELU = "https://github.com/jax-ml/jax/blob/main/jax/_src/nn/functions.py"
 _KERAS_TORCH_RANDOM = "https://github.com/keras-team/keras/blob/master/keras/src/backend/torch/random.py"
 
 
@@ -756,9 +760,14 @@ class _Builder:
     # -- the target ------------------------------------------------------------------------
 
     def deviations(self) -> tuple[Deviation, ...]:
+        """Declared only where the hand run reproduced a failure and an upstream source documents it."""
         truncated = (
             "Keras's {0} is a truncated normal (cut at 2 std, variance preserved): a documented "
             "convention, not PyTorch's untruncated normal"
+        )
+        float32 = (
+            "Keras computes float64 in float32: result_type forces 64-bit to 32-bit and optimizer "
+            "hyper-parameters are floatx (float32) variables (keras-team/keras#23223, fixed after 3.15.1)"
         )
         declared = [
             Deviation("xavier-normal-law", truncated.format("GlorotNormal"), _KERAS_INITIALIZERS),
@@ -769,7 +778,31 @@ class _Builder:
                 _KERAS_INITIALIZERS,
                 applies=lambda case: case.get("scheme") == "kaiming_normal",
             ),
+            Deviation(
+                "adam-constant-gradient",
+                "Keras's Adam epsilon is Kingma & Ba's 'epsilon hat', added to sqrt(v) before the bias "
+                "correction of the step (documented in the Adam docstring); plus float32 arithmetic",
+                _KERAS_ADAM,
+            ),
+            Deviation("adagrad-constant-gradient", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
+            Deviation("rmsprop-constant-gradient", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
+            Deviation("bce-with-logits-stable", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
+            Deviation(
+                "bce-log-clamp",
+                "keras binary_crossentropy clips probabilities to [1e-7, 1 - 1e-7] "
+                "(keras.config.epsilon()), so BCE(0, 1) = 16.12, not PyTorch's log clamp at -100 (100)",
+                _KERAS_LOSSES,
+            ),
         ]
+        if self.backend == "jax":
+            declared.append(
+                Deviation(
+                    "relu-kink-convention",
+                    "keras leaky_relu on JAX is jax.nn.leaky_relu, x if x >= 0: derivative 1 at 0, "
+                    "PyTorch autograd's is the slope",
+                    _JAX_LEAKY_RELU,
+                )
+            )
         return tuple(declared)
 
     def target(self) -> Target:

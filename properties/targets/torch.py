@@ -677,7 +677,23 @@ FUNCTIONS: dict[str, Any] = {
     },
 }
 
-DEVIATIONS: tuple[Deviation, ...] = ()
+_CLAMPED = (
+    "before 2.13 trunc_normal_ drew by inverse CDF (erfinv) and clamped to [a, b]: values at the "
+    "bounds and, in float32/bfloat16 with a small std, outliers thousands of std from the mean"
+)
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "truncated-normal-support",
+        _CLAMPED,
+        "https://github.com/pytorch/pytorch/issues/155588",
+        versions="<2.13",
+    ),
+    Deviation(
+        "truncated-normal-law", _CLAMPED, "https://github.com/pytorch/pytorch/issues/145498", versions="<2.13"
+    ),
+)
+"""Known deviations: only documented upstream bugs, each with its link and version range."""
 
 
 def target() -> Target:

@@ -1,0 +1,115 @@
+"""The conformance matrix (reports.conformance): pivot, precedence, files and errors."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import pytest
+
+from reports import conformance
+
+
+def _claims() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            ("a-claim", "impls", "verified", ""),
+            ("a-claim", "torch", "failed", "case {'shape': [3, 2]}: torch.nn.init.x_(torch.empty(3, 2))"),
+            ("b-claim", "impls", "verified", ""),
+            ("b-claim", "jax", "known deviation", "glorot_normal is truncated (link)"),
+            ("c-claim", "jax", "not applicable", ""),
+        ],
+        columns=["claim", "target", "status", "detail"],
+    )
+
+
+def test_matrix_pivots_and_fills_not_run() -> None:
+    table = conformance.matrix(_claims())
+    assert list(table.columns) == ["impls", "torch", "jax"]
+    assert list(table.index) == ["a-claim", "b-claim", "c-claim"]
+    assert table.loc["a-claim", "torch"] == "failed"
+    assert table.loc["b-claim", "torch"] == "not run"
+    assert table.loc["c-claim", "impls"] == "not run"
+    assert table.loc["c-claim", "jax"] == "not applicable"
+
+
+def test_explicit_rows_and_columns_are_kept_in_order() -> None:
+    table = conformance.matrix(_claims(), targets=["jax", "keras-jax"], claim_ids=["z-claim", "b-claim"])
+    assert list(table.columns) == ["jax", "keras-jax"]
+    assert list(table.index) == ["z-claim", "b-claim"]
+    assert table.loc["z-claim", "jax"] == "not run"
+    assert (table["keras-jax"] == "not run").all()
+    assert table.loc["b-claim", "jax"] == "known deviation"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (["verified", "failed"], "failed"),
+        (["failed", "verified"], "failed"),
+        (["verified", "known deviation"], "known deviation"),
+        (["not applicable", "verified"], "verified"),
+        (["not run", "not applicable"], "not applicable"),
+    ],
+)
+def test_a_repeated_cell_keeps_the_most_severe_status(statuses: list[str], expected: str) -> None:
+    claims = pd.DataFrame(
+        {"claim": ["x"] * len(statuses), "target": ["t"] * len(statuses), "status": statuses}
+    )
+    assert conformance.matrix(claims).loc["x", "t"] == expected
+
+
+def test_summary_counts_every_status_per_target() -> None:
+    counts = conformance.summary(conformance.matrix(_claims()))
+    assert list(counts.columns) == list(conformance.STATUSES)
+    assert counts.loc["torch"].to_dict() == {
+        "verified": 0,
+        "failed": 1,
+        "known deviation": 0,
+        "not applicable": 0,
+        "not run": 2,
+    }
+    assert counts.sum(axis=1).eq(3).all()
+
+
+def test_csv_round_trips() -> None:
+    table = conformance.matrix(_claims())
+    back = pd.read_csv(io.StringIO(conformance.to_csv(table)), index_col="claim", keep_default_na=False)
+    assert back.equals(table)
+
+
+def test_markdown_lists_failures_and_deviations_with_their_detail() -> None:
+    claims = _claims()
+    text = conformance.to_markdown(conformance.matrix(claims), conformance.details(claims), "torch 2.13.0")
+    assert "torch 2.13.0" in text
+    assert "| a-claim | verified | failed | not run |" in re.sub(" +", " ", text)
+    assert "- **a-claim** on `torch` (failed): case {'shape': [3, 2]}" in text
+    assert "- **b-claim** on `jax` (known deviation): glorot_normal is truncated" in text
+    assert "c-claim** on" not in text  # not applicable is no failure
+
+
+def test_details_without_a_detail_column() -> None:
+    claims = _claims().drop(columns="detail")
+    notes = conformance.details(claims)
+    assert list(notes["detail"]) == ["", ""]
+    assert set(notes["status"]) == {"failed", "known deviation"}
+
+
+def test_write_produces_the_three_files(tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    table = conformance.write(folder, _claims(), versions="numpy 2")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(conformance.FILES)
+    assert (folder / "conformance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (folder / "conformance.csv").read_text() == conformance.to_csv(table)
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(TypeError, match="claims must be a pandas DataFrame"):
+        conformance.matrix([("a", "b", "verified")])
+    with pytest.raises(ValueError, match=r"missing \['target'\]"):
+        conformance.matrix(pd.DataFrame({"claim": ["a"], "status": ["verified"]}))
+    with pytest.raises(ValueError, match="status must be one of"):
+        conformance.matrix(pd.DataFrame({"claim": ["a"], "target": ["t"], "status": ["passed"]}))

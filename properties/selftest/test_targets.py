@@ -1,0 +1,439 @@
+"""Smoke tests of the framework adapters (properties/targets) and of loading targets by spec.
+
+Each adapter must offer impls' signatures, draw deterministically from the case's seed, return
+impls' shape and dtype, map impls' ``layout`` onto the framework's fans, and agree exactly with
+impls wherever the two share their semantics (fans, gains, activations and their autodiff
+derivatives, losses, an SGD step). The laws themselves are the claim suite's business.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import impls
+from properties.targets import loading
+from properties.targets.base import NotApplicable, Target
+
+RANDOM_2D = {
+    "uniform": lambda t, s, **k: t.uniform(s, -0.5, 2.0, **k),
+    "normal": lambda t, s, **k: t.normal(s, 0.3, 2.0, **k),
+    "xavier_uniform": lambda t, s, **k: t.xavier_uniform(s, **k),
+    "xavier_normal": lambda t, s, **k: t.xavier_normal(s, **k),
+    "kaiming_uniform": lambda t, s, **k: t.kaiming_uniform(s, **k),
+    "kaiming_normal": lambda t, s, **k: t.kaiming_normal(s, **k),
+    "lecun_uniform": lambda t, s, **k: t.lecun_uniform(s, **k),
+    "lecun_normal": lambda t, s, **k: t.lecun_normal(s, **k),
+    "variance_scaling": lambda t, s, **k: t.variance_scaling(s, 2.0, "fan_avg", "normal", **k),
+    "pytorch_linear_default": lambda t, s, **k: t.pytorch_linear_default(s, **k),
+    "orthogonal": lambda t, s, **k: t.orthogonal(s, 1.5, **k),
+    "sparse": lambda t, s, **k: t.sparse(s, 0.3, **k),
+}
+"""Every random initializer with non-default parameters, called on a 2-D shape."""
+
+ULPS = 8
+"""Results are compared with impls' float64 value: within ``ULPS`` units of the dtype's epsilon,
+relative, or absolute on the scale ``max(1, |x|)`` of the input. A float32 formula such as
+``1 - tanh(x)^2`` or ``x (1 + erf(x / sqrt 2))`` cancels to an absolute error of a few eps times
+that scale, which a relative test alone would call a failure."""
+
+
+def precision(target: Target, dtype: Any) -> Any:
+    """The precision a target computes in: Keras's type promotion turns float64 into float32
+    ("Force to be 32-bit dtype when encountering 64-bit dtype", keras/src/backend/common/dtypes.py)."""
+    return np.float32 if target.name.startswith("keras") else dtype
+
+
+def assert_close(measured: Any, x: Any, expected: Any, dtype: Any) -> None:
+    """``measured`` (computed in ``dtype``) against impls' float64 ``expected`` at input ``x``."""
+    eps = float(np.finfo(dtype).eps)
+    scale = np.maximum(1.0, np.abs(np.asarray(x, dtype=np.float64)))
+    measured = np.asarray(measured, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    tolerance = ULPS * eps * np.maximum(np.abs(expected), np.broadcast_to(np.max(scale), expected.shape))
+    assert np.all(np.abs(measured - expected) <= tolerance), (measured, expected, tolerance)
+
+
+def _framework(name: str) -> Target:
+    """The target ``name``, or a skip if its framework is not installed (keras: not imported here,
+    since importing Keras fixes its backend)."""
+    modules = {
+        "torch": ["torch"],
+        "jax": ["jax", "optax"],
+        "keras-jax": ["keras", "jax"],
+        "keras-torch": ["keras", "torch"],
+    }
+    for module in modules[name]:
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{name} needs {module}, which is not installed")
+    if name.startswith("keras") and "keras" in sys.modules:
+        import keras
+
+        if f"keras-{keras.backend.backend()}" != name:
+            pytest.skip(f"keras is loaded with another backend here; {name} runs in a subprocess test")
+    return loading.load(name)
+
+
+# keras-torch is exercised in a subprocess (test_keras_torch_in_its_own_process): Keras fixes its
+# backend per process, and this process loads keras-jax.
+TARGETS = ["torch", "jax", "keras-jax"]
+
+
+@pytest.fixture(params=TARGETS)
+def target(request: pytest.FixtureRequest) -> Target:
+    return _framework(request.param)
+
+
+def test_every_function_has_impls_signature(target: Target) -> None:
+    assert set(target.functions) <= set(impls.__all__)
+    for name, function in target.functions.items():
+        reference = getattr(impls, name)
+        if inspect.isfunction(reference):
+            ours = [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+            theirs = [(p.name, p.kind, p.default) for p in inspect.signature(reference).parameters.values()]
+            assert ours == theirs, name
+    assert set(target.ACTIVATIONS) == set(impls.ACTIVATIONS)
+    for name, activation in target.ACTIVATIONS.items():
+        assert activation.defaults == impls.ACTIVATIONS[name].defaults
+
+
+def test_a_missing_function_is_not_applicable(target: Target) -> None:
+    missing = sorted(set(impls.__all__) - set(target.functions))
+    assert "init_mlp" in missing
+    with pytest.raises(NotApplicable, match="init_mlp"):
+        _ = target.init_mlp
+
+
+@pytest.mark.parametrize(
+    ("name", "dtype"),
+    [(name, np.float32) for name in sorted(RANDOM_2D)]
+    + [("normal", np.float64), ("xavier_uniform", np.float64)],
+)
+def test_random_initializers_are_deterministic_and_keep_shape_and_dtype(
+    target: Target, name: str, dtype: type
+) -> None:
+    if not target.has(name):
+        pytest.skip(f"{target.name} has no {name}")
+    draw = RANDOM_2D[name]
+    a = draw(target, (6, 5), rng=7, dtype=dtype)
+    b = draw(target, (6, 5), rng=np.random.default_rng(7), dtype=dtype)
+    c = draw(target, (6, 5), rng=8, dtype=dtype)
+    assert a.shape == (6, 5) and a.dtype == dtype and isinstance(a, np.ndarray)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    generator = np.random.default_rng(3)
+    first, second = (
+        draw(target, (6, 5), rng=generator, dtype=dtype),
+        draw(target, (6, 5), rng=generator, dtype=dtype),
+    )
+    assert not np.array_equal(first, second)  # successive calls on one Generator are new draws
+
+
+@pytest.mark.parametrize("scheme", ["xavier_uniform", "kaiming_uniform", "lecun_uniform", "variance_scaling"])
+def test_layout_sets_the_fans(target: Target, scheme: str) -> None:
+    """(1, 1000): fan_in 1000 in torch layout, 1 in keras layout; the uniform bound tells which.
+
+    With fan_in = 1000 every |w| is below sqrt(6 / 1000) = 0.077 (He's bound, the largest of the
+    four schemes); with fan_in = 1 the largest of 1000 draws on [-b, b], b >= 1.22, is below
+    0.077 with probability at most (0.077 / 1.22)^1000: never.
+    """
+    if not target.has(scheme):
+        pytest.skip(f"{target.name} has no {scheme}")
+    draw = {
+        "xavier_uniform": lambda **k: target.xavier_uniform((1, 1000), **k),
+        "kaiming_uniform": lambda **k: target.kaiming_uniform((1, 1000), **k),
+        "lecun_uniform": lambda **k: target.lecun_uniform((1, 1000), **k),
+        "variance_scaling": lambda **k: target.variance_scaling((1, 1000), 1.0, "fan_in", "uniform", **k),
+    }[scheme]
+    mode = "fan_avg" if scheme == "xavier_uniform" else "fan_in"
+    for layout in ("torch", "keras"):
+        fan_in, fan_out = impls.compute_fans((1, 1000), layout)
+        fan = (fan_in + fan_out) / 2 if mode == "fan_avg" else fan_in
+        scale = 2.0 if scheme == "kaiming_uniform" else 1.0
+        bound = math.sqrt(3 * scale / fan)
+        w = draw(layout=layout, rng=11)
+        assert w.shape == (1, 1000)
+        assert np.max(np.abs(w)) <= bound * (1 + 1e-12)
+        assert np.max(np.abs(w)) > 0.9 * bound  # 1000 uniform draws reach 90% of the bound
+
+
+def test_conv_layouts_are_the_same_draw_permuted(target: Target) -> None:
+    """A (k1, k2, in, out) kernel is the (out, in, k1, k2) kernel of the same seed, permuted."""
+    torch_shape, keras_shape = (4, 3, 2, 5), (2, 5, 3, 4)
+    for name in ("xavier_uniform",):
+        init = getattr(target, name)
+        torch_w = init(torch_shape, layout="torch", rng=5)
+        keras_w = init(keras_shape, layout="keras", rng=5)
+        assert torch_w.shape == torch_shape and keras_w.shape == keras_shape
+        fan_in, fan_out = impls.compute_fans(torch_shape)
+        assert (fan_in, fan_out) == impls.compute_fans(keras_shape, "keras") == (30, 40)
+        if target.name == "jax":  # JAX draws in the requested layout itself (in_axis/out_axis)
+            continue
+        assert np.array_equal(np.transpose(torch_w, (2, 3, 1, 0)), keras_w)
+
+
+@pytest.mark.parametrize(
+    "shape", [(3, 4), (4, 3), (8, 4, 3, 5), (3, 5, 4, 8), (2, 3, 1, 1, 7), (1000, 1), (5, 0, 3)]
+)
+def test_fans_agree_with_impls(target: Target, shape: tuple[int, ...]) -> None:
+    for layout in ("torch", "keras"):
+        if target.name == "jax" and 0 in shape:
+            # JAX divides the size by the in/out dims to get the receptive field (_compute_fans).
+            with pytest.raises(ZeroDivisionError):
+                target.compute_fans(shape, layout)
+            continue
+        assert target.compute_fans(shape, layout) == impls.compute_fans(shape, layout)
+
+
+def test_orthogonal_flattens_as_pytorch(target: Target) -> None:
+    for shape in ((3, 8), (4, 2, 3)):
+        w = target.orthogonal(shape, 2.0, rng=1).reshape(shape[0], -1)
+        gram = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
+        assert np.allclose(gram, 4.0 * np.eye(min(w.shape)), rtol=0, atol=1e-12)
+
+
+def test_deterministic_initializers_equal_impls(target: Target) -> None:
+    for dtype in (np.float32, np.float64):
+        assert np.array_equal(target.zeros((2, 3), dtype=dtype), impls.zeros((2, 3), dtype=dtype))
+        assert np.array_equal(target.ones((4,), dtype=dtype), impls.ones((4,), dtype=dtype))
+        assert np.array_equal(
+            target.constant((2, 2), 0.25, dtype=dtype), impls.constant((2, 2), 0.25, dtype=dtype)
+        )
+        assert target.zeros((2, 3), dtype=dtype).dtype == dtype
+        if target.has("eye"):
+            assert np.array_equal(target.eye((3, 5), dtype=dtype), impls.eye((3, 5), dtype=dtype))
+        if target.has("dirac"):
+            assert np.array_equal(
+                target.dirac((4, 2, 3, 3), 2, dtype=dtype), impls.dirac((4, 2, 3, 3), 2, dtype=dtype)
+            )
+
+
+# Points away from every kink (0), where each activation and its derivative are smooth.
+GRID = np.concatenate([-np.geomspace(30.0, 1e-3, 25), np.geomspace(1e-3, 30.0, 25)])
+
+
+@pytest.mark.parametrize("name", sorted(impls.ACTIVATIONS))
+def test_activations_and_autodiff_derivatives_equal_impls(target: Target, name: str) -> None:
+    ours, reference = target.ACTIVATIONS[name], impls.ACTIVATIONS[name]
+    params: dict[str, dict[str, Any]] = {
+        "leaky_relu": {"negative_slope": 0.2},
+        "elu": {"alpha": 0.7},
+        "gelu": {"approximate": "tanh"},
+    }
+    kwargs = params.get(name, {})
+    # JAX's and Keras's softplus have no linear cutoff: their reference is the smooth form.
+    smooth: dict[str, Any] = {"threshold": 1e300} if name == "softplus" and target.name != "torch" else {}
+    for dtype in (np.float32, np.float64):
+        x = GRID.astype(dtype).reshape(5, 10)
+        value, slope = ours(x, **kwargs), ours.derivative(x, **kwargs)
+        assert value.dtype == dtype and slope.dtype == dtype and value.shape == slope.shape == x.shape
+        assert_close(value, x, reference(x.astype(np.float64), **kwargs, **smooth), precision(target, dtype))
+        assert_close(
+            slope, x, reference.derivative(x.astype(np.float64), **kwargs, **smooth), precision(target, dtype)
+        )
+    assert target.get_activation(name) is ours
+
+
+def test_losses_equal_impls(target: Target) -> None:
+    logits = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3], [-3.0, 4.0, 1.0]])
+    labels = np.array([0, 2, 1])
+    probs = impls.softmax(np.array([[0.3, 0.1, -0.4], [1.0, 0.0, 0.0], [0.2, 0.2, 0.2]]))
+    y = np.array([[1.0, 0.0, 0.5]] * 3)
+    p, q = probs[0], probs[1]
+    pairs = [
+        (lambda f, x: f.softmax(x), logits),
+        (lambda f, x: f.log_softmax(x, axis=0), logits),
+        (lambda f, x: f.cross_entropy(x, labels, reduction="none"), logits),
+        (lambda f, x: f.cross_entropy(x, labels, reduction="sum"), logits),
+        (lambda f, x: f.cross_entropy(x, probs.astype(x.dtype), reduction="none"), logits),
+        (lambda f, x: f.cross_entropy_grad(x, labels, reduction="sum"), logits),
+        (lambda f, x: f.binary_cross_entropy_with_logits(x, y.astype(x.dtype), reduction="none"), logits),
+        (lambda f, x: f.binary_cross_entropy_with_logits_grad(x, y.astype(x.dtype), reduction="sum"), logits),
+        (lambda f, x: f.kl_divergence(x, q.astype(x.dtype)), p),
+    ]
+    for dtype in (np.float32, np.float64):
+        for compute, x in pairs:
+            assert_close(compute(target, x.astype(dtype)), x, compute(impls, x), precision(target, dtype))
+        if target.has("entropy"):
+            assert_close(target.entropy(p.astype(dtype)), p, impls.entropy(p), precision(target, dtype))
+
+
+def test_sgd_with_momentum_equals_impls_and_is_pure(target: Target) -> None:
+    """float32 throughout: Keras keeps its learning rate in float32 whatever the parameters."""
+    f32 = np.float32
+    params = {"w": np.array([[1.0, -2.0], [0.5, 3.0]], f32), "b": np.array([0.25], f32)}
+    grads = [
+        {"w": np.array([[0.1, 0.2], [-0.3, 0.4]], f32), "b": np.array([1.0], f32)},
+        {"w": np.full((2, 2), 0.5, f32), "b": np.array([-1.0], f32)},
+    ]
+    before = {k: v.copy() for k, v in params.items()}
+    ours, theirs = target.sgd(0.1, momentum=0.9), impls.sgd(0.1, momentum=0.9)
+    p: Any = params
+    q: Any = params
+    s, r = ours.init(params), theirs.init(params)
+    for g in grads:
+        p, s = ours.step(p, g, s)
+        q, r = theirs.step(q, g, r)
+    for key in params:
+        assert_close(p[key], params[key], q[key], np.float32)
+        assert p[key].dtype == params[key].dtype
+        assert np.array_equal(params[key], before[key])  # inputs untouched
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "rmsprop", "adagrad"])
+def test_adaptive_optimizers_run_and_keep_their_state_outside(target: Target, name: str) -> None:
+    opt = getattr(target, name)()
+    p0 = np.array([1.0, -1.0], dtype=np.float32)
+    state = opt.init(p0)
+    p1, s1 = opt.step(p0, np.array([0.5, -0.25], dtype=np.float32), state)
+    p1_again, _ = opt.step(p0, np.array([0.5, -0.25], dtype=np.float32), state)
+    assert p1.dtype == np.float32 and p1.shape == (2,)
+    assert np.array_equal(p1, p1_again)  # the same state gives the same step: nothing hidden
+    assert np.all(np.sign(p0 - p1) == np.sign([0.5, -0.25]))  # a descent step
+    p2, _ = opt.step(p1, np.array([0.5, -0.25], dtype=np.float32), s1)
+    assert not np.array_equal(p2, p1)
+
+
+def test_torch_hyper_parameter_errors_come_at_construction() -> None:
+    """torch.optim validates at construction (Optax and Keras validate nothing; no check is added)."""
+    torch_target = _framework("torch")
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        torch_target.sgd(-1.0)
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 0"):
+        torch_target.adam(betas=(1.0, 0.9))
+
+
+def test_unsupported_arguments_are_not_applicable() -> None:
+    jax_target = _framework("jax")
+    with pytest.raises(NotApplicable, match="gain table"):
+        jax_target.kaiming_normal((3, 3), nonlinearity="tanh")
+    with pytest.raises(NotApplicable, match="dampening"):
+        jax_target.sgd(0.1, momentum=0.9, dampening=0.5)
+    torch_target = _framework("torch")
+    with pytest.raises(NotApplicable, match="bias_correction"):
+        torch_target.adam(bias_correction=False)
+
+
+def test_torch_gains_and_pytorch_linear_default() -> None:
+    torch_target = _framework("torch")
+    for name in ("linear", "sigmoid", "tanh", "relu", "selu", "conv2d"):
+        assert torch_target.calculate_gain(name) == pytest.approx(impls.calculate_gain(name), rel=1e-15)
+    assert torch_target.calculate_gain("leaky_relu", 0.2) == pytest.approx(
+        impls.calculate_gain("leaky_relu", 0.2)
+    )
+    w = torch_target.pytorch_linear_default((16, 400), rng=0)
+    assert np.max(np.abs(w)) <= 1 / math.sqrt(400)  # U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    conv = torch_target.pytorch_linear_default((3, 5, 4, 8), layout="keras", rng=0)
+    assert conv.shape == (3, 5, 4, 8) and np.max(np.abs(conv)) <= 1 / math.sqrt(60)
+
+
+def test_torch_sparse_zero_positions_follow_the_seed() -> None:
+    torch_target = _framework("torch")
+    import torch
+
+    before = torch.random.get_rng_state()
+    a, b = torch_target.sparse((20, 6), 0.5, rng=4), torch_target.sparse((20, 6), 0.5, rng=4)
+    assert np.array_equal(a, b)
+    assert np.array_equal(np.count_nonzero(a == 0, axis=0), np.full(6, 10))
+    assert torch.equal(before, torch.random.get_rng_state())  # the global generator is left alone
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def test_names_expand_all_and_reject_unknown_entries() -> None:
+    assert loading.names("all") == list(loading.BUILTIN)
+    assert loading.names("torch, impls,torch") == ["torch", "impls"]
+    assert loading.names("my_pkg.adapters:target") == ["my_pkg.adapters:target"]
+    for bad in ("", "tensorflow", "impls,", "pkg.mod"):
+        with pytest.raises(loading.TargetError):
+            loading.names(bad)
+
+
+def test_process_groups_put_each_keras_backend_in_its_own_process() -> None:
+    assert loading.process_groups(loading.names("all")) == [
+        ["impls", "torch", "jax", "keras-jax"],
+        ["keras-torch"],
+    ]
+    assert loading.process_groups(["impls"]) == [["impls"]]
+
+
+def test_load_user_adapter_and_errors() -> None:
+    assert loading.load("impls").name == "impls"
+    assert loading.load("properties.targets.reference:target").name == "impls"
+    with pytest.raises(loading.TargetError, match="cannot import module"):
+        loading.load("no_such_package_xyz.adapters:target")
+    with pytest.raises(loading.TargetError, match="has no attribute"):
+        loading.load("properties.targets.reference:nothing")
+    with pytest.raises(loading.TargetError, match=r"must be a properties\.targets\.Target"):
+        loading.load("properties.targets.reference:np")
+    with pytest.raises(loading.TargetError, match="use load_all"):
+        loading.load("impls,torch")
+
+
+def test_a_second_keras_backend_is_refused() -> None:
+    _framework("keras-jax")
+    with pytest.raises(loading.TargetError, match="must run in its own process"):
+        loading.load("keras-torch")
+    with pytest.raises(loading.TargetError, match="cannot share one process"):
+        loading.load_all("all")
+
+
+KERAS_TORCH_SMOKE = textwrap.dedent(
+    """
+    import numpy as np, impls, warnings
+    warnings.simplefilter("error")
+    from properties.targets import loading
+    t = loading.load("keras-torch")
+    assert np.array_equal(t.xavier_uniform((3, 4), rng=1), t.xavier_uniform((3, 4), rng=1))
+    assert t.xavier_uniform((3, 5, 4, 2), layout="keras", rng=0, dtype=np.float32).dtype == np.float32
+    assert t.compute_fans((8, 4, 3, 5)) == impls.compute_fans((8, 4, 3, 5))
+    x = np.linspace(-3, 3, 12) + 0.01
+    for name, act in t.ACTIVATIONS.items():
+        expected = impls.ACTIVATIONS[name].derivative(x)
+        np.testing.assert_allclose(act.derivative(x), expected, rtol=1e-12, atol=1e-15)
+    opt = t.sgd(0.1, momentum=0.9)
+    one = np.ones(2, np.float32)
+    p, s = opt.step(one, one, opt.init(one))
+    np.testing.assert_allclose(p, [0.9, 0.9], rtol=1e-7)
+    print("keras-torch ok")
+    """
+)
+
+
+def test_keras_torch_in_its_own_process() -> None:
+    for module in ("keras", "torch"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"keras-torch needs {module}, which is not installed")
+    done = subprocess.run(
+        [sys.executable, "-c", KERAS_TORCH_SMOKE],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "keras-torch ok" in done.stdout
+
+
+def test_declared_deviations_name_real_claims_and_link_upstream(target: Target) -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from theory import CLAIMS
+
+    for deviation in target.deviations:
+        assert deviation.claim in CLAIMS, deviation
+        assert deviation.link.startswith("https://github.com/"), deviation
+        SpecifierSet(deviation.versions)  # a valid PEP 440 specifier (empty: every version)

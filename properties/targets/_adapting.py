@@ -1,0 +1,137 @@
+"""What every framework adapter shares: arguments, seeds, layouts and the pure-optimizer shell.
+
+Only translation lives here. Arguments are normalised with impls' own validators (so a bad
+argument gets the same message from every target), the case's ``rng`` becomes one integer seed for
+the framework, and shapes move between impls' two layouts and the framework's.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+import impls
+from impls._validation import as_choice, as_float_dtype, as_rng, as_shape
+from properties.targets.base import NotApplicable
+
+LAYOUTS = ("torch", "keras")
+
+SEED_BOUND = 2**63
+"""Framework seeds are drawn from ``[0, 2**63)``: one ``rng.integers`` call per framework call."""
+
+
+def framework_seed(rng: Any, bound: int = SEED_BOUND) -> int:
+    """One framework seed from the case's ``rng``: ``int(default_rng(rng).integers(bound))``.
+
+    The same Generator state gives the same seed, so a target is exactly as deterministic as
+    impls; successive calls on one Generator give independent seeds (the sampler's repeated
+    draws). Torch accepts seeds below 2**64, ``jax.random.key`` any int64 (here < 2**63),
+    Keras an int.
+
+    Args:
+        rng: a numpy Generator, an int seed or None (impls' convention, SPEC 7).
+        bound: the framework's seed range (Keras converts an int seed to uint32: 2**32).
+
+    Returns:
+        A non-negative int below ``bound``.
+    """
+    return int(as_rng(rng).integers(bound))
+
+
+def shape_and_dtype(shape: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+    """impls' normalisation of ``shape`` and ``dtype`` (float32 or float64)."""
+    return as_shape(shape), as_float_dtype(dtype)
+
+
+def layout_of(layout: Any) -> str:
+    """``layout`` checked against impls' layouts (``"torch"`` or ``"keras"``)."""
+    return as_choice(layout, "layout", LAYOUTS)
+
+
+def torch_shape_of_keras(dims: tuple[int, ...]) -> tuple[int, ...]:
+    """The ``(out, in, *k)`` shape holding the same weight as Keras's ``(*k, in, out)``."""
+    return (dims[-1], dims[-2], *dims[:-2])
+
+
+def keras_shape_of_torch(dims: tuple[int, ...]) -> tuple[int, ...]:
+    """The ``(*k, in, out)`` shape holding the same weight as PyTorch's ``(out, in, *k)``."""
+    return (*dims[2:], dims[1], dims[0])
+
+
+def torch_to_keras(array: np.ndarray) -> np.ndarray:
+    """Permute an ``(out, in, *k)`` array into ``(*k, in, out)`` (a view: no arithmetic)."""
+    return np.ascontiguousarray(np.transpose(array, (*range(2, array.ndim), 1, 0)))
+
+
+def keras_to_torch(array: np.ndarray) -> np.ndarray:
+    """Permute a ``(*k, in, out)`` array into ``(out, in, *k)``."""
+    n = array.ndim
+    return np.ascontiguousarray(np.transpose(array, (n - 1, n - 2, *range(n - 2))))
+
+
+def check_dims(dims: tuple[int, ...], minimum: int, what: str) -> None:
+    """The fan-based initializers need at least ``minimum`` dims (impls' message)."""
+    if len(dims) < minimum:
+        raise ValueError(
+            f"Fan in and fan out can not be computed for tensor with fewer than {minimum} dimensions ({what})"
+        )
+
+
+def activation(
+    name: str,
+    function: Callable[..., np.ndarray],
+    derivative: Callable[..., np.ndarray],
+    defaults: Mapping[str, Any] | None = None,
+) -> impls.Activation:
+    """An :class:`impls.Activation` record (a container: name, function, derivative, defaults)."""
+    return impls.Activation(name, function, derivative, dict(defaults or {}))
+
+
+def activation_lookup(table: Mapping[str, impls.Activation]) -> Callable[[str], impls.Activation]:
+    """``get_activation`` over a target's own ``ACTIVATIONS`` (impls' error message)."""
+
+    def get_activation(name: str) -> impls.Activation:
+        if name not in table:
+            raise ValueError(f"activation must be one of {sorted(table)}, got {name!r}")
+        return table[name]
+
+    return get_activation
+
+
+def same_signature(reference: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give an adapter function impls' signature and name (for ``inspect`` and error messages).
+
+    The adapter must already accept exactly these parameters; this only copies the metadata and
+    checks, once at import, that the parameter names and defaults agree.
+    """
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        ours, theirs = inspect.signature(function), inspect.signature(reference)
+        if [(p.name, p.kind, p.default) for p in ours.parameters.values()] != [
+            (p.name, p.kind, p.default) for p in theirs.parameters.values()
+        ]:
+            raise TypeError(f"adapter {function.__qualname__} does not have impls' signature {theirs}")
+        return functools.wraps(reference, assigned=("__name__", "__qualname__"), updated=())(function)
+
+    return decorate
+
+
+def unsupported(target: str, what: str) -> NotApplicable:
+    """The exception an adapter raises for an argument value its framework cannot express."""
+    return NotApplicable(f"target {target!r}: {what}")
+
+
+def versions(*packages: str) -> dict[str, str]:
+    """Installed versions of ``packages`` (distribution names), for the report header."""
+    found = {}
+    for package in packages:
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover - partial installs
+            continue
+    return found

@@ -1,0 +1,740 @@
+"""JAX as a target: ``jax.nn.initializers`` (what Flax uses), ``jax.nn``, ``jax.grad``, Optax.
+
+Each function has impls' signature and only translates: the case's ``rng`` into
+``jax.random.key(rng.integers(2**63))``, impls' ``layout`` into the initializers' own
+``in_axis``/``out_axis`` (``"torch"`` ``(out, in, *k)``: ``in_axis=1, out_axis=0``; ``"keras"``
+``(*k, in, out)``: JAX's defaults ``-2, -1``), the dtype (every call runs under
+``jax.enable_x64(True)`` so float64 is float64), NumPy in and out. Activation derivatives are
+``jax.vmap(jax.grad(f))``; optimizers are Optax ``(init, update)`` + ``optax.apply_updates``.
+
+Semantics assumed (JAX 0.10.2, https://github.com/jax-ml/jax/blob/main/jax/_src/nn/initializers.py;
+Optax 0.2.8, https://github.com/google-deepmind/optax/tree/main/optax/_src):
+
+- ``variance_scaling(scale, mode, distribution)``: ``"truncated_normal"`` divides the std by
+  0.87962566103423978 and cuts at +-2 std; ``"normal"`` is untruncated; ``"uniform"`` has bound
+  ``sqrt(3 scale / n)``; fans by ``_compute_fans`` (receptive field = every axis but in/out).
+- ``glorot_normal``, ``he_normal``, ``lecun_normal`` are *truncated* normals (variance_scaling
+  with ``"truncated_normal"``), unlike PyTorch's ``xavier_normal_``/``kaiming_normal_``: a
+  documented convention, declared as a known deviation of the law claims.
+- ``he_*`` have no gain table: only PyTorch's relu gain (``a = 0``) maps onto them, with
+  ``mode="fan_in"`` (He's forward rule); ``mode="fan_out"`` is ``variance_scaling(2, "fan_out", ...)``.
+- ``jax.random.truncated_normal(lower, upper)`` is the inverse-CDF of a uniform, clamped into
+  the open interval; impls' absolute bounds ``(a, b)`` become ``((a - mean)/std, (b - mean)/std)``.
+- ``orthogonal(scale, column_axis=0)`` flattens as PyTorch does (rows = ``shape[0]``), with the
+  sign correction.
+- ``jax.nn.gelu(approximate=...)`` defaults to the tanh form; impls' ``"none"``/``"tanh"`` map to
+  ``False``/``True``. ``jax.nn.softplus`` has no ``beta`` and no linear cutoff.
+- Optax validates no hyper-parameter (a negative learning rate is accepted); the adapter adds
+  no check of its own there.
+- Optax: ``adam``'s ``eps`` is outside the root (``eps_root=0``) as PyTorch's; ``rmsprop`` is
+  called with ``eps_in_sqrt=False`` (PyTorch's placement); ``adagrad`` adds ``eps`` *inside* the
+  root (``scale_by_rss``: ``g / sqrt(s + eps)``), with no flag to change it; ``amsgrad`` takes the
+  max of bias-corrected moments; PyTorch's coupled ``weight_decay`` is
+  ``chain(add_decayed_weights(wd), ...)``, Optax's documented L2 idiom.
+
+Not supplied: ``sparse``, ``dirac`` (``delta_orthogonal`` is a different initializer), ``eye``,
+``calculate_gain``, ``pytorch_linear_default``, ``nll_loss``, ``binary_cross_entropy`` (on
+probabilities), impls' network helpers and constants.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.nn import initializers as init
+
+import impls
+from impls._validation import as_choice, as_float_array, as_real
+from impls.tree import as_param_tree, tree_map
+from properties.targets import _adapting as ad
+from properties.targets.base import Deviation, Target
+
+NAME = "jax"
+
+_JAX_INITIALIZERS = "https://github.com/jax-ml/jax/blob/main/jax/_src/nn/initializers.py"
+
+
+def _x64(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``function`` with 64-bit types enabled (else JAX silently draws float32)."""
+
+    @functools.wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with jax.enable_x64(True):
+            return function(*args, **kwargs)
+
+    return wrapped
+
+
+def _key(rng: Any) -> jax.Array:
+    return jax.random.key(ad.framework_seed(rng))
+
+
+def _axes(layout: str) -> dict[str, int]:
+    return (
+        {"in_axis": 1, "out_axis": 0} if ad.layout_of(layout) == "torch" else {"in_axis": -2, "out_axis": -1}
+    )
+
+
+def _draw(initializer: Callable[..., jax.Array], shape: Any, dtype: Any, rng: Any) -> np.ndarray:
+    dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+    return np.asarray(initializer(_key(rng), dims, np_dtype))
+
+
+def _fan_based(shape: Any, layout: Any) -> tuple[int, ...]:
+    dims = ad.as_shape(shape)
+    ad.layout_of(layout)
+    ad.check_dims(dims, 2, f"shape {dims}")
+    return dims
+
+
+# --------------------------------------------------------------------------------------------
+# Initializers
+# --------------------------------------------------------------------------------------------
+
+
+@ad.same_signature(impls.zeros)
+@_x64
+def zeros(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+    return _draw(init.zeros, shape, dtype, 0)
+
+
+@ad.same_signature(impls.ones)
+@_x64
+def ones(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+    return _draw(init.ones, shape, dtype, 0)
+
+
+@ad.same_signature(impls.constant)
+@_x64
+def constant(shape: Any, value: float, *, dtype: Any = np.float64) -> np.ndarray:
+    return _draw(init.constant(as_real(value, "value", finite=False)), shape, dtype, 0)
+
+
+@ad.same_signature(impls.uniform)
+@_x64
+def uniform(
+    shape: Any, low: float = 0.0, high: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    """``jax.random.uniform(key, shape, dtype, minval=low, maxval=high)`` (the initializer
+    ``jax.nn.initializers.uniform(scale)`` has no lower bound)."""
+    dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+    low, high = as_real(low, "low"), as_real(high, "high")
+    if high < low:
+        raise ValueError(f"high must be >= low, got low={low}, high={high}")
+    return np.asarray(jax.random.uniform(_key(rng), dims, np_dtype, minval=low, maxval=high))
+
+
+@ad.same_signature(impls.normal)
+@_x64
+def normal(
+    shape: Any, mean: float = 0.0, std: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    """``mean + jax.nn.initializers.normal(std)`` (JAX's initializer has no mean)."""
+    mean, std = as_real(mean, "mean"), as_real(std, "std")
+    if std < 0:
+        raise ValueError(f"std must be >= 0, got {std}")
+    out = _draw(init.normal(std), shape, dtype, rng)
+    return out + out.dtype.type(mean) if mean != 0.0 else out
+
+
+@ad.same_signature(impls.truncated_normal)
+@_x64
+def truncated_normal(
+    shape: Any,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    *,
+    rng: Any = None,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """``mean + std * jax.random.truncated_normal(key, (a - mean)/std, (b - mean)/std)``.
+
+    JAX's sampler takes standardized bounds (``jax.nn.initializers.truncated_normal`` cuts at
+    +-2 std and rescales by 1/0.8796, so it is not PyTorch's ``trunc_normal_``).
+    """
+    dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+    mean, std, a, b = (as_real(v, n) for v, n in ((mean, "mean"), (std, "std"), (a, "a"), (b, "b")))
+    if std <= 0:
+        raise ValueError(f"std must be > 0, got {std}")
+    z = jax.random.truncated_normal(_key(rng), (a - mean) / std, (b - mean) / std, dims, np_dtype)
+    return np.asarray(mean + std * z, dtype=np_dtype)
+
+
+@ad.same_signature(impls.variance_scaling)
+@_x64
+def variance_scaling(
+    shape: Any,
+    scale: float = 1.0,
+    mode: str = "fan_in",
+    distribution: str = "truncated_normal",
+    layout: str = "torch",
+    *,
+    rng: Any = None,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """``jax.nn.initializers.variance_scaling``: the same names for mode and distribution."""
+    dims = _fan_based(shape, layout)
+    scale = as_real(scale, "scale")
+    if scale <= 0:
+        raise ValueError(f"scale must be a positive float, got {scale}")
+    mode = as_choice(mode, "mode", ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"))
+    distribution = as_choice(distribution, "distribution", ("truncated_normal", "normal", "uniform"))
+    return _draw(init.variance_scaling(scale, mode, distribution, **_axes(layout)), dims, dtype, rng)  # type: ignore[arg-type]
+
+
+def _glorot(kind: str, shape: Any, gain: float, layout: str, rng: Any, dtype: Any) -> np.ndarray:
+    dims = _fan_based(shape, layout)
+    gain = as_real(gain, "gain")
+    if gain == 1.0:
+        named = init.glorot_uniform if kind == "uniform" else init.glorot_normal
+        return _draw(named(**_axes(layout)), dims, dtype, rng)
+    # glorot_* is defined in JAX as variance_scaling(1.0, "fan_avg", distribution); a gain scales it.
+    distribution: Any = "uniform" if kind == "uniform" else "truncated_normal"
+    return _draw(init.variance_scaling(gain**2, "fan_avg", distribution, **_axes(layout)), dims, dtype, rng)
+
+
+@ad.same_signature(impls.xavier_uniform)
+@_x64
+def xavier_uniform(
+    shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    """``glorot_uniform`` (gain 1) or ``variance_scaling(gain**2, "fan_avg", "uniform")``."""
+    return _glorot("uniform", shape, gain, layout, rng, dtype)
+
+
+@ad.same_signature(impls.xavier_normal)
+@_x64
+def xavier_normal(
+    shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    """``glorot_normal``: a *truncated* normal of variance ``2 gain^2 / (fan_in + fan_out)``."""
+    return _glorot("normal", shape, gain, layout, rng, dtype)
+
+
+def _he(
+    kind: str, shape: Any, a: Any, mode: Any, nonlinearity: str, layout: str, rng: Any, dtype: Any
+) -> np.ndarray:
+    dims = _fan_based(shape, layout)
+    relu_gain = nonlinearity == "relu" or (nonlinearity == "leaky_relu" and a == 0)
+    if not relu_gain:
+        raise ad.unsupported(NAME, f"he_{kind} has no gain table: nonlinearity={nonlinearity!r}, a={a!r}")
+    if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+    distribution: Any = "uniform" if kind == "uniform" else "truncated_normal"
+    if mode.lower() == "fan_in":
+        named = init.he_uniform if kind == "uniform" else init.he_normal
+        return _draw(named(**_axes(layout)), dims, dtype, rng)
+    return _draw(init.variance_scaling(2.0, "fan_out", distribution, **_axes(layout)), dims, dtype, rng)
+
+
+@ad.same_signature(impls.kaiming_uniform)
+@_x64
+def kaiming_uniform(
+    shape: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    layout: str = "torch",
+    *,
+    rng: Any = None,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """``he_uniform`` (relu gain only; ``fan_out`` through ``variance_scaling``)."""
+    return _he("uniform", shape, a, mode, nonlinearity, layout, rng, dtype)
+
+
+@ad.same_signature(impls.kaiming_normal)
+@_x64
+def kaiming_normal(
+    shape: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    layout: str = "torch",
+    *,
+    rng: Any = None,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """``he_normal``: a *truncated* normal (relu gain only)."""
+    return _he("normal", shape, a, mode, nonlinearity, layout, rng, dtype)
+
+
+@ad.same_signature(impls.lecun_uniform)
+@_x64
+def lecun_uniform(
+    shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    return _draw(init.lecun_uniform(**_axes(layout)), _fan_based(shape, layout), dtype, rng)
+
+
+@ad.same_signature(impls.lecun_normal)
+@_x64
+def lecun_normal(
+    shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    return _draw(init.lecun_normal(**_axes(layout)), _fan_based(shape, layout), dtype, rng)
+
+
+@ad.same_signature(impls.orthogonal)
+@_x64
+def orthogonal(shape: Any, gain: float = 1.0, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
+    """``orthogonal(scale=gain, column_axis=0)``: rows are ``shape[0]``, as PyTorch flattens."""
+    dims = ad.as_shape(shape)
+    if len(dims) < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    return _draw(init.orthogonal(as_real(gain, "gain"), column_axis=0), dims, dtype, rng)
+
+
+@ad.same_signature(impls.compute_fans)
+def compute_fans(shape: Any, layout: str = "torch") -> tuple[int, int]:
+    """JAX's ``_compute_fans(shape, in_axis, out_axis)`` (private: what ``variance_scaling`` uses)."""
+    from jax._src.nn.initializers import _compute_fans
+
+    dims = _fan_based(shape, layout)
+    fan_in, fan_out = _compute_fans(dims, **_axes(layout))
+    return int(fan_in), int(fan_out)
+
+
+# --------------------------------------------------------------------------------------------
+# Activations, with jax.vmap(jax.grad) derivatives
+# --------------------------------------------------------------------------------------------
+
+
+def _elementwise(
+    function: Callable[..., jax.Array], translate: Callable[..., dict[str, Any]]
+) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
+    @_x64
+    def value(x: Any, **params: Any) -> np.ndarray:
+        array = as_float_array(x, "x")
+        return np.asarray(function(jnp.asarray(array), **translate(**params)), dtype=array.dtype)
+
+    @_x64
+    def derivative(x: Any, **params: Any) -> np.ndarray:
+        array = as_float_array(x, "x")
+        scalar = functools.partial(function, **translate(**params))
+        flat = jax.vmap(jax.grad(scalar))(jnp.asarray(array.ravel()))
+        return np.asarray(flat, dtype=array.dtype).reshape(array.shape)
+
+    return value, derivative
+
+
+def _none() -> dict[str, Any]:
+    return {}
+
+
+def _slope(negative_slope: float = 0.01) -> dict[str, Any]:
+    return {"negative_slope": as_real(negative_slope, "negative_slope")}
+
+
+def _alpha(alpha: float = 1.0) -> dict[str, Any]:
+    return {"alpha": as_real(alpha, "alpha")}
+
+
+def _gelu_form(approximate: str = "none") -> dict[str, Any]:
+    return {"approximate": as_choice(approximate, "approximate", ("none", "tanh")) == "tanh"}
+
+
+def _softplus_form(beta: float = 1.0, threshold: float = 20.0) -> dict[str, Any]:
+    if as_real(beta, "beta") != 1.0 or as_real(threshold, "threshold") != 20.0:
+        raise ad.unsupported(NAME, "jax.nn.softplus has no beta and no threshold (only the defaults map)")
+    return {}
+
+
+_JAX_ACTIVATIONS: dict[
+    str, tuple[Callable[..., jax.Array], Callable[..., dict[str, Any]], dict[str, Any]]
+] = {
+    "linear": (jax.nn.identity, _none, {}),
+    "sigmoid": (jax.nn.sigmoid, _none, {}),
+    "tanh": (jnp.tanh, _none, {}),
+    "relu": (jax.nn.relu, _none, {}),
+    "leaky_relu": (jax.nn.leaky_relu, _slope, {"negative_slope": 0.01}),
+    "softsign": (jax.nn.soft_sign, _none, {}),
+    "elu": (jax.nn.elu, _alpha, {"alpha": 1.0}),
+    "selu": (jax.nn.selu, _none, {}),
+    "gelu": (jax.nn.gelu, _gelu_form, {"approximate": "none"}),
+    "silu": (jax.nn.silu, _none, {}),
+    "softplus": (jax.nn.softplus, _softplus_form, {"beta": 1.0, "threshold": 20.0}),
+}
+
+ACTIVATIONS = {
+    name: ad.activation(name, *_elementwise(function, translate), defaults)
+    for name, (function, translate, defaults) in _JAX_ACTIVATIONS.items()
+}
+
+
+@ad.same_signature(impls.sigmoid)
+def sigmoid(x: Any) -> np.ndarray:
+    return ACTIVATIONS["sigmoid"].function(x)
+
+
+@ad.same_signature(impls.tanh)
+def tanh(x: Any) -> np.ndarray:
+    return ACTIVATIONS["tanh"].function(x)
+
+
+@ad.same_signature(impls.relu)
+def relu(x: Any) -> np.ndarray:
+    return ACTIVATIONS["relu"].function(x)
+
+
+@ad.same_signature(impls.leaky_relu)
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> np.ndarray:
+    return ACTIVATIONS["leaky_relu"].function(x, negative_slope=negative_slope)
+
+
+@ad.same_signature(impls.softsign)
+def softsign(x: Any) -> np.ndarray:
+    return ACTIVATIONS["softsign"].function(x)
+
+
+@ad.same_signature(impls.elu)
+def elu(x: Any, alpha: float = 1.0) -> np.ndarray:
+    return ACTIVATIONS["elu"].function(x, alpha=alpha)
+
+
+@ad.same_signature(impls.selu)
+def selu(x: Any) -> np.ndarray:
+    return ACTIVATIONS["selu"].function(x)
+
+
+@ad.same_signature(impls.gelu)
+def gelu(x: Any, approximate: str = "none") -> np.ndarray:
+    return ACTIVATIONS["gelu"].function(x, approximate=approximate)
+
+
+@ad.same_signature(impls.silu)
+def silu(x: Any) -> np.ndarray:
+    return ACTIVATIONS["silu"].function(x)
+
+
+@ad.same_signature(impls.softplus)
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    return ACTIVATIONS["softplus"].function(x, beta=beta, threshold=threshold)
+
+
+# --------------------------------------------------------------------------------------------
+# Losses (jax.nn, optax, jax.scipy), gradients from jax.grad
+# --------------------------------------------------------------------------------------------
+
+
+@ad.same_signature(impls.softmax)
+@_x64
+def softmax(x: Any, axis: int = -1) -> np.ndarray:
+    array = as_float_array(x, "x")
+    return np.asarray(jax.nn.softmax(jnp.asarray(array), axis=axis), dtype=array.dtype)
+
+
+@ad.same_signature(impls.log_softmax)
+@_x64
+def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
+    array = as_float_array(x, "x")
+    return np.asarray(jax.nn.log_softmax(jnp.asarray(array), axis=axis), dtype=array.dtype)
+
+
+_REDUCE: dict[str, Callable[[jax.Array], jax.Array]] = {"none": lambda v: v, "mean": jnp.mean, "sum": jnp.sum}
+
+
+def _ce(
+    logits: jax.Array, target: Any, weight: Any, ignore_index: int, reduction: str, label_smoothing: float
+) -> jax.Array:
+    """Optax's cross-entropy, class axis 1 for batched input (PyTorch's), reduced as asked."""
+    reduction = as_choice(reduction, "reduction", tuple(_REDUCE))
+    if weight is not None or as_real(label_smoothing, "label_smoothing") != 0.0:
+        raise ad.unsupported(NAME, "optax cross-entropy has no class weight or label smoothing argument")
+    axis = 1 if logits.ndim > 1 else 0
+    labels = np.asarray(target)
+    if labels.dtype.kind in "iu":
+        if np.any(labels == ignore_index):
+            raise ad.unsupported(NAME, "optax cross-entropy has no ignore_index")
+        per = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.asarray(labels), axis=axis)
+    else:
+        per = optax.softmax_cross_entropy(logits, jnp.asarray(labels, dtype=logits.dtype), axis=axis)
+    return _REDUCE[reduction](per)
+
+
+@ad.same_signature(impls.cross_entropy)
+@_x64
+def cross_entropy(
+    logits: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> np.ndarray:
+    x = as_float_array(logits, "logits")
+    return np.asarray(
+        _ce(jnp.asarray(x), target, weight, ignore_index, reduction, label_smoothing), dtype=x.dtype
+    )
+
+
+@ad.same_signature(impls.cross_entropy_grad)
+@_x64
+def cross_entropy_grad(
+    logits: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> np.ndarray:
+    x = as_float_array(logits, "logits")
+    loss = lambda z: jnp.sum(_ce(z, target, weight, ignore_index, reduction, label_smoothing))  # noqa: E731
+    return np.asarray(jax.grad(loss)(jnp.asarray(x)), dtype=x.dtype)
+
+
+def _bce(x: jax.Array, target: Any, weight: Any, pos_weight: Any, reduction: str) -> jax.Array:
+    reduction = as_choice(reduction, "reduction", tuple(_REDUCE))
+    if weight is not None or pos_weight is not None:
+        raise ad.unsupported(NAME, "optax.sigmoid_binary_cross_entropy has no weight or pos_weight")
+    labels = jnp.asarray(np.asarray(target, dtype=x.dtype))
+    if labels.shape != x.shape:
+        raise ValueError(f"target must have the logits' shape {x.shape}, got {labels.shape}")
+    return _REDUCE[reduction](optax.sigmoid_binary_cross_entropy(x, labels))
+
+
+@ad.same_signature(impls.binary_cross_entropy_with_logits)
+@_x64
+def binary_cross_entropy_with_logits(
+    logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
+) -> np.ndarray:
+    x = as_float_array(logits, "logits")
+    return np.asarray(_bce(jnp.asarray(x), target, weight, pos_weight, reduction), dtype=x.dtype)
+
+
+@ad.same_signature(impls.binary_cross_entropy_with_logits_grad)
+@_x64
+def binary_cross_entropy_with_logits_grad(
+    logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
+) -> np.ndarray:
+    x = as_float_array(logits, "logits")
+    loss = lambda z: jnp.sum(_bce(z, target, weight, pos_weight, reduction))  # noqa: E731
+    return np.asarray(jax.grad(loss)(jnp.asarray(x)), dtype=x.dtype)
+
+
+@ad.same_signature(impls.entropy)
+@_x64
+def entropy(p: Any, axis: int = -1) -> np.ndarray:
+    """``jax.scipy.special.entr`` summed over ``axis``."""
+    array = as_float_array(p, "p")
+    return np.asarray(jnp.sum(jax.scipy.special.entr(jnp.asarray(array)), axis=axis), dtype=array.dtype)
+
+
+@ad.same_signature(impls.kl_divergence)
+@_x64
+def kl_divergence(p: Any, q: Any, axis: int = -1) -> np.ndarray:
+    """``optax.kl_divergence(log q, p, axis)`` (Optax takes log-predictions, as PyTorch)."""
+    p_arr, q_arr = as_float_array(p, "p"), as_float_array(q, "q")
+    if p_arr.shape != q_arr.shape:
+        raise ValueError(f"p and q must have the same shape, got {p_arr.shape} and {q_arr.shape}")
+    out = optax.kl_divergence(jnp.log(jnp.asarray(q_arr)), jnp.asarray(p_arr), axis=axis)
+    return np.asarray(out, dtype=p_arr.dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# Optimizers: Optax (init, update) + apply_updates
+# --------------------------------------------------------------------------------------------
+
+
+def _to_jax(tree: Any) -> Any:
+    return tree_map(jnp.asarray, tree)
+
+
+def _to_numpy(tree: Any, like: Any) -> Any:
+    return tree_map(lambda new, old: np.asarray(new, dtype=old.dtype), tree, like)
+
+
+def _optax_optimizer(transformation: optax.GradientTransformation) -> impls.Optimizer:
+    """An Optax transformation as impls' pure pair (Optax is pure already: only NumPy <-> JAX)."""
+
+    @_x64
+    def init_state(params: Any) -> Any:
+        return transformation.init(_to_jax(as_param_tree(params, "params")))
+
+    @_x64
+    def step(params: Any, grads: Any, state: Any) -> tuple[Any, Any]:
+        as_param_tree(params, "params")
+        as_param_tree(grads, "grads")
+
+        def same_shape(p: np.ndarray, g: np.ndarray) -> None:
+            if p.shape != g.shape:
+                raise ValueError(f"grads must match params' shapes, got {g.shape} for {p.shape}")
+
+        tree_map(same_shape, params, grads, name="params")
+        p = _to_jax(params)
+        updates, new_state = transformation.update(_to_jax(grads), state, p)
+        return _to_numpy(optax.apply_updates(p, updates), params), new_state
+
+    return impls.Optimizer(init_state, step)
+
+
+def _coupled(
+    weight_decay: float, transformation: optax.GradientTransformation
+) -> optax.GradientTransformation:
+    """PyTorch's coupled L2 (``g + wd p``) as Optax's ``add_decayed_weights`` before the rule."""
+    return (
+        transformation
+        if weight_decay == 0
+        else optax.chain(optax.add_decayed_weights(weight_decay), transformation)
+    )
+
+
+@ad.same_signature(impls.sgd)
+def sgd(
+    lr: float,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+) -> impls.Optimizer:
+    """``optax.sgd(lr, momentum, nesterov)``: ``trace`` is PyTorch's undampened buffer."""
+    if dampening != 0:
+        raise ad.unsupported(NAME, "optax.sgd has no dampening")
+    return _optax_optimizer(_coupled(weight_decay, optax.sgd(lr, momentum or None, nesterov)))
+
+
+@ad.same_signature(impls.adagrad)
+def adagrad(
+    lr: float = 1e-2,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    initial_accumulator_value: float = 0.0,
+    eps: float = 1e-10,
+) -> impls.Optimizer:
+    """``optax.adagrad(lr, initial_accumulator_value, eps)``: eps is *inside* the root in Optax."""
+    if lr_decay != 0:
+        raise ad.unsupported(NAME, "optax.adagrad has no lr_decay")
+    return _optax_optimizer(_coupled(weight_decay, optax.adagrad(lr, initial_accumulator_value, eps)))
+
+
+@ad.same_signature(impls.rmsprop)
+def rmsprop(
+    lr: float = 1e-2,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+) -> impls.Optimizer:
+    """``optax.rmsprop(lr, decay=alpha, eps, eps_in_sqrt=False, centered, momentum)``."""
+    rule = optax.rmsprop(
+        lr, decay=alpha, eps=eps, eps_in_sqrt=False, centered=centered, momentum=momentum or None
+    )
+    return _optax_optimizer(_coupled(weight_decay, rule))
+
+
+@ad.same_signature(impls.adam)
+def adam(
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    bias_correction: bool = True,
+) -> impls.Optimizer:
+    """``optax.adam(lr, b1, b2, eps, eps_root=0)``, or ``optax.amsgrad`` for ``amsgrad=True``."""
+    if not bias_correction:
+        raise ad.unsupported(NAME, "optax.adam always bias-corrects (bias_correction=False)")
+    b1, b2 = betas
+    rule = (optax.amsgrad if amsgrad else optax.adam)(lr, b1, b2, eps, eps_root=0.0)
+    return _optax_optimizer(_coupled(weight_decay, rule))
+
+
+@ad.same_signature(impls.adamw)
+def adamw(
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+    amsgrad: bool = False,
+) -> impls.Optimizer:
+    """``optax.adamw(lr, b1, b2, eps, weight_decay=wd)`` (decay multiplied by lr, as PyTorch)."""
+    if amsgrad:
+        raise ad.unsupported(NAME, "optax.adamw has no amsgrad")
+    b1, b2 = betas
+    return _optax_optimizer(optax.adamw(lr, b1, b2, eps, weight_decay=weight_decay))
+
+
+@ad.same_signature(impls.clip_grad_norm)
+@_x64
+def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple[Any, float]:
+    """``optax.clip_by_global_norm(max_norm)``; the norm is ``optax.tree.norm`` (2-norm only)."""
+    as_param_tree(grads, "grads")
+    if as_real(norm_type, "norm_type", finite=False) != 2.0:
+        raise ad.unsupported(NAME, "optax.clip_by_global_norm is the 2-norm only")
+    g = _to_jax(grads)
+    clip = optax.clip_by_global_norm(max_norm)
+    updates, _ = clip.update(g, clip.init(g))
+    return _to_numpy(updates, grads), float(optax.tree.norm(g))
+
+
+@ad.same_signature(impls.clip_grad_value)
+@_x64
+def clip_grad_value(grads: Any, clip_value: float) -> Any:
+    """``optax.clip(max_delta=clip_value)``."""
+    as_param_tree(grads, "grads")
+    g = _to_jax(grads)
+    clip = optax.clip(clip_value)
+    updates, _ = clip.update(g, clip.init(g))
+    return _to_numpy(updates, grads)
+
+
+# --------------------------------------------------------------------------------------------
+# The target
+# --------------------------------------------------------------------------------------------
+
+_TRUNCATED_BY_DESIGN = (
+    "JAX's {name} is a truncated normal (variance_scaling 'truncated_normal', cut at 2 std, "
+    "variance preserved): a documented convention, not PyTorch's untruncated normal"
+)
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "xavier-normal-law",
+        _TRUNCATED_BY_DESIGN.format(name="glorot_normal"),
+        _JAX_INITIALIZERS,
+    ),
+    Deviation("he-normal-law", _TRUNCATED_BY_DESIGN.format(name="he_normal"), _JAX_INITIALIZERS),
+    Deviation(
+        "relu-kink-convention",
+        "jax.nn.leaky_relu is x if x >= 0 (documented formula): its derivative at 0 is 1, PyTorch "
+        "autograd's is the slope",
+        "https://github.com/jax-ml/jax/blob/main/jax/_src/nn/functions.py",
+    ),
+    Deviation(
+        "he-fan-out",
+        _TRUNCATED_BY_DESIGN.format(name="he_normal"),
+        _JAX_INITIALIZERS,
+        applies=lambda case: case.get("scheme") == "kaiming_normal",
+    ),
+)
+
+FUNCTIONS: dict[str, Any] = {
+    "ACTIVATIONS": ACTIVATIONS,
+    "Activation": impls.Activation,
+    "Optimizer": impls.Optimizer,
+    "get_activation": ad.activation_lookup(ACTIVATIONS),
+    **{
+        name: globals()[name]
+        for name in impls.__all__
+        if name in globals() and callable(globals()[name]) and name[0].islower() and name != "get_activation"
+    },
+}
+
+
+def target() -> Target:
+    """JAX + Optax as a :class:`Target` named ``jax``."""
+    return Target(
+        NAME, FUNCTIONS, versions=ad.versions("jax", "jaxlib", "optax", "numpy"), deviations=DEVIATIONS
+    )
+
+
+__all__ = ["target"]

@@ -1,0 +1,814 @@
+"""Keras 3 as a target, on its JAX or PyTorch backend: initializers, activations, losses, optimizers.
+
+Each function has impls' signature and only translates: the shape (impls' ``layout="torch"``
+``(out, in, *k)`` is drawn as Keras's ``(*k, in, out)`` and permuted back; ``orthogonal``'s
+PyTorch flattening ``(shape[0], prod(rest))`` is Keras's ``(prod(rest), shape[0])`` moved), the
+case's ``rng`` into the initializer's ``seed=rng.integers(2**63)``, the dtype, NumPy in and out.
+Activation derivatives come from the *backend's* autodiff (``jax.vmap(jax.grad)`` on
+``keras-jax``, ``torch.autograd.grad`` on ``keras-torch``), applied to ``keras.activations``.
+Optimizers are ``keras.optimizers`` rebuilt at every step from a copy of their variables.
+
+**One backend per process.** Keras fixes its backend when ``keras`` is first imported
+(``KERAS_BACKEND``, ``keras/src/backend/config.py``). ``keras.config.set_backend`` deletes every
+``keras*`` module from ``sys.modules`` and re-imports them; objects created before (initializers,
+variables, optimizers, these adapters' closures) keep pointing at the old modules, and Keras
+warns that it "is dangerous" (``keras/src/utils/backend_utils.py``). So :func:`target` sets
+``KERAS_BACKEND`` if Keras is not yet imported, accepts the backend already loaded, and refuses
+(``RuntimeError``) a second backend: ``keras-jax`` and ``keras-torch`` run in separate processes
+(see :func:`properties.targets.loading.process_groups`). Importing Keras also creates
+``~/.keras/keras.json`` if absent (``KERAS_HOME`` moves it).
+
+Semantics assumed (Keras 3.15, https://github.com/keras-team/keras/tree/master/keras/src):
+
+- ``initializers/random_initializers.py``: fans of ``(*k, in, out)`` with the receptive field;
+  ``VarianceScaling(distribution="normal")`` *is the truncated normal* (aliased), impls'
+  ``"normal"`` is Keras's ``"untruncated_normal"``; no ``"fan_geo_avg"`` mode; ``GlorotNormal``,
+  ``HeNormal``, ``LecunNormal`` are truncated normals (std / 0.87962566103423978, cut at 2 std);
+  ``TruncatedNormal(mean, stddev)`` always cuts at ``mean +- 2 stddev``.
+- ``keras.random.truncated_normal``: on JAX ``jax.random.truncated_normal``; on PyTorch
+  (``backend/torch/random.py``) it draws 4 normals per element and keeps the first inside
+  (-2, 2), and keeps the first draw *even when none of the 4 is inside* (probability
+  0.0455**4 = 4.3e-6 per element).
+- ``Orthogonal(gain)`` flattens ``(prod(shape[:-1]), shape[-1])`` with the sign correction.
+- activations: ``keras.activations``; ``gelu(approximate=False)`` is exact, ``leaky_relu``'s
+  own default slope is 0.2 (impls' 0.01 is passed explicitly); ``softplus`` has no beta/threshold.
+- losses: ``keras.losses.*crossentropy(from_logits=True)``; ``binary_crossentropy`` on
+  probabilities clips them to ``[1e-7, 1 - 1e-7]`` (``keras.config.epsilon()``), not PyTorch's
+  ``log`` clamp at -100; ``kl_divergence`` clips both arguments to ``[1e-7, 1]``.
+- optimizers: Keras's ``epsilon`` is the "epsilon hat" of Kingma & Ba for Adam (added to
+  ``sqrt(v)`` before the bias correction is applied to the step) and is added *inside* the root
+  by RMSprop and Adagrad; ``weight_decay`` is decoupled in every Keras optimizer, so PyTorch's
+  coupled ``weight_decay`` (SGD, Adam, RMSprop, Adagrad) is not applicable.
+
+Not supplied: ``sparse``, ``dirac``, ``calculate_gain``, ``pytorch_linear_default``,
+``nll_loss``, impls' network helpers and constants.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+import impls
+from impls._validation import as_choice, as_float_array, as_real
+from impls.tree import as_param_tree, tree_leaves, tree_map
+from properties.targets import _adapting as ad
+from properties.targets.base import Deviation, Target
+
+BACKENDS = ("jax", "torch")
+
+KERAS_SEED_BOUND = 2**32
+"""Keras makes an int seed ``[seed, 0]`` of uint32 (``keras/src/random/seed_generator.py::draw_seed``)."""
+
+_KERAS_INITIALIZERS = (
+    "https://github.com/keras-team/keras/blob/master/keras/src/initializers/random_initializers.py"
+)
+_KERAS_ADAM = "https://github.com/keras-team/keras/blob/master/keras/src/optimizers/adam.py"
+_KERAS_LOSSES = "https://github.com/keras-team/keras/blob/master/keras/src/losses/losses.py"
+_KERAS_FLOAT64 = "https://github.com/keras-team/keras/issues/23223"
+_JAX_LEAKY_RELU = "https://github.com/jax-ml/jax/blob/main/jax/_src/nn/functions.py"
+_KERAS_TORCH_RANDOM = "https://github.com/keras-team/keras/blob/master/keras/src/backend/torch/random.py"
+
+
+def load_keras(backend: str) -> ModuleType:
+    """Import Keras on ``backend``, or return it if already imported on that backend.
+
+    Raises:
+        ValueError: ``backend`` is not ``"jax"`` or ``"torch"``.
+        RuntimeError: Keras is already imported on another backend in this process.
+    """
+    backend = as_choice(backend, "backend", BACKENDS)
+    if "keras" in sys.modules:
+        import keras
+
+        current = keras.backend.backend()
+        if current != backend:
+            raise RuntimeError(
+                f"keras is already imported with backend {current!r} in this process; Keras fixes its "
+                f"backend at import and keras.config.set_backend invalidates every Keras object made "
+                f"before, so target 'keras-{backend}' must run in its own process "
+                f"(e.g. its own pytest run with --target keras-{backend})"
+            )
+        return keras
+    os.environ["KERAS_BACKEND"] = backend
+    import keras
+
+    return keras
+
+
+def target(backend: str = "jax") -> Target:
+    """Keras 3 on ``backend`` as a :class:`Target` named ``keras-<backend>``."""
+    keras = load_keras(backend)
+    return _Builder(keras, backend).target()
+
+
+class _Builder:
+    """The adapter functions, closed over one imported Keras and its backend."""
+
+    def __init__(self, keras: ModuleType, backend: str) -> None:
+        self.keras, self.backend, self.name = keras, backend, f"keras-{backend}"
+        if backend == "jax":
+            import jax
+
+            self._jax = jax
+
+    # -- backend plumbing ------------------------------------------------------------------
+
+    def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call into Keras (under ``jax.enable_x64`` on JAX, so float64 stays float64)."""
+        if self.backend == "jax":
+            with self._jax.enable_x64(True):
+                return function(*args, **kwargs)
+        return function(*args, **kwargs)
+
+    def tensor(self, array: np.ndarray) -> Any:
+        """NumPy to a backend tensor of the same dtype (Keras-on-JAX makes float64 float32 unasked)."""
+        return self.keras.ops.convert_to_tensor(array, dtype=array.dtype.name)
+
+    def numpy(self, value: Any, dtype: Any = None) -> np.ndarray:
+        if hasattr(value, "detach"):  # a torch tensor: keras' convert_to_numpy warns under NumPy 2
+            out = value.detach().cpu().numpy()
+        else:
+            out = np.asarray(self.keras.ops.convert_to_numpy(value))
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def grad(self, scalar_function: Callable[[Any], Any], x: np.ndarray, elementwise: bool) -> np.ndarray:
+        """The backend's autodiff: ``jax.vmap(jax.grad)`` / ``jax.grad`` or ``torch.autograd.grad``."""
+        if self.backend == "jax":
+            jax = self._jax
+
+            def on_jax() -> np.ndarray:
+                if elementwise:
+                    flat = jax.vmap(jax.grad(scalar_function))(jax.numpy.asarray(x.ravel()))
+                    return np.asarray(flat, dtype=x.dtype).reshape(x.shape)
+                return np.asarray(
+                    jax.grad(lambda z: jax.numpy.sum(scalar_function(z)))(jax.numpy.asarray(x)), dtype=x.dtype
+                )
+
+            return self.run(on_jax)
+        import torch
+
+        t = torch.tensor(x, requires_grad=True)
+        y = scalar_function(t)
+        (g,) = torch.autograd.grad(y, t, grad_outputs=torch.ones_like(y))
+        return g.detach().numpy().copy()
+
+    # -- initializers ----------------------------------------------------------------------
+
+    def draw(self, initializer: Any, dims: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return self.numpy(self.run(initializer, dims, dtype=dtype.name), dtype)
+
+    def draw_in_layout(
+        self, make: Callable[[int], Any], shape: Any, layout: Any, rng: Any, dtype: Any
+    ) -> np.ndarray:
+        """``make(seed)(keras_shape)`` permuted into impls' ``layout``."""
+        dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+        layout = ad.layout_of(layout)
+        ad.check_dims(dims, 2, f"shape {dims}")
+        keras_dims = dims if layout == "keras" else ad.keras_shape_of_torch(dims)
+        out = self.draw(make(ad.framework_seed(rng, KERAS_SEED_BOUND)), keras_dims, np_dtype)
+        return out if layout == "keras" else ad.keras_to_torch(out)
+
+    def functions(self) -> dict[str, Any]:
+        keras, init, name = self.keras, self.keras.initializers, self.name
+
+        @ad.same_signature(impls.zeros)
+        def zeros(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+            dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+            return self.draw(init.Zeros(), dims, np_dtype)
+
+        @ad.same_signature(impls.ones)
+        def ones(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+            dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+            return self.draw(init.Ones(), dims, np_dtype)
+
+        @ad.same_signature(impls.constant)
+        def constant(shape: Any, value: float, *, dtype: Any = np.float64) -> np.ndarray:
+            dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+            return self.draw(init.Constant(as_real(value, "value", finite=False)), dims, np_dtype)
+
+        @ad.same_signature(impls.eye)
+        def eye(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+            dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+            if len(dims) != 2:
+                raise ValueError("Only tensors with 2 dimensions are supported")
+            return self.draw(init.Identity(), dims, np_dtype)
+
+        @ad.same_signature(impls.uniform)
+        def uniform(
+            shape: Any, low: float = 0.0, high: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
+        ) -> np.ndarray:
+            dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+            low, high = as_real(low, "low"), as_real(high, "high")
+            if high < low:
+                raise ValueError(f"high must be >= low, got low={low}, high={high}")
+            seed = ad.framework_seed(rng, KERAS_SEED_BOUND)
+            return self.draw(init.RandomUniform(low, high, seed=seed), dims, np_dtype)
+
+        @ad.same_signature(impls.normal)
+        def normal(
+            shape: Any, mean: float = 0.0, std: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
+        ) -> np.ndarray:
+            dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+            mean, std = as_real(mean, "mean"), as_real(std, "std")
+            if std < 0:
+                raise ValueError(f"std must be >= 0, got {std}")
+            seed = ad.framework_seed(rng, KERAS_SEED_BOUND)
+            return self.draw(init.RandomNormal(mean, std, seed=seed), dims, np_dtype)
+
+        @ad.same_signature(impls.truncated_normal)
+        def truncated_normal(
+            shape: Any,
+            mean: float = 0.0,
+            std: float = 1.0,
+            a: float = -2.0,
+            b: float = 2.0,
+            *,
+            rng: Any = None,
+            dtype: Any = np.float64,
+        ) -> np.ndarray:
+            """``TruncatedNormal(mean, std)``: only bounds at exactly ``mean +- 2 std`` map."""
+            dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+            mean, std, a, b = (as_real(v, n) for v, n in ((mean, "mean"), (std, "std"), (a, "a"), (b, "b")))
+            if std <= 0:
+                raise ValueError(f"std must be > 0, got {std}")
+            if (a, b) != (mean - 2 * std, mean + 2 * std):
+                raise ad.unsupported(name, "keras TruncatedNormal cuts at mean +- 2 std only")
+            seed = ad.framework_seed(rng, KERAS_SEED_BOUND)
+            return self.draw(init.TruncatedNormal(mean, std, seed=seed), dims, np_dtype)
+
+        @ad.same_signature(impls.variance_scaling)
+        def variance_scaling(
+            shape: Any,
+            scale: float = 1.0,
+            mode: str = "fan_in",
+            distribution: str = "truncated_normal",
+            layout: str = "torch",
+            *,
+            rng: Any = None,
+            dtype: Any = np.float64,
+        ) -> np.ndarray:
+            """``VarianceScaling``; impls' ``"normal"`` is Keras's ``"untruncated_normal"``."""
+            scale = as_real(scale, "scale")
+            if scale <= 0:
+                raise ValueError(f"scale must be a positive float, got {scale}")
+            mode = as_choice(mode, "mode", ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"))
+            distribution = as_choice(distribution, "distribution", ("truncated_normal", "normal", "uniform"))
+            if mode == "fan_geo_avg":
+                raise ad.unsupported(name, "keras VarianceScaling has no 'fan_geo_avg' mode")
+            keras_distribution = "untruncated_normal" if distribution == "normal" else distribution
+            return self.draw_in_layout(
+                lambda seed: init.VarianceScaling(scale, mode, keras_distribution, seed=seed),
+                shape,
+                layout,
+                rng,
+                dtype,
+            )
+
+        def glorot(kind: str, shape: Any, gain: Any, layout: Any, rng: Any, dtype: Any) -> np.ndarray:
+            gain = as_real(gain, "gain")
+            if gain == 1.0:
+                named = init.GlorotUniform if kind == "uniform" else init.GlorotNormal
+                return self.draw_in_layout(lambda seed: named(seed=seed), shape, layout, rng, dtype)
+            distribution = "uniform" if kind == "uniform" else "truncated_normal"
+            return self.draw_in_layout(
+                lambda seed: init.VarianceScaling(gain**2, "fan_avg", distribution, seed=seed),
+                shape,
+                layout,
+                rng,
+                dtype,
+            )
+
+        @ad.same_signature(impls.xavier_uniform)
+        def xavier_uniform(
+            shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+        ) -> np.ndarray:
+            """``GlorotUniform`` (gain 1) or ``VarianceScaling(gain**2, "fan_avg", "uniform")``."""
+            return glorot("uniform", shape, gain, layout, rng, dtype)
+
+        @ad.same_signature(impls.xavier_normal)
+        def xavier_normal(
+            shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+        ) -> np.ndarray:
+            """``GlorotNormal``: a *truncated* normal."""
+            return glorot("normal", shape, gain, layout, rng, dtype)
+
+        def he(
+            kind: str, shape: Any, a: Any, mode: Any, nonlinearity: str, layout: Any, rng: Any, dtype: Any
+        ) -> np.ndarray:
+            if not (nonlinearity == "relu" or (nonlinearity == "leaky_relu" and a == 0)):
+                raise ad.unsupported(
+                    name, f"He{kind.title()} has no gain table: nonlinearity={nonlinearity!r}, a={a!r}"
+                )
+            if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
+                raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+            if mode.lower() == "fan_in":
+                named = init.HeUniform if kind == "uniform" else init.HeNormal
+                return self.draw_in_layout(lambda seed: named(seed=seed), shape, layout, rng, dtype)
+            distribution = "uniform" if kind == "uniform" else "truncated_normal"
+            return self.draw_in_layout(
+                lambda seed: init.VarianceScaling(2.0, "fan_out", distribution, seed=seed),
+                shape,
+                layout,
+                rng,
+                dtype,
+            )
+
+        @ad.same_signature(impls.kaiming_uniform)
+        def kaiming_uniform(
+            shape: Any,
+            a: float = 0.0,
+            mode: str = "fan_in",
+            nonlinearity: str = "leaky_relu",
+            layout: str = "torch",
+            *,
+            rng: Any = None,
+            dtype: Any = np.float64,
+        ) -> np.ndarray:
+            """``HeUniform`` (relu gain only; ``fan_out`` through ``VarianceScaling``)."""
+            return he("uniform", shape, a, mode, nonlinearity, layout, rng, dtype)
+
+        @ad.same_signature(impls.kaiming_normal)
+        def kaiming_normal(
+            shape: Any,
+            a: float = 0.0,
+            mode: str = "fan_in",
+            nonlinearity: str = "leaky_relu",
+            layout: str = "torch",
+            *,
+            rng: Any = None,
+            dtype: Any = np.float64,
+        ) -> np.ndarray:
+            """``HeNormal``: a *truncated* normal (relu gain only)."""
+            return he("normal", shape, a, mode, nonlinearity, layout, rng, dtype)
+
+        @ad.same_signature(impls.lecun_uniform)
+        def lecun_uniform(
+            shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+        ) -> np.ndarray:
+            return self.draw_in_layout(lambda seed: init.LecunUniform(seed=seed), shape, layout, rng, dtype)
+
+        @ad.same_signature(impls.lecun_normal)
+        def lecun_normal(
+            shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+        ) -> np.ndarray:
+            return self.draw_in_layout(lambda seed: init.LecunNormal(seed=seed), shape, layout, rng, dtype)
+
+        @ad.same_signature(impls.orthogonal)
+        def orthogonal(
+            shape: Any, gain: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
+        ) -> np.ndarray:
+            """``Orthogonal(gain)`` on ``(*shape[1:], shape[0])``, last axis moved first."""
+            dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+            if len(dims) < 2:
+                raise ValueError("Only tensors with 2 or more dimensions are supported")
+            seed = ad.framework_seed(rng, KERAS_SEED_BOUND)
+            out = self.draw(init.Orthogonal(as_real(gain, "gain"), seed=seed), (*dims[1:], dims[0]), np_dtype)
+            return np.ascontiguousarray(np.moveaxis(out, -1, 0))
+
+        @ad.same_signature(impls.compute_fans)
+        def compute_fans(shape: Any, layout: str = "torch") -> tuple[int, int]:
+            """Keras's ``compute_fans`` (``initializers/random_initializers.py``) on Keras's shape."""
+            from keras.src.initializers.random_initializers import compute_fans as keras_fans
+
+            dims = ad.as_shape(shape)
+            layout = ad.layout_of(layout)
+            ad.check_dims(dims, 2, f"shape {dims}")
+            fan_in, fan_out = keras_fans(dims if layout == "keras" else ad.keras_shape_of_torch(dims))
+            return int(fan_in), int(fan_out)
+
+        found = dict(locals())
+        found.update(self.activations())
+        found.update(self.losses())
+        found.update(self.optimizers())
+        return {k: v for k, v in found.items() if k in impls.__all__}
+
+    # -- activations -----------------------------------------------------------------------
+
+    def activations(self) -> dict[str, Any]:
+        activations, name = self.keras.activations, self.name
+
+        def none() -> dict[str, Any]:
+            return {}
+
+        def slope(negative_slope: float = 0.01) -> dict[str, Any]:
+            return {"negative_slope": as_real(negative_slope, "negative_slope")}
+
+        def alpha(alpha: float = 1.0) -> dict[str, Any]:
+            return {"alpha": as_real(alpha, "alpha")}
+
+        def gelu_form(approximate: str = "none") -> dict[str, Any]:
+            return {"approximate": as_choice(approximate, "approximate", ("none", "tanh")) == "tanh"}
+
+        def softplus_form(beta: float = 1.0, threshold: float = 20.0) -> dict[str, Any]:
+            if as_real(beta, "beta") != 1.0 or as_real(threshold, "threshold") != 20.0:
+                raise ad.unsupported(
+                    name, "keras softplus has no beta and no threshold (only the defaults map)"
+                )
+            return {}
+
+        table: dict[str, tuple[Callable[..., Any], Callable[..., dict[str, Any]], dict[str, Any]]] = {
+            "linear": (activations.linear, none, {}),
+            "sigmoid": (activations.sigmoid, none, {}),
+            "tanh": (activations.tanh, none, {}),
+            "relu": (activations.relu, none, {}),
+            "leaky_relu": (activations.leaky_relu, slope, {"negative_slope": 0.01}),
+            "softsign": (activations.softsign, none, {}),
+            "elu": (activations.elu, alpha, {"alpha": 1.0}),
+            "selu": (activations.selu, none, {}),
+            "gelu": (activations.gelu, gelu_form, {"approximate": "none"}),
+            "silu": (activations.silu, none, {}),
+            "softplus": (activations.softplus, softplus_form, {"beta": 1.0, "threshold": 20.0}),
+        }
+
+        def elementwise(
+            function: Callable[..., Any], translate: Callable[..., dict[str, Any]]
+        ) -> tuple[Any, Any]:
+            def value(x: Any, **params: Any) -> np.ndarray:
+                array = as_float_array(x, "x")
+                kwargs = translate(**params)
+                return self.numpy(self.run(lambda: function(self.tensor(array), **kwargs)), array.dtype)
+
+            def derivative(x: Any, **params: Any) -> np.ndarray:
+                array = as_float_array(x, "x")
+                return self.grad(functools.partial(function, **translate(**params)), array, elementwise=True)
+
+            return value, derivative
+
+        table_out = {
+            key: ad.activation(key, *elementwise(function, translate), defaults)
+            for key, (function, translate, defaults) in table.items()
+        }
+        out: dict[str, Any] = {"ACTIVATIONS": table_out, "get_activation": ad.activation_lookup(table_out)}
+
+        def unary(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+            return lambda x: function(x)
+
+        for key, reference in (
+            ("sigmoid", impls.sigmoid),
+            ("tanh", impls.tanh),
+            ("relu", impls.relu),
+            ("softsign", impls.softsign),
+            ("selu", impls.selu),
+            ("silu", impls.silu),
+        ):
+            out[key] = ad.same_signature(reference)(unary(table_out[key].function))
+        out["leaky_relu"] = ad.same_signature(impls.leaky_relu)(
+            lambda x, negative_slope=0.01: table_out["leaky_relu"].function(x, negative_slope=negative_slope)
+        )
+        out["elu"] = ad.same_signature(impls.elu)(
+            lambda x, alpha=1.0: table_out["elu"].function(x, alpha=alpha)
+        )
+        out["gelu"] = ad.same_signature(impls.gelu)(
+            lambda x, approximate="none": table_out["gelu"].function(x, approximate=approximate)
+        )
+        out["softplus"] = ad.same_signature(impls.softplus)(
+            lambda x, beta=1.0, threshold=20.0: table_out["softplus"].function(
+                x, beta=beta, threshold=threshold
+            )
+        )
+        return out
+
+    # -- losses ----------------------------------------------------------------------------
+
+    def losses(self) -> dict[str, Any]:
+        keras, name = self.keras, self.name
+        losses, ops = keras.losses, keras.ops
+        reduce = {"none": lambda v: v, "mean": ops.mean, "sum": ops.sum}
+
+        tensor = self.tensor
+
+        @ad.same_signature(impls.softmax)
+        def softmax(x: Any, axis: int = -1) -> np.ndarray:
+            array = as_float_array(x, "x")
+            return self.numpy(
+                self.run(lambda: keras.activations.softmax(tensor(array), axis=axis)), array.dtype
+            )
+
+        @ad.same_signature(impls.log_softmax)
+        def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
+            array = as_float_array(x, "x")
+            return self.numpy(
+                self.run(lambda: keras.activations.log_softmax(tensor(array), axis=axis)), array.dtype
+            )
+
+        def ce(
+            logits: Any, target: Any, weight: Any, ignore_index: int, reduction: str, smoothing: Any
+        ) -> Any:
+            reduction = as_choice(reduction, "reduction", tuple(reduce))
+            if weight is not None:
+                raise ad.unsupported(name, "keras cross-entropy has no class weight argument")
+            labels = np.asarray(target)
+            axis = 1 if len(logits.shape) > 1 else 0
+            if labels.dtype.kind in "iu":
+                if as_real(smoothing, "label_smoothing") != 0.0:
+                    raise ad.unsupported(name, "keras sparse_categorical_crossentropy has no label smoothing")
+                ignore = int(ignore_index) if np.any(labels == ignore_index) else None
+                if ignore is not None or axis != len(logits.shape) - 1:
+                    raise ad.unsupported(
+                        name, "keras sparse cross-entropy: class axis last, no ignored label"
+                    )
+                per = losses.sparse_categorical_crossentropy(tensor(labels), logits, from_logits=True)
+            else:
+                per = losses.categorical_crossentropy(
+                    tensor(
+                        labels.astype(np.asarray(logits).dtype if self.backend != "torch" else labels.dtype)
+                    ),
+                    logits,
+                    from_logits=True,
+                    label_smoothing=as_real(smoothing, "label_smoothing"),
+                    axis=axis,
+                )
+            return reduce[reduction](per)
+
+        @ad.same_signature(impls.cross_entropy)
+        def cross_entropy(
+            logits: Any,
+            target: Any,
+            weight: Any = None,
+            ignore_index: int = -100,
+            reduction: str = "mean",
+            label_smoothing: float = 0.0,
+        ) -> np.ndarray:
+            x = as_float_array(logits, "logits")
+            return self.numpy(
+                self.run(lambda: ce(tensor(x), target, weight, ignore_index, reduction, label_smoothing)),
+                x.dtype,
+            )
+
+        @ad.same_signature(impls.cross_entropy_grad)
+        def cross_entropy_grad(
+            logits: Any,
+            target: Any,
+            weight: Any = None,
+            ignore_index: int = -100,
+            reduction: str = "mean",
+            label_smoothing: float = 0.0,
+        ) -> np.ndarray:
+            x = as_float_array(logits, "logits")
+            loss = lambda z: ops.sum(ce(z, target, weight, ignore_index, reduction, label_smoothing))  # noqa: E731
+            return self.grad(loss, x, elementwise=False)
+
+        def bce(x: Any, target: Any, weight: Any, pos_weight: Any, reduction: str, from_logits: bool) -> Any:
+            reduction = as_choice(reduction, "reduction", tuple(reduce))
+            if weight is not None or pos_weight is not None:
+                raise ad.unsupported(name, "keras binary_crossentropy has no weight or pos_weight")
+            labels = np.asarray(target, dtype=np.float64)
+            if labels.shape != tuple(x.shape):
+                raise ValueError(f"target must have the input's shape {tuple(x.shape)}, got {labels.shape}")
+            # Keras averages over the last axis: a trailing axis of size 1 makes it elementwise.
+            per = losses.binary_crossentropy(
+                tensor(labels[..., None].astype(keras.backend.standardize_dtype(x.dtype))),
+                ops.expand_dims(x, -1),
+                from_logits=from_logits,
+            )
+            return reduce[reduction](per)
+
+        @ad.same_signature(impls.binary_cross_entropy)
+        def binary_cross_entropy(
+            probs: Any, target: Any, weight: Any = None, reduction: str = "mean"
+        ) -> np.ndarray:
+            x = as_float_array(probs, "probs")
+            return self.numpy(
+                self.run(lambda: bce(tensor(x), target, weight, None, reduction, False)), x.dtype
+            )
+
+        @ad.same_signature(impls.binary_cross_entropy_with_logits)
+        def binary_cross_entropy_with_logits(
+            logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
+        ) -> np.ndarray:
+            x = as_float_array(logits, "logits")
+            return self.numpy(
+                self.run(lambda: bce(tensor(x), target, weight, pos_weight, reduction, True)), x.dtype
+            )
+
+        @ad.same_signature(impls.binary_cross_entropy_with_logits_grad)
+        def binary_cross_entropy_with_logits_grad(
+            logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
+        ) -> np.ndarray:
+            x = as_float_array(logits, "logits")
+            loss = lambda z: ops.sum(bce(z, target, weight, pos_weight, reduction, True))  # noqa: E731
+            return self.grad(loss, x, elementwise=False)
+
+        @ad.same_signature(impls.kl_divergence)
+        def kl_divergence(p: Any, q: Any, axis: int = -1) -> np.ndarray:
+            """``keras.losses.kl_divergence(p, q)`` (last axis; clips both to ``[1e-7, 1]``)."""
+            p_arr, q_arr = as_float_array(p, "p"), as_float_array(q, "q")
+            if p_arr.shape != q_arr.shape:
+                raise ValueError(f"p and q must have the same shape, got {p_arr.shape} and {q_arr.shape}")
+            if axis not in (-1, p_arr.ndim - 1):
+                raise ad.unsupported(name, "keras kl_divergence reduces the last axis only")
+            return self.numpy(
+                self.run(lambda: losses.kl_divergence(tensor(p_arr), tensor(q_arr))), p_arr.dtype
+            )
+
+        return {k: v for k, v in locals().items() if k in impls.__all__}
+
+    # -- optimizers ------------------------------------------------------------------------
+
+    def pure(self, factory: Callable[[], Any]) -> impls.Optimizer:
+        """A Keras optimizer as impls' pure pair: the state is a copy of its variables' values.
+
+        ``step`` makes fresh ``keras.Variable``s from the parameters, builds a new optimizer on
+        them, assigns the state to its variables, applies the gradients and reads everything
+        back; nothing the caller holds is mutated.
+        """
+        keras = self.keras
+
+        def build(leaves: list[np.ndarray]) -> tuple[Any, list[Any]]:
+            variables = [keras.Variable(p.copy(), dtype=p.dtype.name) for p in leaves]
+            optimizer = factory()
+            optimizer.build(variables)
+            return optimizer, variables
+
+        def init(params: Any) -> Any:
+            leaves = tree_leaves(as_param_tree(params, "params"))
+            optimizer, _ = self.run(build, leaves)
+            return tuple(self.numpy(v.value).copy() for v in optimizer.variables)
+
+        def step(params: Any, grads: Any, state: Any) -> tuple[Any, Any]:
+            leaves = tree_leaves(as_param_tree(params, "params"))
+            grad_leaves = tree_leaves(as_param_tree(grads, "grads"))
+            tree_map(lambda p, g: None, params, grads, name="params")
+            for p, g in zip(leaves, grad_leaves, strict=True):
+                if p.shape != g.shape:
+                    raise ValueError(f"grads must match params' shapes, got {g.shape} for {p.shape}")
+
+            def apply() -> tuple[list[np.ndarray], Any]:
+                optimizer, variables = build(leaves)
+                for variable, value in zip(optimizer.variables, state, strict=True):
+                    variable.assign(value)
+                gradients = [self.tensor(g.astype(p.dtype)) for p, g in zip(leaves, grad_leaves, strict=True)]
+                optimizer.apply_gradients(zip(gradients, variables, strict=True))
+                new = [self.numpy(v.value, p.dtype).copy() for v, p in zip(variables, leaves, strict=True)]
+                return new, tuple(self.numpy(v.value).copy() for v in optimizer.variables)
+
+            new, new_state = self.run(apply)
+            it: Iterator[np.ndarray] = iter(new)
+            return tree_map(lambda _: next(it), params), new_state
+
+        self.run(factory)  # hyper-parameter errors at construction, as impls
+        return impls.Optimizer(init, step)
+
+    def optimizers(self) -> dict[str, Any]:
+        optimizers, name = self.keras.optimizers, self.name
+
+        def coupled(weight_decay: Any) -> None:
+            if weight_decay != 0:
+                raise ad.unsupported(
+                    name, "keras weight_decay is decoupled; PyTorch's coupled L2 has no keras form"
+                )
+
+        @ad.same_signature(impls.sgd)
+        def sgd(
+            lr: float,
+            momentum: float = 0.0,
+            dampening: float = 0.0,
+            nesterov: bool = False,
+            weight_decay: float = 0.0,
+        ) -> impls.Optimizer:
+            """``keras.optimizers.SGD(lr, momentum, nesterov)`` (velocity form, equal for constant lr)."""
+            coupled(weight_decay)
+            if dampening != 0:
+                raise ad.unsupported(name, "keras SGD has no dampening")
+            if nesterov and momentum <= 0:
+                raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+            return self.pure(lambda: optimizers.SGD(learning_rate=lr, momentum=momentum, nesterov=nesterov))
+
+        @ad.same_signature(impls.adagrad)
+        def adagrad(
+            lr: float = 1e-2,
+            lr_decay: float = 0.0,
+            weight_decay: float = 0.0,
+            initial_accumulator_value: float = 0.0,
+            eps: float = 1e-10,
+        ) -> impls.Optimizer:
+            """``keras.optimizers.Adagrad(lr, initial_accumulator_value, epsilon=eps)``."""
+            coupled(weight_decay)
+            if lr_decay != 0:
+                raise ad.unsupported(name, "keras Adagrad has no lr_decay")
+            return self.pure(
+                lambda: optimizers.Adagrad(
+                    learning_rate=lr, initial_accumulator_value=initial_accumulator_value, epsilon=eps
+                )
+            )
+
+        @ad.same_signature(impls.rmsprop)
+        def rmsprop(
+            lr: float = 1e-2,
+            alpha: float = 0.99,
+            eps: float = 1e-8,
+            weight_decay: float = 0.0,
+            momentum: float = 0.0,
+            centered: bool = False,
+        ) -> impls.Optimizer:
+            """``keras.optimizers.RMSprop(lr, rho=alpha, momentum, epsilon=eps, centered)``."""
+            coupled(weight_decay)
+            return self.pure(
+                lambda: optimizers.RMSprop(
+                    learning_rate=lr, rho=alpha, momentum=momentum, epsilon=eps, centered=centered
+                )
+            )
+
+        @ad.same_signature(impls.adam)
+        def adam(
+            lr: float = 1e-3,
+            betas: tuple[float, float] = (0.9, 0.999),
+            eps: float = 1e-8,
+            weight_decay: float = 0.0,
+            amsgrad: bool = False,
+            bias_correction: bool = True,
+        ) -> impls.Optimizer:
+            """``keras.optimizers.Adam(lr, beta_1, beta_2, epsilon=eps, amsgrad)`` (epsilon hat)."""
+            coupled(weight_decay)
+            if not bias_correction:
+                raise ad.unsupported(name, "keras Adam always bias-corrects (bias_correction=False)")
+            b1, b2 = betas
+            return self.pure(
+                lambda: optimizers.Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps, amsgrad=amsgrad)
+            )
+
+        @ad.same_signature(impls.adamw)
+        def adamw(
+            lr: float = 1e-3,
+            betas: tuple[float, float] = (0.9, 0.999),
+            eps: float = 1e-8,
+            weight_decay: float = 1e-2,
+            amsgrad: bool = False,
+        ) -> impls.Optimizer:
+            """``keras.optimizers.AdamW(lr, weight_decay, beta_1, beta_2, epsilon=eps, amsgrad)``."""
+            b1, b2 = betas
+            return self.pure(
+                lambda: optimizers.AdamW(
+                    learning_rate=lr,
+                    weight_decay=weight_decay,
+                    beta_1=b1,
+                    beta_2=b2,
+                    epsilon=eps,
+                    amsgrad=amsgrad,
+                )
+            )
+
+        return {k: v for k, v in locals().items() if k in impls.__all__}
+
+    # -- the target ------------------------------------------------------------------------
+
+    def deviations(self) -> tuple[Deviation, ...]:
+        """Declared only where the hand run reproduced a failure and an upstream source documents it."""
+        truncated = (
+            "Keras's {0} is a truncated normal (cut at 2 std, variance preserved): a documented "
+            "convention, not PyTorch's untruncated normal"
+        )
+        float32 = (
+            "Keras computes float64 in float32: result_type forces 64-bit to 32-bit and optimizer "
+            "hyper-parameters are floatx (float32) variables (keras-team/keras#23223, fixed after 3.15.1)"
+        )
+        declared = [
+            Deviation("xavier-normal-law", truncated.format("GlorotNormal"), _KERAS_INITIALIZERS),
+            Deviation("he-normal-law", truncated.format("HeNormal"), _KERAS_INITIALIZERS),
+            Deviation(
+                "he-fan-out",
+                truncated.format("HeNormal"),
+                _KERAS_INITIALIZERS,
+                applies=lambda case: case.get("scheme") == "kaiming_normal",
+            ),
+            Deviation(
+                "adam-constant-gradient",
+                "Keras's Adam epsilon is Kingma & Ba's 'epsilon hat', added to sqrt(v) before the bias "
+                "correction of the step (documented in the Adam docstring); plus float32 arithmetic",
+                _KERAS_ADAM,
+            ),
+            Deviation("adagrad-constant-gradient", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
+            Deviation("rmsprop-constant-gradient", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
+            Deviation("bce-with-logits-stable", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
+            Deviation(
+                "bce-log-clamp",
+                "keras binary_crossentropy clips probabilities to [1e-7, 1 - 1e-7] "
+                "(keras.config.epsilon()), so BCE(0, 1) = 16.12, not PyTorch's log clamp at -100 (100)",
+                _KERAS_LOSSES,
+            ),
+        ]
+        if self.backend == "jax":
+            declared.append(
+                Deviation(
+                    "relu-kink-convention",
+                    "keras leaky_relu on JAX is jax.nn.leaky_relu, x if x >= 0: derivative 1 at 0, "
+                    "PyTorch autograd's is the slope",
+                    _JAX_LEAKY_RELU,
+                )
+            )
+        return tuple(declared)
+
+    def target(self) -> Target:
+        functions = {"Activation": impls.Activation, "Optimizer": impls.Optimizer, **self.functions()}
+        packages = ("keras", "numpy", *(("jax", "jaxlib") if self.backend == "jax" else ("torch",)))
+        return Target(self.name, functions, versions=ad.versions(*packages), deviations=self.deviations())
+
+
+__all__ = ["BACKENDS", "load_keras", "target"]

@@ -1,0 +1,704 @@
+"""PyTorch as a target: ``torch.nn.init``, ``torch.nn.functional``, ``torch.autograd``, ``torch.optim``.
+
+Each function has impls' signature and only translates: the shape (impls' ``layout="keras"``
+``(*k, in, out)`` is drawn as PyTorch's ``(out, in, *k)`` and permuted back), the case's ``rng``
+into a ``torch.Generator`` seeded with ``rng.integers(2**63)``, the dtype, NumPy in and out.
+Derivatives come from ``torch.autograd.grad``; optimizers are ``torch.optim`` classes rebuilt at
+every step from a copy of their ``state_dict`` (the pure ``(init, step)`` pair of impls).
+
+Semantics assumed (PyTorch 2.13, https://github.com/pytorch/pytorch/blob/main/torch/nn/init.py):
+
+- fans: ``_calculate_fan_in_and_fan_out`` (private, but what every initializer uses):
+  ``fan_in = size(1) * prod(size[2:])``, ``fan_out = size(0) * prod(size[2:])``.
+- ``trunc_normal_(mean, std, a, b)``: absolute bounds; since PR #174997 (2.13) it *resamples*
+  out-of-range values (normal proposal when ``P(a < X < b) > 0.3``, else a uniform proposal with
+  rejection), accepting values equal to ``a`` or ``b`` after rounding to the tensor's dtype.
+  Earlier versions clamped after an inverse-CDF transform (pytorch#145498, #155588).
+- ``xavier_normal_``/``kaiming_normal_`` are untruncated normals; ``kaiming_*`` take PyTorch's gain
+  table (``calculate_gain``); ``nn.Linear``/``nn.ConvNd`` reset with ``kaiming_uniform_(a=sqrt 5)``
+  (``torch/nn/modules/linear.py``), drawn from the *global* generator, so the module is built
+  inside ``torch.random.fork_rng`` with ``torch.manual_seed(seed)``.
+- ``sparse_`` draws its zero positions with ``torch.randperm`` from the global generator whatever
+  ``generator`` says; it is called inside ``fork_rng`` with the global seed set too.
+- ``orthogonal_`` flattens ``(rows, prod(rest))`` and applies the sign correction ``Q diag(sign R)``.
+- activations: ``torch.nn.functional``; derivatives at kinks are autograd's (relu'(0) = 0).
+- losses: ``torch.nn.functional``; ``binary_cross_entropy`` clamps ``log`` at -100.
+- optimizers: ``torch.optim`` single-tensor (for-loop) path on CPU tensors.
+
+Not supplied (so *not applicable*): ``variance_scaling``, ``lecun_*`` (PyTorch has neither),
+impls' network helpers and constants, ``adam(bias_correction=False)``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import impls
+from impls._validation import as_float_array
+from impls.tree import as_param_tree, tree_leaves, tree_map
+from properties.targets import _adapting as ad
+from properties.targets.base import Deviation, Target
+
+NAME = "torch"
+
+_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+
+
+def _fill(
+    init_: Callable[..., Any],
+    shape: Any,
+    dtype: Any,
+    layout: str = "torch",
+    *,
+    rng: Any = None,
+    global_seed: bool = False,
+    **params: Any,
+) -> np.ndarray:
+    """Run ``init_(tensor, **params)`` on a new tensor of PyTorch's shape; NumPy in impls' layout."""
+    dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+    layout = ad.layout_of(layout)
+    if layout == "keras" and len(dims) < 2:
+        ad.check_dims(dims, 2, f"shape {dims}")
+    torch_dims = dims if layout == "torch" else ad.torch_shape_of_keras(dims)
+    tensor = torch.empty(torch_dims, dtype=_DTYPES[np_dtype])
+    if rng is not None or global_seed:
+        seed = ad.framework_seed(rng)
+        generator = torch.Generator()
+        generator.manual_seed(seed)
+        if global_seed:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                init_(tensor, **params, generator=generator)
+        else:
+            init_(tensor, **params, generator=generator)
+    else:
+        init_(tensor, **params)
+    out = tensor.numpy()
+    return out if layout == "torch" else ad.torch_to_keras(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Initializers
+# --------------------------------------------------------------------------------------------
+
+
+@ad.same_signature(impls.zeros)
+def zeros(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+    return _fill(torch.nn.init.zeros_, shape, dtype)
+
+
+@ad.same_signature(impls.ones)
+def ones(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+    return _fill(torch.nn.init.ones_, shape, dtype)
+
+
+@ad.same_signature(impls.constant)
+def constant(shape: Any, value: float, *, dtype: Any = np.float64) -> np.ndarray:
+    return _fill(torch.nn.init.constant_, shape, dtype, val=value)
+
+
+@ad.same_signature(impls.eye)
+def eye(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+    return _fill(torch.nn.init.eye_, shape, dtype)
+
+
+@ad.same_signature(impls.dirac)
+def dirac(shape: Any, groups: int = 1, *, dtype: Any = np.float64) -> np.ndarray:
+    return _fill(torch.nn.init.dirac_, shape, dtype, groups=groups)
+
+
+@ad.same_signature(impls.uniform)
+def uniform(
+    shape: Any, low: float = 0.0, high: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    return _fill(torch.nn.init.uniform_, shape, dtype, rng=ad.as_rng(rng), a=low, b=high)
+
+
+@ad.same_signature(impls.normal)
+def normal(
+    shape: Any, mean: float = 0.0, std: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    return _fill(torch.nn.init.normal_, shape, dtype, rng=ad.as_rng(rng), mean=mean, std=std)
+
+
+@ad.same_signature(impls.truncated_normal)
+def truncated_normal(
+    shape: Any,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    *,
+    rng: Any = None,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """``trunc_normal_(mean, std, a, b)``: resampling since 2.13; may return ``a`` or ``b`` exactly."""
+    return _fill(torch.nn.init.trunc_normal_, shape, dtype, rng=ad.as_rng(rng), mean=mean, std=std, a=a, b=b)
+
+
+@ad.same_signature(impls.xavier_uniform)
+def xavier_uniform(
+    shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    return _fill(torch.nn.init.xavier_uniform_, shape, dtype, layout, rng=ad.as_rng(rng), gain=gain)
+
+
+@ad.same_signature(impls.xavier_normal)
+def xavier_normal(
+    shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    return _fill(torch.nn.init.xavier_normal_, shape, dtype, layout, rng=ad.as_rng(rng), gain=gain)
+
+
+@ad.same_signature(impls.kaiming_uniform)
+def kaiming_uniform(
+    shape: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    layout: str = "torch",
+    *,
+    rng: Any = None,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    return _fill(
+        torch.nn.init.kaiming_uniform_,
+        shape,
+        dtype,
+        layout,
+        rng=ad.as_rng(rng),
+        a=a,
+        mode=mode,
+        nonlinearity=nonlinearity,
+    )
+
+
+@ad.same_signature(impls.kaiming_normal)
+def kaiming_normal(
+    shape: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    layout: str = "torch",
+    *,
+    rng: Any = None,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    return _fill(
+        torch.nn.init.kaiming_normal_,
+        shape,
+        dtype,
+        layout,
+        rng=ad.as_rng(rng),
+        a=a,
+        mode=mode,
+        nonlinearity=nonlinearity,
+    )
+
+
+_MODULES: dict[int, Callable[..., torch.nn.Module]] = {
+    2: lambda o, i, k, **kw: torch.nn.Linear(i, o, **kw),
+    3: lambda o, i, k, **kw: torch.nn.Conv1d(i, o, k, **kw),
+    4: lambda o, i, k, **kw: torch.nn.Conv2d(i, o, k, **kw),
+    5: lambda o, i, k, **kw: torch.nn.Conv3d(i, o, k, **kw),
+}
+
+
+@ad.same_signature(impls.pytorch_linear_default)
+def pytorch_linear_default(
+    shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    """The weight of a freshly built ``nn.Linear`` (2-D) or ``nn.Conv{1,2,3}d`` (3- to 5-D).
+
+    The module draws from PyTorch's global generator in ``reset_parameters``; it is built inside
+    ``torch.random.fork_rng`` after ``torch.manual_seed(seed)``, so the caller's global state is
+    untouched.
+    """
+    dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+    layout = ad.layout_of(layout)
+    ad.check_dims(dims, 2, f"shape {dims}")
+    if len(dims) not in _MODULES:
+        raise ad.unsupported(NAME, f"no nn module has a {len(dims)}-D weight")
+    torch_dims = dims if layout == "torch" else ad.torch_shape_of_keras(dims)
+    seed = ad.framework_seed(rng)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = _MODULES[len(dims)](torch_dims[0], torch_dims[1], torch_dims[2:], dtype=_DTYPES[np_dtype])
+    weight: torch.Tensor = module.weight  # type: ignore[assignment]
+    out = weight.detach().numpy().copy()
+    return out if layout == "torch" else ad.torch_to_keras(out)
+
+
+@ad.same_signature(impls.orthogonal)
+def orthogonal(shape: Any, gain: float = 1.0, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
+    return _fill(torch.nn.init.orthogonal_, shape, dtype, rng=ad.as_rng(rng), gain=gain)
+
+
+@ad.same_signature(impls.sparse)
+def sparse(
+    shape: Any, sparsity: float, std: float = 0.01, *, rng: Any = None, dtype: Any = np.float64
+) -> np.ndarray:
+    """``sparse_``; its zero positions come from the global generator, seeded here in a fork."""
+    return _fill(
+        torch.nn.init.sparse_,
+        shape,
+        dtype,
+        rng=ad.as_rng(rng),
+        global_seed=True,
+        sparsity=sparsity,
+        std=std,
+    )
+
+
+@ad.same_signature(impls.calculate_gain)
+def calculate_gain(nonlinearity: str, param: Any = None) -> float:
+    return float(torch.nn.init.calculate_gain(nonlinearity, param))  # type: ignore[arg-type]
+
+
+@ad.same_signature(impls.compute_fans)
+def compute_fans(shape: Any, layout: str = "torch") -> tuple[int, int]:
+    """``torch.nn.init._calculate_fan_in_and_fan_out`` on a meta tensor of PyTorch's shape."""
+    layout = ad.layout_of(layout)
+    dims = ad.as_shape(shape)
+    ad.check_dims(dims, 2, f"shape {dims}")
+    torch_dims = dims if layout == "torch" else ad.torch_shape_of_keras(dims)
+    fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(torch_dims, device="meta"))
+    return int(fan_in), int(fan_out)
+
+
+# --------------------------------------------------------------------------------------------
+# Activations, with autograd derivatives
+# --------------------------------------------------------------------------------------------
+
+
+def _elementwise(
+    function: Callable[..., torch.Tensor],
+) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
+    """``function`` on NumPy arrays, and its derivative from ``torch.autograd.grad``."""
+
+    def value(x: Any, **params: Any) -> np.ndarray:
+        with torch.no_grad():
+            return function(torch.from_numpy(as_float_array(x, "x")), **params).numpy().copy()
+
+    def derivative(x: Any, **params: Any) -> np.ndarray:
+        t = torch.tensor(as_float_array(x, "x"), requires_grad=True)
+        y = function(t, **params)
+        (grad,) = torch.autograd.grad(y, t, grad_outputs=torch.ones_like(y))
+        return grad.numpy()
+
+    return value, derivative
+
+
+_IDENTITY = torch.nn.Identity()
+
+_TORCH_ACTIVATIONS: dict[str, tuple[Callable[..., torch.Tensor], dict[str, Any]]] = {
+    "linear": (lambda x: _IDENTITY(x), {}),
+    "sigmoid": (torch.sigmoid, {}),
+    "tanh": (torch.tanh, {}),
+    "relu": (F.relu, {}),
+    "leaky_relu": (F.leaky_relu, {"negative_slope": 0.01}),
+    "softsign": (F.softsign, {}),
+    "elu": (F.elu, {"alpha": 1.0}),
+    "selu": (F.selu, {}),
+    "gelu": (F.gelu, {"approximate": "none"}),
+    "silu": (F.silu, {}),
+    "softplus": (F.softplus, {"beta": 1.0, "threshold": 20.0}),
+}
+
+
+def _activations() -> dict[str, impls.Activation]:
+    table = {}
+    for name, (function, defaults) in _TORCH_ACTIVATIONS.items():
+        value, derivative = _elementwise(function)
+        table[name] = ad.activation(name, value, derivative, defaults)
+    return table
+
+
+ACTIVATIONS = _activations()
+
+
+@ad.same_signature(impls.sigmoid)
+def sigmoid(x: Any) -> np.ndarray:
+    return ACTIVATIONS["sigmoid"].function(x)
+
+
+@ad.same_signature(impls.tanh)
+def tanh(x: Any) -> np.ndarray:
+    return ACTIVATIONS["tanh"].function(x)
+
+
+@ad.same_signature(impls.relu)
+def relu(x: Any) -> np.ndarray:
+    return ACTIVATIONS["relu"].function(x)
+
+
+@ad.same_signature(impls.leaky_relu)
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> np.ndarray:
+    return ACTIVATIONS["leaky_relu"].function(x, negative_slope=negative_slope)
+
+
+@ad.same_signature(impls.softsign)
+def softsign(x: Any) -> np.ndarray:
+    return ACTIVATIONS["softsign"].function(x)
+
+
+@ad.same_signature(impls.elu)
+def elu(x: Any, alpha: float = 1.0) -> np.ndarray:
+    return ACTIVATIONS["elu"].function(x, alpha=alpha)
+
+
+@ad.same_signature(impls.selu)
+def selu(x: Any) -> np.ndarray:
+    return ACTIVATIONS["selu"].function(x)
+
+
+@ad.same_signature(impls.gelu)
+def gelu(x: Any, approximate: str = "none") -> np.ndarray:
+    return ACTIVATIONS["gelu"].function(x, approximate=approximate)
+
+
+@ad.same_signature(impls.silu)
+def silu(x: Any) -> np.ndarray:
+    return ACTIVATIONS["silu"].function(x)
+
+
+@ad.same_signature(impls.softplus)
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    return ACTIVATIONS["softplus"].function(x, beta=beta, threshold=threshold)
+
+
+# --------------------------------------------------------------------------------------------
+# Losses (torch.nn.functional), gradients from autograd
+# --------------------------------------------------------------------------------------------
+
+
+def _tensor(x: Any) -> torch.Tensor | None:
+    """NumPy to torch: integer arrays become int64 (class indices), floats keep their dtype."""
+    if x is None:
+        return None
+    array = np.asarray(x)
+    if array.dtype.kind in "iu":
+        return torch.from_numpy(array.astype(np.int64))
+    return torch.from_numpy(np.array(array, dtype=array.dtype if array.dtype.kind == "f" else np.float64))
+
+
+def _out(t: torch.Tensor) -> np.ndarray:
+    return t.detach().numpy().copy()
+
+
+@ad.same_signature(impls.softmax)
+def softmax(x: Any, axis: int = -1) -> np.ndarray:
+    return _out(F.softmax(torch.from_numpy(as_float_array(x, "x")), dim=axis))
+
+
+@ad.same_signature(impls.log_softmax)
+def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
+    return _out(F.log_softmax(torch.from_numpy(as_float_array(x, "x")), dim=axis))
+
+
+def _cross_entropy(
+    logits: torch.Tensor, target: Any, weight: Any, ignore_index: int, reduction: str, label_smoothing: float
+) -> torch.Tensor:
+    return F.cross_entropy(
+        logits,
+        _tensor(target),  # type: ignore[arg-type]
+        weight=_tensor(weight),
+        ignore_index=ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+    )
+
+
+@ad.same_signature(impls.cross_entropy)
+def cross_entropy(
+    logits: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> np.ndarray:
+    x = torch.from_numpy(as_float_array(logits, "logits"))
+    return _out(_cross_entropy(x, target, weight, ignore_index, reduction, label_smoothing))
+
+
+def _grad(loss: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray) -> np.ndarray:
+    """``d loss / d x`` by autograd; a ``"none"`` loss is summed (impls' convention)."""
+    t = torch.tensor(x, requires_grad=True)
+    value = loss(t)
+    (grad,) = torch.autograd.grad(value.sum(), t)
+    return grad.numpy()
+
+
+@ad.same_signature(impls.cross_entropy_grad)
+def cross_entropy_grad(
+    logits: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> np.ndarray:
+    x = as_float_array(logits, "logits")
+    return _grad(lambda t: _cross_entropy(t, target, weight, ignore_index, reduction, label_smoothing), x)
+
+
+@ad.same_signature(impls.nll_loss)
+def nll_loss(
+    log_probs: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+) -> np.ndarray:
+    x = torch.from_numpy(as_float_array(log_probs, "log_probs"))
+    return _out(
+        F.nll_loss(x, _tensor(target), weight=_tensor(weight), ignore_index=ignore_index, reduction=reduction)  # type: ignore[arg-type]
+    )
+
+
+@ad.same_signature(impls.binary_cross_entropy)
+def binary_cross_entropy(probs: Any, target: Any, weight: Any = None, reduction: str = "mean") -> np.ndarray:
+    x = torch.from_numpy(as_float_array(probs, "probs"))
+    t = torch.from_numpy(np.asarray(target, dtype=x.numpy().dtype))
+    return _out(F.binary_cross_entropy(x, t, weight=_tensor(weight), reduction=reduction))
+
+
+def _bce_logits(x: torch.Tensor, target: Any, weight: Any, pos_weight: Any, reduction: str) -> torch.Tensor:
+    t = torch.from_numpy(np.asarray(target, dtype=x.detach().numpy().dtype))
+    return F.binary_cross_entropy_with_logits(
+        x, t, weight=_tensor(weight), pos_weight=_tensor(pos_weight), reduction=reduction
+    )
+
+
+@ad.same_signature(impls.binary_cross_entropy_with_logits)
+def binary_cross_entropy_with_logits(
+    logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
+) -> np.ndarray:
+    x = torch.from_numpy(as_float_array(logits, "logits"))
+    return _out(_bce_logits(x, target, weight, pos_weight, reduction))
+
+
+@ad.same_signature(impls.binary_cross_entropy_with_logits_grad)
+def binary_cross_entropy_with_logits_grad(
+    logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
+) -> np.ndarray:
+    x = as_float_array(logits, "logits")
+    return _grad(lambda t: _bce_logits(t, target, weight, pos_weight, reduction), x)
+
+
+@ad.same_signature(impls.entropy)
+def entropy(p: Any, axis: int = -1) -> np.ndarray:
+    """``torch.special.entr`` (``-p log p``, 0 at 0) summed over ``axis``."""
+    return _out(torch.special.entr(torch.from_numpy(as_float_array(p, "p"))).sum(dim=axis))
+
+
+@ad.same_signature(impls.kl_divergence)
+def kl_divergence(p: Any, q: Any, axis: int = -1) -> np.ndarray:
+    """``F.kl_div(log q, p, reduction="none")`` summed over ``axis`` (PyTorch takes ``log q``)."""
+    p_t = torch.from_numpy(as_float_array(p, "p"))
+    q_arr = as_float_array(q, "q")
+    if p_t.shape != q_arr.shape:
+        raise ValueError(f"p and q must have the same shape, got {tuple(p_t.shape)} and {q_arr.shape}")
+    with np.errstate(divide="ignore"):
+        log_q = torch.from_numpy(np.log(q_arr))
+    return _out(F.kl_div(log_q, p_t, reduction="none").sum(dim=axis))
+
+
+# --------------------------------------------------------------------------------------------
+# Optimizers: torch.optim as a pure (init, step) pair
+# --------------------------------------------------------------------------------------------
+
+
+def _unflatten(tree: Any, leaves: list[np.ndarray]) -> Any:
+    it: Iterator[np.ndarray] = iter(leaves)
+    return tree_map(lambda _: next(it), tree)
+
+
+def _torch_optimizer(factory: Callable[[list[torch.Tensor]], torch.optim.Optimizer]) -> impls.Optimizer:
+    """``torch.optim`` as impls' pure pair: the state is a deep copy of ``state_dict()``.
+
+    ``step`` copies the parameters into fresh tensors, gives them the gradients, rebuilds the
+    optimizer, loads the state, calls ``optimizer.step()`` and returns copies: nothing the caller
+    holds is mutated.
+    """
+    factory([torch.zeros(1, dtype=torch.float64)])  # hyper-parameter errors at construction, as impls
+
+    def init(params: Any) -> Any:
+        leaves = tree_leaves(as_param_tree(params, "params"))
+        return copy.deepcopy(factory([torch.tensor(p) for p in leaves]).state_dict())
+
+    def step(params: Any, grads: Any, state: Any) -> tuple[Any, Any]:
+        leaves = tree_leaves(as_param_tree(params, "params"))
+        grad_leaves = tree_leaves(as_param_tree(grads, "grads"))
+        tree_map(lambda p, g: None, params, grads, name="params")  # same structure
+        tensors = []
+        for p, g in zip(leaves, grad_leaves, strict=True):
+            if p.shape != g.shape:
+                raise ValueError(f"grads must match params' shapes, got {g.shape} for {p.shape}")
+            tensor = torch.tensor(p)
+            tensor.grad = torch.tensor(g, dtype=tensor.dtype)
+            tensors.append(tensor)
+        optimizer = factory(tensors)
+        optimizer.load_state_dict(copy.deepcopy(state))
+        optimizer.step()
+        new = [t.detach().numpy().copy() for t in tensors]
+        return _unflatten(params, new), copy.deepcopy(optimizer.state_dict())
+
+    return impls.Optimizer(init, step)
+
+
+@ad.same_signature(impls.sgd)
+def sgd(
+    lr: float,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+) -> impls.Optimizer:
+    return _torch_optimizer(
+        lambda ps: torch.optim.SGD(
+            ps, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay
+        )
+    )
+
+
+@ad.same_signature(impls.adagrad)
+def adagrad(
+    lr: float = 1e-2,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    initial_accumulator_value: float = 0.0,
+    eps: float = 1e-10,
+) -> impls.Optimizer:
+    return _torch_optimizer(
+        lambda ps: torch.optim.Adagrad(
+            ps,
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+        )
+    )
+
+
+@ad.same_signature(impls.rmsprop)
+def rmsprop(
+    lr: float = 1e-2,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+) -> impls.Optimizer:
+    return _torch_optimizer(
+        lambda ps: torch.optim.RMSprop(
+            ps, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered
+        )
+    )
+
+
+@ad.same_signature(impls.adam)
+def adam(
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    bias_correction: bool = True,
+) -> impls.Optimizer:
+    if not bias_correction:
+        raise ad.unsupported(NAME, "torch.optim.Adam always bias-corrects (bias_correction=False)")
+    return _torch_optimizer(
+        lambda ps: torch.optim.Adam(
+            ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+        )
+    )
+
+
+@ad.same_signature(impls.adamw)
+def adamw(
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+    amsgrad: bool = False,
+) -> impls.Optimizer:
+    return _torch_optimizer(
+        lambda ps: torch.optim.AdamW(
+            ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+        )
+    )
+
+
+def _grad_tensors(grads: Any) -> tuple[list[np.ndarray], list[torch.Tensor]]:
+    leaves = tree_leaves(as_param_tree(grads, "grads"))
+    tensors = []
+    for g in leaves:
+        tensor = torch.zeros(g.shape, dtype=_DTYPES.get(g.dtype, torch.float64))
+        tensor.grad = torch.tensor(g)
+        tensors.append(tensor)
+    return leaves, tensors
+
+
+@ad.same_signature(impls.clip_grad_norm)
+def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple[Any, float]:
+    """``torch.nn.utils.clip_grad_norm_`` on parameters carrying ``grads``; returns the total norm."""
+    _, tensors = _grad_tensors(grads)
+    total = torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type)
+    clipped = [t.grad.numpy().copy() for t in tensors]  # type: ignore[union-attr]
+    return _unflatten(grads, clipped), float(total)
+
+
+@ad.same_signature(impls.clip_grad_value)
+def clip_grad_value(grads: Any, clip_value: float) -> Any:
+    """``torch.nn.utils.clip_grad_value_`` on parameters carrying ``grads``."""
+    _, tensors = _grad_tensors(grads)
+    torch.nn.utils.clip_grad_value_(tensors, clip_value)
+    return _unflatten(grads, [t.grad.numpy().copy() for t in tensors])  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------------------------
+# The target
+# --------------------------------------------------------------------------------------------
+
+FUNCTIONS: dict[str, Any] = {
+    "ACTIVATIONS": ACTIVATIONS,
+    "Activation": impls.Activation,
+    "Optimizer": impls.Optimizer,
+    "get_activation": ad.activation_lookup(ACTIVATIONS),
+    **{
+        name: globals()[name]
+        for name in impls.__all__
+        if name in globals() and callable(globals()[name]) and name[0].islower() and name != "get_activation"
+    },
+}
+
+_CLAMPED = (
+    "before 2.13 trunc_normal_ drew by inverse CDF (erfinv) and clamped to [a, b]: values at the "
+    "bounds and, in float32/bfloat16 with a small std, outliers thousands of std from the mean"
+)
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "truncated-normal-support",
+        _CLAMPED,
+        "https://github.com/pytorch/pytorch/issues/155588",
+        versions="<2.13",
+    ),
+    Deviation(
+        "truncated-normal-law", _CLAMPED, "https://github.com/pytorch/pytorch/issues/145498", versions="<2.13"
+    ),
+)
+"""Known deviations: only documented upstream bugs, each with its link and version range."""
+
+
+def target() -> Target:
+    """PyTorch as a :class:`Target` named ``torch``."""
+    return Target(NAME, FUNCTIONS, versions=ad.versions("torch", "numpy"), deviations=DEVIATIONS)
+
+
+__all__ = ["target"]

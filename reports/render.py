@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reports import atomic
-
-SECTION_ORDER = ("propagation", "seeds", "optimizers", "isometry", "speed")
+from reports.bench import EXPERIMENTS
 
 
 def render(out: Path) -> Path:
@@ -23,7 +22,7 @@ def render(out: Path) -> Path:
         parts.append(
             "## Claims\n\nNo verification run found in this folder (run `python -m reports verify`).\n"
         )
-    for name in SECTION_ORDER:
+    for name in EXPERIMENTS:
         section = out / "bench" / f"section_{name}.md"
         if section.exists():
             parts.append(section.read_text(encoding="utf-8"))

@@ -82,12 +82,14 @@ def test_gains_reference_table() -> None:
     for name, expected in table.items():
         got = activations.gains(name)
         assert (got.forward, got.backward, got.variance) == pytest.approx(expected, abs=1e-5)
-    assert activations.gains("gelu_tanh").forward == pytest.approx(1.53358, abs=1e-5)
+    assert activations.gains("gelu", approximate="tanh").forward == pytest.approx(1.53358, abs=1e-5)
 
 
 def test_internal_consistency() -> None:
     assert activations.gains("relu").forward == pytest.approx(activations.pytorch_gain("relu"), rel=1e-12)
-    assert activations.gains("leaky_relu(0.2)").forward == pytest.approx(activations.he_gain(0.2), rel=1e-10)
+    assert activations.gains("leaky_relu", negative_slope=0.2).forward == pytest.approx(
+        activations.he_gain(0.2), rel=1e-10
+    )
     # The slope of the length map at q* (Stein form) equals a finite difference of the map.
     q = meanfield.fixed_point(1.5**2, 0.05**2, "tanh")
     h = 1e-5
@@ -114,6 +116,10 @@ def test_domain_errors() -> None:
         variance.variance_scaling_variance(1.0, 3, 4, "fan_sum")
     with pytest.raises(ValueError, match="activation must be one of"):
         activations.moment("swish", 2)
+    with pytest.raises(TypeError, match="params of 'tanh' must be among"):
+        activations.activation("tanh", negative_slope=0.1)
+    with pytest.raises(ValueError, match="approximate must be"):
+        activations.activation("gelu", approximate="fast")
     with pytest.raises(ValueError, match=r"beta1 must be in \[0, 1\)"):
         optimizers.adam_first_moment_expectation(1.0, 1.0, 3)
     with pytest.raises(ValueError, match="need beta1\\^2 < beta2"):

@@ -3,7 +3,9 @@
 Subcommands: ``verify`` (pytest -n auto, reports into ``--out``), ``bench`` (the experiments),
 ``render`` (``<out>/README.md``); no subcommand runs all three. ``--quick`` runs a small version
 of each (under a minute), ``--out DIR`` chooses the folder (default ``reports/out``),
-``--seed N`` the benchmark's seed.
+``--seed N`` the benchmark's seed. The benchmark runs on an embedded Dask cluster (``--workers``),
+or on an existing one (``--scheduler ADDRESS`` or ``$INITCHECK_SCHEDULER``); ``--scale`` picks
+quick, default or large; ``--resume`` reuses the cells a previous run completed.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from reports import atomic
-from reports.bench import EXPERIMENTS
-from reports.bench.common import Settings
+from reports.bench import EXPERIMENTS, runner
+from reports.bench.common import SCALES, Settings
+from reports.bench.runner import SCHEDULER_ENV
 from reports.render import render
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +36,17 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="benchmark seed (default 0)")
     parser.add_argument("--only", nargs="+", choices=sorted(EXPERIMENTS), help="run only these experiments")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--scale", choices=SCALES, help="benchmark scale (default: default; quick with --quick)"
+    )
+    parser.add_argument(
+        "--scheduler",
+        help=f"address of an existing Dask scheduler (or ${SCHEDULER_ENV}); default: embedded cluster",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="worker processes of the embedded cluster (default: cores)"
+    )
+    parser.add_argument("--resume", action="store_true", help="reuse the cells a previous run completed")
     args = parser.parse_args(argv)
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
@@ -50,19 +63,6 @@ def verify(out: Path, quick: bool) -> int:
     return subprocess.call(command, cwd=PROJECT_ROOT, env=env)
 
 
-def bench(settings: Settings, only: Sequence[str] | None) -> None:
-    """Run the experiments, saving each one's section as soon as it is done."""
-    names = list(only or EXPERIMENTS)
-    timings = []
-    for name in names:
-        started = time.perf_counter()
-        print(f"bench: {name}", file=sys.stderr, flush=True)
-        section = EXPERIMENTS[name](settings)
-        atomic.write_text(settings.folder / f"section_{name}.md", section.markdown())
-        timings.append({"experiment": name, "seconds": time.perf_counter() - started})
-    atomic.write_text(settings.folder / "timings.csv", pd.DataFrame(timings).to_csv(index=False))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     out = args.out.resolve()
@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("all", "verify"):
         status = verify(out, args.quick)
     if args.command in ("all", "bench"):
-        bench(Settings(out, args.seed, args.quick, not args.no_progress), args.only)
+        settings = Settings(out, args.seed, args.quick, not args.no_progress, args.scale or "")
+        runner.bench(settings, args.only, scheduler=args.scheduler, workers=args.workers, resume=args.resume)
     target = render(out) if args.command in ("all", "bench", "render") else out / "claims.md"
     summary = ""
     claims = out / "claims.csv"

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from reports import atomic
 from reports.bench import EXPERIMENTS
+
+
+def run_summary(path: Path) -> str:
+    """The benchmark run's scale, seed and cluster (from ``bench/run.json``), as a paragraph."""
+    if not path.exists():
+        return "## Benchmark\n\nNo benchmark run found in this folder (run `python -m reports bench`).\n"
+    run = json.loads(path.read_text(encoding="utf-8"))
+    return (
+        f"## Benchmark\n\nMade at scale **{run['scale']}** (seed {run['seed']}) on {run['cluster']} with "
+        f"{run['workers']} workers ({run['threads']} threads) in {run['seconds']:.0f} s; per-experiment "
+        "times in `bench/timings.csv`.\n"
+    )
 
 
 def render(out: Path) -> Path:
@@ -22,6 +35,7 @@ def render(out: Path) -> Path:
         parts.append(
             "## Claims\n\nNo verification run found in this folder (run `python -m reports verify`).\n"
         )
+    parts.append(run_summary(out / "bench" / "run.json"))
     for name in EXPERIMENTS:
         section = out / "bench" / f"section_{name}.md"
         if section.exists():

@@ -44,7 +44,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"address of an existing Dask scheduler (or ${SCHEDULER_ENV}); default: embedded cluster",
     )
     parser.add_argument(
-        "--workers", type=int, help="worker processes of the embedded cluster (default: cores)"
+        "--workers",
+        type=int,
+        help="worker processes of the embedded cluster (default: cores; 0: one thread in this process)",
     )
     parser.add_argument("--resume", action="store_true", help="reuse the cells a previous run completed")
     args = parser.parse_args(argv)

@@ -53,7 +53,8 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
     """A ``distributed.Client``: to ``scheduler`` (or ``$INITCHECK_SCHEDULER``), else an embedded cluster.
 
     The embedded ``LocalCluster`` has ``workers`` processes (default: the machine's cores), one
-    thread each; Dask's nanny starts them with ``OMP/MKL/OPENBLAS_NUM_THREADS=1``.
+    thread each; Dask's nanny starts them with ``OMP/MKL/OPENBLAS_NUM_THREADS=1``. ``workers=0``
+    runs one worker thread inside this process (no process start-up: for tests and debugging).
     """
     from distributed import Client, LocalCluster
 
@@ -62,10 +63,14 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
         with Client(address) as client:
             yield client
         return
-    count = workers or os.cpu_count() or 1
+    count = (os.cpu_count() or 1) if workers is None else workers
     with (
         LocalCluster(
-            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+            n_workers=max(count, 1),
+            threads_per_worker=1,
+            processes=count > 0,
+            dashboard_address=":0",
+            silence_logs=40,
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -9,8 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-from reports import atomic
-
 SCALES = ("quick", "default", "large")
 """``quick``: under a minute; ``default``: the report; ``large``: meant for a cluster."""
 
@@ -79,21 +77,23 @@ class Section:
         return f"## {self.title}\n\n" + "\n\n".join(parts) + "\n"
 
 
-def save_table(table: Table, folder: Path) -> None:
-    """Write ``name.csv`` and ``name.md`` atomically."""
-    atomic.write_text(folder / f"{table.name}.csv", table.frame.to_csv(index=False))
+def table_files(table: Table) -> dict[str, bytes]:
+    """``name.csv`` and ``name.md`` of a table."""
     markdown = table.frame.to_markdown(index=False, floatfmt=table.floatfmt)
-    atomic.write_text(folder / f"{table.name}.md", markdown + "\n")
+    return {
+        f"{table.name}.csv": table.frame.to_csv(index=False).encode("utf-8"),
+        f"{table.name}.md": (markdown + "\n").encode("utf-8"),
+    }
 
 
-def save_figure(figure: Any, folder: Path, name: str) -> None:
-    """Write ``name.png`` atomically and close the figure."""
+def figure_png(figure: Any) -> bytes:
+    """The figure as PNG bytes; the figure is closed."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)
-    atomic.write_bytes(folder / f"{name}.png", buffer.getvalue())
+    return buffer.getvalue()
 
 
 def pyplot() -> Any:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from reports import atomic
-from reports.bench.common import Figure, Section, Settings, Table, save_figure, save_table
+from reports.bench.common import Figure, Section, Settings, Table, figure_png, table_files
 
 Labels = Mapping[str, str | int | float]
 
@@ -98,6 +98,20 @@ def gather(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """An experiment's section with its files (name -> bytes), made where the frame is."""
+
+    section: Section
+    files: dict[str, bytes]
+
+    def write(self, folder: Path) -> Section:
+        """Write every file atomically into ``folder`` (the section's markdown last)."""
+        for name, data in sorted(self.files.items(), key=lambda item: item[0].startswith("section_")):
+            atomic.write_bytes(folder / name, data)
+        return self.section
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A benchmark experiment: its cells, the figures and the section drawn from its frame."""
 
@@ -110,20 +124,25 @@ class Experiment:
         """Run every cell in this process, in order, and gather the frames (pure)."""
         return gather(cell.run(settings.seed) for cell in self.cells(settings))
 
-    def write(self, frame: pd.DataFrame, settings: Settings) -> Section:
-        """Write the section's tables and figures into ``settings.folder``; return the section."""
+    def render(self, frame: pd.DataFrame) -> Rendered:
+        """The section and every file it needs (tables as CSV and markdown, figures as PNG)."""
         section = self.section(frame)
         figures = self.plot(frame)
+        files: dict[str, bytes] = {}
         for part in section.body:
             if isinstance(part, Table):
-                save_table(part, settings.folder)
-            elif isinstance(part, Figure):
-                save_figure(figures[part.name], settings.folder, part.name)
+                files.update(table_files(part))
         for name, figure in figures.items():
-            if not any(isinstance(p, Figure) and p.name == name for p in section.body):
-                save_figure(figure, settings.folder, name)
-        atomic.write_text(settings.folder / f"section_{self.name}.md", section.markdown())
-        return section
+            files[f"{name}.png"] = figure_png(figure)
+        missing = [p.name for p in section.body if isinstance(p, Figure) and p.name not in figures]
+        if missing:
+            raise ValueError(f"section {self.name!r} shows figures that plot() did not draw: {missing}")
+        files[f"section_{self.name}.md"] = section.markdown().encode("utf-8")
+        return Rendered(section, files)
+
+    def write(self, frame: pd.DataFrame, settings: Settings) -> Section:
+        """Render here and write the files into ``settings.folder``; return the section."""
+        return self.render(frame).write(settings.folder)
 
     def __call__(self, settings: Settings) -> Section:
         """Measure in this process, then write: ``EXPERIMENTS[name](settings)``."""

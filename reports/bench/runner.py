@@ -20,6 +20,7 @@ import pickle
 import sys
 import time
 import traceback
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ import pandas as pd
 
 from reports import atomic
 from reports.bench.common import Section, Settings
-from reports.bench.experiment import Cell, Experiment, gather
+from reports.bench.experiment import Cell, Experiment, Rendered, gather
 
 SCHEDULER_ENV = "INITCHECK_SCHEDULER"
 """Environment variable naming an existing Dask scheduler (``tcp://host:8786``)."""
@@ -38,14 +39,18 @@ RETRIES = 1
 """A cell is tried at most ``1 + RETRIES`` times before it is reported as failed."""
 
 
-def run_cell(cell: Cell, run_seed: int) -> tuple[pd.DataFrame, float]:
-    """Run one cell with one BLAS thread (whatever the worker's environment); return it and its seconds."""
+def run_cell(cell: Cell, run_seed: int) -> tuple[pd.DataFrame, float, float]:
+    """Run one cell with one BLAS thread (whatever the worker's environment).
+
+    Returns:
+        The frame, its wall seconds and the worker process's CPU seconds meanwhile.
+    """
     from threadpoolctl import threadpool_limits
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with threadpool_limits(limits=1):
         frame = cell.run(run_seed)
-    return frame, time.perf_counter() - started
+    return frame, time.perf_counter() - started, time.process_time() - cpu
 
 
 @contextmanager
@@ -86,9 +91,10 @@ class Outcome:
     frames: dict[int, pd.DataFrame] = field(default_factory=dict)
     failures: dict[int, str] = field(default_factory=dict)
     seconds: dict[int, float] = field(default_factory=dict)
+    cpu: dict[int, float] = field(default_factory=dict)
     cached: int = 0
-    started: float = field(default_factory=time.perf_counter)
-    finished: float = 0.0
+    finished: float = 0.0  # when the last cell was in
+    rendered: float = 0.0  # when the section was written
 
     @property
     def done(self) -> bool:
@@ -110,24 +116,27 @@ def failure_note(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def finish(outcome: Outcome, settings: Settings) -> Section:
-    """Write the experiment's section from its completed cells (failures named in it)."""
-    experiment = outcome.experiment
-    if not outcome.frames:
-        section = Section(experiment.name, [failure_note(outcome)])
-        atomic.write_text(settings.folder / f"section_{experiment.name}.md", section.markdown())
-        return section
-    try:
-        section = experiment.write(outcome.frame(), settings)
-    except Exception as error:  # a partial frame the section cannot use: say so, keep the others
+def render(experiment: Experiment, frame: pd.DataFrame) -> Rendered:
+    """Make the section and its files from the gathered frame (runs on a worker)."""
+    return experiment.render(frame)
+
+
+def finish(outcome: Outcome, rendered: Rendered | BaseException | None, settings: Settings) -> Section:
+    """Write the experiment's section (failures named in it); ``rendered`` is the render task's result."""
+    name = outcome.experiment.name
+    if rendered is None:  # no cell completed
+        section = Section(name, [failure_note(outcome)])
+    elif isinstance(rendered, BaseException):
         if not outcome.failures:
-            raise
-        section = Section(
-            experiment.name, [f"The section could not be made from the completed cells: {error!r}"]
-        )
-    if outcome.failures:
+            raise rendered
+        # a partial frame the section cannot use: say so, keep the other sections
+        section = Section(name, [f"The section could not be made from the completed cells: {rendered!r}"])
+    else:
+        section = rendered.write(settings.folder)
+        if not outcome.failures:
+            return section
         section.body.append(failure_note(outcome))
-        atomic.write_text(settings.folder / f"section_{experiment.name}.md", section.markdown())
+    atomic.write_text(settings.folder / f"section_{name}.md", section.markdown())
     return section
 
 
@@ -138,7 +147,11 @@ def run(
     *,
     resume: bool = False,
 ) -> list[Outcome]:
-    """Submit every cell of ``experiments`` to ``client``; write each section as soon as it can be."""
+    """Submit every cell of ``experiments`` to ``client``; render each section once its cells are in.
+
+    Sections are rendered (tables, figures) by a task on the cluster too, as soon as the
+    experiment's last cell is in; the files are written here.
+    """
     from distributed import as_completed
     from tqdm import tqdm
 
@@ -154,7 +167,27 @@ def run(
         )
         for i, o in enumerate(outcomes)
     ]
-    futures: dict[Any, tuple[int, int]] = {}
+    pending = as_completed()
+    cells: dict[Any, tuple[int, int]] = {}
+    renders: dict[Any, int] = {}
+
+    def complete(e: int) -> None:
+        outcome = outcomes[e]
+        outcome.finished = time.perf_counter()
+        if not outcome.frames:
+            finish(outcome, None, settings)
+            outcome.rendered = time.perf_counter()
+            return
+        future = client.submit(
+            render,
+            outcome.experiment,
+            outcome.frame(),
+            pure=False,
+            key=f"render-{outcome.experiment.name}-{uuid.uuid4().hex}",
+        )
+        renders[future] = e
+        pending.add(future)
+
     for e, outcome in enumerate(outcomes):
         for i, cell in enumerate(outcome.cells):
             path = cache_path(settings, cell)
@@ -171,17 +204,24 @@ def run(
                 retries=RETRIES,
                 pure=False,
             )
-            futures[future] = (e, i)
-    for outcome in outcomes:
+            cells[future] = (e, i)
+            pending.add(future)
+    for e, outcome in enumerate(outcomes):
         if outcome.done:
-            outcome.finished = time.perf_counter()
-            finish(outcome, settings)
-    for future in as_completed(list(futures)):
-        e, i = futures.pop(future)
+            complete(e)
+    for future in pending:
+        if future in renders:
+            e = renders.pop(future)
+            result = future.result() if future.status == "finished" else future.exception()
+            finish(outcomes[e], result, settings)
+            outcomes[e].rendered = time.perf_counter()
+            future.release()
+            continue
+        e, i = cells.pop(future)
         outcome = outcomes[e]
         if future.status == "finished":
-            frame, seconds = future.result()
-            outcome.frames[i], outcome.seconds[i] = frame, seconds
+            frame, seconds, cpu = future.result()
+            outcome.frames[i], outcome.seconds[i], outcome.cpu[i] = frame, seconds, cpu
             atomic.write_bytes(cache_path(settings, outcome.cells[i]), pickle.dumps(frame))
         else:
             error = future.exception()
@@ -189,8 +229,7 @@ def run(
         bars[e].update()
         future.release()
         if outcome.done:
-            outcome.finished = time.perf_counter()
-            finish(outcome, settings)
+            complete(e)
     for bar in bars:
         bar.close()
     return outcomes
@@ -240,7 +279,9 @@ def bench(
                 "cached": o.cached,
                 "failed": len(o.failures),
                 "cell seconds": sum(o.seconds.values()),
-                "wall seconds": o.finished - started,
+                "cell CPU seconds": sum(o.cpu.values()),
+                "cells in after (s)": o.finished - started,
+                "section written after (s)": o.rendered - started,
             }
             for o in outcomes
         ]

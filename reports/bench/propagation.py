@@ -49,6 +49,11 @@ SELU_INIT = "lecun normal (SELU)"
 ACTIVATIONS = ["linear", "tanh", "sigmoid", "relu", "leaky_relu", "selu", "gelu"]
 STATISTICS = ("pre_std", "post_std", "grad_std", "weight_grad_std")
 SHOWN_WIDTH = 256
+LARGE_WIDTHS = [64, 256, 1024, 2048]
+"""Widths of the large scale. Not 8192: ``impls``' MLP keeps every layer's weights and weight
+gradients (and the float64 copy where needed), about ``depth x width^2 x 20`` bytes per network:
+17 GB at width 2048 and depth 200, 270 GB at 8192. Wider grids need a simulator that streams
+layer by layer."""
 
 
 def _initializer(name: str) -> tuple[Callable[..., np.ndarray], Callable[[int], float]]:
@@ -57,7 +62,7 @@ def _initializer(name: str) -> tuple[Callable[..., np.ndarray], Callable[[int], 
 
 def grid(settings: Settings) -> list[tuple[str, str, int]]:
     """Every (initializer, activation, width) of the scale."""
-    widths = settings.pick([64, 256], [64, 256, 1024], [64, 256, 1024, 4096, 8192])
+    widths = settings.pick([64, 256], [64, 256, 1024], LARGE_WIDTHS)
     cells = [(init, act, w) for init in INITIALIZERS for act in ACTIVATIONS for w in widths]
     cells += [(SELU_INIT, "selu", w) for w in widths]
     if settings.quick:

@@ -1,10 +1,11 @@
 """How much of a propagation cell's wall time is spent in BLAS (matrix products).
 
-``python -m reports.bench.profile [WIDTH ...]`` runs one default-scale propagation cell per
-initializer at each width with one BLAS thread, then times the same sequence of matrix products
-alone (same shapes, dtypes and count: per network and layer the forward product, the weight
-gradient and, above layer 1, the back-propagated gradient) and prints their ratio. An estimate:
-the products timed alone run with warm caches and no interleaved work.
+``python -m reports.bench.profile [WIDTH[:INITIALIZER] ...]`` runs the default-scale propagation
+cells (one per initializer, or the one named) at each width with one BLAS thread, then times the
+same sequence of matrix products alone (same shapes, dtypes and count: per network and layer the
+forward product, the weight gradient and, above layer 1, the back-propagated gradient) and
+prints their ratio. An estimate: the products timed alone run with warm caches and no
+interleaved work.
 """
 
 from __future__ import annotations
@@ -37,14 +38,16 @@ def gemm_seconds(
     return time.perf_counter() - started
 
 
-def profile(width: int, settings: Settings) -> pd.DataFrame:
+def profile(width: int, settings: Settings, initializers: Sequence[str] = ()) -> pd.DataFrame:
     """One row per initializer: cell seconds, BLAS seconds, and their ratio (one BLAS thread)."""
     from threadpoolctl import threadpool_limits
 
     rows = []
     with threadpool_limits(limits=1):
         for cell in propagation.cells(settings):
-            if cell.labels["width"] != width:
+            if cell.labels["width"] != width or (
+                initializers and cell.labels["initializer"] not in initializers
+            ):
                 continue
             started = time.perf_counter()
             frame = cell.run(settings.seed)
@@ -70,9 +73,14 @@ def profile(width: int, settings: Settings) -> pd.DataFrame:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    widths = [int(w) for w in (argv if argv is not None else sys.argv[1:])] or [256, 1024]
+    """``python -m reports.bench.profile [WIDTH[:INITIALIZER] ...]`` (default: 256 and 1024, all)."""
+    specs = list(argv if argv is not None else sys.argv[1:]) or ["256", "1024"]
     settings = Settings(out=Path("."), progress=False)
-    frame = pd.concat([profile(w, settings) for w in widths], ignore_index=True)
+    frames = []
+    for spec in specs:
+        width, _, initializer = spec.partition(":")
+        frames.append(profile(int(width), settings, [initializer] if initializer else []))
+    frame = pd.concat(frames, ignore_index=True)
     print(frame.to_markdown(index=False, floatfmt=".3g"))
     total = frame.groupby("width")[["cell seconds", "BLAS seconds"]].sum()
     print((total["BLAS seconds"] / total["cell seconds"]).rename("BLAS fraction by width").to_string())

@@ -225,7 +225,8 @@ def run(
             atomic.write_bytes(cache_path(settings, outcome.cells[i]), pickle.dumps(frame))
         else:
             error = future.exception()
-            outcome.failures[i] = "".join(traceback.format_exception_only(type(error), error)).strip()
+            message = "".join(traceback.format_exception_only(type(error), error)).strip()
+            outcome.failures[i] = message.splitlines()[0] if message else repr(error)
         bars[e].update()
         future.release()
         if outcome.done:

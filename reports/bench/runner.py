@@ -184,6 +184,7 @@ def run(
             outcome.frame(),
             pure=False,
             key=f"render-{outcome.experiment.name}-{uuid.uuid4().hex}",
+            priority=10,  # before the cells still queued: a section appears as soon as it can
         )
         renders[future] = e
         pending.add(future)

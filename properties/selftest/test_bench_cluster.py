@@ -121,3 +121,15 @@ def test_resume_reuses_completed_cells_and_a_changed_setting_does_not(tmp_path: 
         assert fresh.cached == 0
     changed = Cell(first.cells[0].experiment, first.cells[0].labels, first.cells[0].function, {"depth": 4})
     assert cache_path(settings, changed) != cache_path(settings, first.cells[0])
+
+
+def broken_section(frame: pd.DataFrame) -> Section:
+    raise KeyError("no such column")
+
+
+def test_a_section_that_cannot_render_is_named_and_the_others_are_written(tmp_path: Path) -> None:
+    settings = Settings(tmp_path, seed=2, quick=True, progress=False)
+    with cluster(1) as client, pytest.raises(RuntimeError, match=r"sections failed to render: \['broken'\]"):
+        run([Experiment("broken", small_cells, no_figures, broken_section), SMALL], settings, client)
+    assert "could not be made" in (tmp_path / "bench" / "section_broken.md").read_text()
+    assert (tmp_path / "bench" / "section_small.md").exists()

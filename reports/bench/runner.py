@@ -95,6 +95,7 @@ class Outcome:
     cached: int = 0
     finished: float = 0.0  # when the last cell was in
     rendered: float = 0.0  # when the section was written
+    render_error: BaseException | None = None
 
     @property
     def done(self) -> bool:
@@ -127,9 +128,7 @@ def finish(outcome: Outcome, rendered: Rendered | BaseException | None, settings
     if rendered is None:  # no cell completed
         section = Section(name, [failure_note(outcome)])
     elif isinstance(rendered, BaseException):
-        if not outcome.failures:
-            raise rendered
-        # a partial frame the section cannot use: say so, keep the other sections
+        # a bug, or a partial frame the section cannot use: say so, keep the other sections
         section = Section(name, [f"The section could not be made from the completed cells: {rendered!r}"])
     else:
         section = rendered.write(settings.folder)
@@ -214,6 +213,8 @@ def run(
         if future in renders:
             e = renders.pop(future)
             result = future.result() if future.status == "finished" else future.exception()
+            if isinstance(result, BaseException):
+                outcomes[e].render_error = result
             finish(outcomes[e], result, settings)
             outcomes[e].rendered = time.perf_counter()
             future.release()
@@ -234,6 +235,10 @@ def run(
             complete(e)
     for bar in bars:
         bar.close()
+    broken = [o.experiment.name for o in outcomes if o.render_error is not None and not o.failures]
+    if broken:  # every cell completed, yet no section: a bug in section() or plot(); the others are written
+        first = next(o for o in outcomes if o.experiment.name == broken[0])
+        raise RuntimeError(f"sections failed to render: {broken}") from first.render_error
     return outcomes
 
 

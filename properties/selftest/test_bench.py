@@ -133,3 +133,11 @@ def test_settings_scales() -> None:
     assert Settings(Path("x")).scale == "default" and Settings(Path("x"), scale="large").pick(1, 2, 3) == 3
     with pytest.raises(ValueError, match="scale must be one of"):
         Settings(Path("x"), scale="huge")
+
+
+def test_float32_only_where_mean_field_keeps_the_signal_in_range() -> None:
+    """sigma_w^2 = 1e6 with ReLU grows the std x sqrt(5e5) = 707 per layer (3e28 at layer 10, past
+    the 1e15 bound); sigma_w^2 = 1 with tanh decays like 1/sqrt(2l): float32 is fine."""
+    assert propagation.precision("relu", 1e6, 10, 16) is np.float64
+    assert propagation.precision("relu", 1e-6, 10, 16) is np.float64  # vanishes: 1e-30 at layer 10
+    assert propagation.precision("tanh", 1.0, 10, 16) is np.float32

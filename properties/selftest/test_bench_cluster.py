@@ -58,14 +58,23 @@ def no_figures(frame: pd.DataFrame) -> dict[str, Any]:
 SMALL = Experiment("small", small_cells, no_figures, frames_only)
 
 
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """One two-worker cluster shared by the tests that do not count workers."""
+    with cluster(2) as shared:
+        yield shared
+
+
 def test_frames_are_bit_identical_with_one_or_two_workers(tmp_path: Path) -> None:
     settings = Settings(tmp_path, seed=7, quick=True, progress=False)
     alone = gather(cell.run(settings.seed) for cell in SMALL.cells(settings))
     results = []
-    for workers in (1, 2):
-        with cluster(workers) as client:
-            (outcome,) = run([SMALL], settings, client)
-        assert not outcome.failures
+    for workers in (1, 2):  # one cluster at a time (runs before the shared one below exists)
+        with cluster(workers) as own:
+            (outcome,) = run(
+                [SMALL], Settings(tmp_path / str(workers), seed=7, quick=True, progress=False), own
+            )
+            assert not outcome.failures and len(own.scheduler_info()["workers"]) == workers
         results.append(outcome.frame())
     for frame in results:
         pd.testing.assert_frame_equal(frame, alone, check_exact=True)
@@ -97,10 +106,9 @@ def value_section(frame: pd.DataFrame) -> Section:
 FLAKY = Experiment("flaky", flaky_cells, no_figures, value_section)
 
 
-def test_a_cell_that_fails_twice_is_reported_and_the_others_render(tmp_path: Path) -> None:
+def test_a_cell_that_fails_twice_is_reported_and_the_others_render(tmp_path: Path, client: Any) -> None:
     settings = Settings(tmp_path, seed=11, quick=True, progress=False)
-    with cluster(2) as client:
-        (outcome,) = run([FLAKY], settings, client)
+    (outcome,) = run([FLAKY], settings, client)
     assert sorted(outcome.frames) == [0, 1]  # "once" succeeded on its retry
     assert list(outcome.failures) == [2] and "always attempt 2 fails" in outcome.failures[2]
     assert ATTEMPTS["11-always"] == 2 and ATTEMPTS["11-once"] == 2
@@ -108,17 +116,16 @@ def test_a_cell_that_fails_twice_is_reported_and_the_others_render(tmp_path: Pat
     assert "2 values" in text and "Failed cells: 1 of 3" in text and "flaky[cell=always]" in text
 
 
-def test_resume_reuses_completed_cells_and_a_changed_setting_does_not(tmp_path: Path) -> None:
+def test_resume_reuses_completed_cells_and_a_changed_setting_does_not(tmp_path: Path, client: Any) -> None:
     settings = Settings(tmp_path, seed=5, quick=True, progress=False)
-    with cluster(1) as client:
-        (first,) = run([SMALL], settings, client)
-        assert all(cache_path(settings, cell).exists() for cell in first.cells)
-        (again,) = run([SMALL], settings, client, resume=True)
-        assert again.cached == len(again.cells) and not again.seconds
-        pd.testing.assert_frame_equal(again.frame(), first.frame(), check_exact=True)
-        other = Settings(tmp_path, seed=6, quick=True, progress=False)  # another run seed: new keys
-        (fresh,) = run([SMALL], other, client, resume=True)
-        assert fresh.cached == 0
+    (first,) = run([SMALL], settings, client)
+    assert all(cache_path(settings, cell).exists() for cell in first.cells)
+    (again,) = run([SMALL], settings, client, resume=True)
+    assert again.cached == len(again.cells) and not again.seconds
+    pd.testing.assert_frame_equal(again.frame(), first.frame(), check_exact=True)
+    other = Settings(tmp_path, seed=6, quick=True, progress=False)  # another run seed: new keys
+    (fresh,) = run([SMALL], other, client, resume=True)
+    assert fresh.cached == 0
     changed = Cell(first.cells[0].experiment, first.cells[0].labels, first.cells[0].function, {"depth": 4})
     assert cache_path(settings, changed) != cache_path(settings, first.cells[0])
 
@@ -127,9 +134,11 @@ def broken_section(frame: pd.DataFrame) -> Section:
     raise KeyError("no such column")
 
 
-def test_a_section_that_cannot_render_is_named_and_the_others_are_written(tmp_path: Path) -> None:
+def test_a_section_that_cannot_render_is_named_and_the_others_are_written(
+    tmp_path: Path, client: Any
+) -> None:
     settings = Settings(tmp_path, seed=2, quick=True, progress=False)
-    with cluster(1) as client, pytest.raises(RuntimeError, match=r"sections failed to render: \['broken'\]"):
+    with pytest.raises(RuntimeError, match=r"sections failed to render: \['broken'\]"):
         run([Experiment("broken", small_cells, no_figures, broken_section), SMALL], settings, client)
     assert "could not be made" in (tmp_path / "bench" / "section_broken.md").read_text()
     assert (tmp_path / "bench" / "section_small.md").exists()

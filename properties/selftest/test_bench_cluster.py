@@ -27,7 +27,7 @@ distributed = pytest.importorskip("distributed")
 def cluster(workers: int) -> Iterator[Any]:
     with (
         distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as local,
         distributed.Client(local) as client,
     ):

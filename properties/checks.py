@@ -21,8 +21,6 @@ from theory.gaussian import expectation
 
 Initializer = Callable[..., np.ndarray]
 
-_BOUNDED = {"uniform", "truncnorm"}
-
 
 def verify_scheme(
     init: Initializer,
@@ -49,25 +47,24 @@ def verify_scheme(
     context = Context(claim, case, seed)
     variance_context = Context(variance_claim or claim, case, seed)
     sampler = repeated(lambda r: init(shape, **params, rng=r, dtype=dtype), rng)
-    mean, variance = float(law.mean()), float(law.var())
-    name = law.dist.name
-    if name == "norm":
+    mean, variance = law.mean, law.variance
+    if law.family == "normal":
         decide.check_normal_variance(
             variance_context, sampler, variance, mean=mean, relative_std=relative_std
         )
     else:
-        low, high = law.support()
-        bound = max(abs(low - mean), abs(high - mean)) if name in _BOUNDED else None
+        low, high = law.support
+        bound = max(abs(low - mean), abs(high - mean)) if law.bounded else None
         decide.check_variance(
             variance_context,
             sampler,
             variance,
-            distributions.kurtosis(law),
+            law.kurtosis,
             mean=mean,
             bound=bound,
             relative_std=relative_std,
         )
-    decide.check_cdf(context, sampler, law, effect=cdf_effect)
+    decide.check_cdf(context, sampler, law.frozen, effect=cdf_effect)
 
 
 def verify_orthogonal_haar(orthogonal: Initializer, n: int, *, seed: int, claim_prefix: str = "haar") -> None:
@@ -131,7 +128,7 @@ def verify_sparse(
     if expected_zeros < shape[0]:
         sampler = repeated(nonzeros, rng)
         decide.check_normal_variance(context, sampler, std**2)
-        decide.check_cdf(context, sampler, distributions.scheme("normal", shape, std=std))
+        decide.check_cdf(context, sampler, distributions.scheme("normal", shape, std=std).frozen)
     else:
         nonzeros(rng)
     zeros = np.concatenate(counts)
@@ -187,15 +184,17 @@ def gaussian_expectation(f: Callable[[np.ndarray], np.ndarray], q: float = 1.0) 
     return expectation(lambda x: float(f(np.array([x]))[0]), q)
 
 
-def verify_gains(f: Callable[..., np.ndarray], df: Callable[..., np.ndarray], theory_name: str) -> None:
-    """The forward, backward and variance gains of ``f`` (by quadrature) against theory's."""
+def verify_gains(
+    f: Callable[..., np.ndarray], df: Callable[..., np.ndarray], name: str, **params: Any
+) -> None:
+    """The forward, backward and variance gains of ``f`` (by quadrature) against theory's ``name``."""
     from theory import activations
 
     second, first = gaussian_expectation(lambda v: f(v) ** 2), gaussian_expectation(f)
     slope = gaussian_expectation(lambda v: df(v) ** 2)
-    expected = activations.gains(theory_name)
+    expected = activations.gains(name, **params)
     compare.check_close(
-        Context("activation-gains", {"activation": theory_name}),
+        Context("activation-gains", {"activation": name, **params}),
         [1 / math.sqrt(second), 1 / math.sqrt(slope), 1 / math.sqrt(second - first**2)],
         [expected.forward, expected.backward, expected.variance],
         rtol=1e-8,

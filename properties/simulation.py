@@ -1,5 +1,10 @@
-"""Finite-width simulations of deep networks built with ``impls``, and the tolerance of a
-mean-field comparison derived from the finite-size correction.
+"""Finite-width simulations of deep networks built with ``impls`` (the one simulator of the suite
+and the benchmark), and the tolerance of a mean-field comparison derived from the finite-size
+correction.
+
+Two measurements: :func:`run_network` records per-layer forward and backward statistics of one
+network, :func:`jacobian_spectrum` the squared singular values of its input-output Jacobian.
+Weights come from :func:`scaled_weights` (variance scaling or orthogonal, one wrapper each).
 
 Tolerance derivation (an approximation, stated): at width N, given layer l-1, the N
 pre-activations of layer l are iid N(0, s^2) (Gaussian weights) or nearly so (CLT), and
@@ -18,7 +23,9 @@ forward sum plus the same terms for ``phi'^2`` from the top.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -27,17 +34,139 @@ import impls
 from properties.decide import DEFAULT_FALSE_FAIL
 from theory import activations as theory_act
 
-THEORY_NAMES = {"leaky_relu": "leaky_relu(0.01)"}
+Initializer = Callable[..., np.ndarray]
+"""``init(shape, rng=..., dtype=...)``, as :func:`impls.init_mlp` calls it."""
+
+WEIGHT_LAWS = ("normal", "truncated_normal", "uniform", "orthogonal")
+
+
+def scaled_weights(sigma_w2: float, law: str = "normal", *, implementation: Any = impls) -> Initializer:
+    """Weights with ``n Var(W) = sigma_w2`` (n the fan-in), built with ``implementation``.
+
+    ``variance_scaling(scale=sigma_w2, mode="fan_in", distribution=law)`` for the normal,
+    truncated normal and uniform laws; ``orthogonal(gain=sqrt(sigma_w2))`` for ``"orthogonal"``.
+    """
+    if law not in WEIGHT_LAWS:
+        raise ValueError(f"law must be one of {WEIGHT_LAWS}, got {law!r}")
+    if law == "orthogonal":
+        gain = math.sqrt(sigma_w2)
+
+        def orthogonal(shape: tuple[int, ...], rng: Any, dtype: Any) -> np.ndarray:
+            return implementation.orthogonal(shape, gain, rng=rng, dtype=dtype)
+
+        return orthogonal
+
+    def variance_scaling(shape: tuple[int, ...], rng: Any, dtype: Any) -> np.ndarray:
+        return implementation.variance_scaling(shape, sigma_w2, "fan_in", law, rng=rng, dtype=dtype)
+
+    return variance_scaling
+
+
+def normal_biases(sigma_b2: float, *, implementation: Any = impls) -> Initializer:
+    """Biases ``N(0, sigma_b2)`` by ``implementation.normal``."""
+    std = math.sqrt(sigma_b2)
+
+    def normal(shape: tuple[int, ...], rng: Any, dtype: Any) -> np.ndarray:
+        return implementation.normal(shape, 0.0, std, rng=rng, dtype=dtype)
+
+    return normal
+
+
+LAYER_STATISTICS = (
+    "pre",
+    "pre_std",
+    "post_mean",
+    "post_var",
+    "post_std",
+    "grad",
+    "grad_std",
+    "weight_grad_std",
+)
+"""Per-layer statistics of one network (over units and batch): ``pre`` = mean h_l^2, ``pre_std``
+= std h_l, ``post_mean``/``post_var``/``post_std`` of a_l, ``grad`` = mean (dLoss/dh_l)^2 and
+``grad_std`` for a N(0, 1) gradient at the top, ``weight_grad_std`` = std of dLoss/dW_l."""
+
+
+def measure_network(
+    params: dict[str, np.ndarray],
+    activation: str,
+    rng: np.random.Generator,
+    *,
+    batch: int = 64,
+    input_mean: float = 0.0,
+    input_var: float = 1.0,
+    implementation: Any = impls,
+) -> dict[str, np.ndarray]:
+    """Forward a Gaussian batch through ``params`` (``implementation``), backward a N(0, 1) gradient.
+
+    Draws, in this order from ``rng``: the inputs ``N(input_mean, input_var)`` of shape
+    ``(batch, n_0)``, the top gradient; both in the parameters' dtype.
+
+    Returns:
+        Every statistic of :data:`LAYER_STATISTICS`, an array over layers 1..L.
+    """
+    dtype = params["W1"].dtype
+    x = rng.normal(input_mean, math.sqrt(input_var), size=(batch, params["W1"].shape[1])).astype(
+        dtype, copy=False
+    )
+    cache = implementation.forward(params, x, activation)
+    top = rng.standard_normal(cache.post[-1].shape).astype(dtype, copy=False)
+    back = implementation.backward(params, cache, top, activation)
+    depth = len(cache.pre)
+    return {
+        "pre": np.array([np.mean(h * h) for h in cache.pre], dtype=np.float64),
+        "pre_std": np.array([h.std() for h in cache.pre], dtype=np.float64),
+        "post_mean": np.array([np.mean(a) for a in cache.post[1:]], dtype=np.float64),
+        "post_var": np.array([np.var(a) for a in cache.post[1:]], dtype=np.float64),
+        "post_std": np.array([a.std() for a in cache.post[1:]], dtype=np.float64),
+        "grad": np.array([np.mean(d * d) for d in back.pre], dtype=np.float64),
+        "grad_std": np.array([d.std() for d in back.pre], dtype=np.float64),
+        "weight_grad_std": np.array(
+            [back.params[f"W{i}"].std() for i in range(1, depth + 1)], dtype=np.float64
+        ),
+    }
+
+
+def run_network(
+    widths: Sequence[int],
+    weight_init: Initializer,
+    activation: str,
+    rng: np.random.Generator,
+    *,
+    bias_init: Initializer | None = None,
+    batch: int = 64,
+    input_mean: float = 0.0,
+    input_var: float = 1.0,
+    dtype: Any = np.float64,
+    implementation: Any = impls,
+) -> dict[str, np.ndarray]:
+    """One network built with ``implementation`` (impls by default, or the implementation under
+    test): its parameters (``init_mlp``), then :func:`measure_network` (inputs, top gradient), all
+    drawn from ``rng`` in this order."""
+    params = implementation.init_mlp(list(widths), weight_init, bias_init, rng=rng, dtype=dtype)
+    return measure_network(
+        params,
+        activation,
+        rng,
+        batch=batch,
+        input_mean=input_mean,
+        input_var=input_var,
+        implementation=implementation,
+    )
 
 
 @dataclass(frozen=True)
 class Propagation:
-    """Per-layer mean squares, averaged over units, batch and networks, and their spread."""
+    """Per-layer statistics of S networks: every field is ``(seeds, depth)``."""
 
-    pre: np.ndarray  # (seeds, depth): mean h_l^2
-    post_mean: np.ndarray  # (seeds, depth): mean a_l
-    post_var: np.ndarray  # (seeds, depth): variance of a_l over units and batch
-    grad: np.ndarray  # (seeds, depth): mean (dLoss/dh_l)^2 for a N(0, 1) top gradient
+    pre: np.ndarray  # mean h_l^2
+    pre_std: np.ndarray
+    post_mean: np.ndarray  # mean a_l
+    post_var: np.ndarray  # variance of a_l over units and batch
+    post_std: np.ndarray
+    grad: np.ndarray  # mean (dLoss/dh_l)^2 for a N(0, 1) top gradient
+    grad_std: np.ndarray
+    weight_grad_std: np.ndarray
 
 
 def simulate(
@@ -52,48 +181,56 @@ def simulate(
     seeds: int = 4,
     seed: int = 0,
     weights: str = "normal",
+    implementation: Any = impls,
 ) -> Propagation:
-    """Run ``seeds`` independent networks of the given widths built with ``impls`` initializers.
+    """Run ``seeds`` independent networks (:func:`run_network`) from one ``default_rng(seed)``.
 
-    Weights: ``variance_scaling(scale=sigma_w2, mode="fan_in", distribution="normal")`` (or
-    ``"truncated_normal"``/``"uniform"``, or ``"orthogonal"`` scaled by sqrt(sigma_w2));
-    biases N(0, sigma_b2) by ``impls.normal``. The activation is applied at every layer.
+    Weights :func:`scaled_weights` ``(sigma_w2, weights)``, biases :func:`normal_biases`
+    ``(sigma_b2)``; the activation is applied at every layer.
     """
     rng = np.random.default_rng(seed)
-    depth = len(widths) - 1
-    out = {k: np.empty((seeds, depth)) for k in ("pre", "post_mean", "post_var", "grad")}
-    for s in range(seeds):
-        if weights == "orthogonal":
+    runs = [
+        run_network(
+            widths,
+            scaled_weights(sigma_w2, weights, implementation=implementation),
+            activation,
+            rng,
+            bias_init=normal_biases(sigma_b2, implementation=implementation),
+            batch=batch,
+            input_mean=input_mean,
+            input_var=input_var,
+            implementation=implementation,
+        )
+        for _ in range(seeds)
+    ]
+    return Propagation(**{key: np.stack([run[key] for run in runs]) for key in LAYER_STATISTICS})
 
-            def weight_init(shape, rng, dtype):
-                return impls.orthogonal(shape, math.sqrt(sigma_w2), rng=rng, dtype=dtype)
-        else:
 
-            def weight_init(shape, rng, dtype):
-                return impls.variance_scaling(shape, sigma_w2, "fan_in", weights, rng=rng, dtype=dtype)
+def jacobian_spectrum(
+    width: int,
+    depth: int,
+    weight_init: Initializer,
+    activation: str,
+    rng: np.random.Generator,
+    *,
+    input_std: float = 1.0,
+    implementation: Any = impls,
+) -> np.ndarray:
+    """Squared singular values of the input-output Jacobian of one network (``jacobian``).
 
-        def bias_init(shape, rng, dtype):
-            return impls.normal(shape, 0.0, math.sqrt(sigma_b2), rng=rng, dtype=dtype)
-
-        params = impls.init_mlp(widths, weight_init, bias_init, rng=rng)
-        x = rng.normal(input_mean, math.sqrt(input_var), size=(batch, widths[0]))
-        cache = impls.forward(params, x, activation)
-        top = rng.standard_normal(cache.post[-1].shape)
-        back = impls.backward(params, cache, top, activation)
-        out["pre"][s] = [np.mean(h * h) for h in cache.pre]
-        out["post_mean"][s] = [np.mean(a) for a in cache.post[1:]]
-        out["post_var"][s] = [np.var(a) for a in cache.post[1:]]
-        out["grad"][s] = [np.mean(d * d) for d in back.pre]
-    return Propagation(**out)
+    Draws the parameters, then the input ``N(0, input_std^2)`` of width ``width``, from ``rng``.
+    """
+    params = implementation.init_mlp([width] * (depth + 1), weight_init, rng=rng)
+    x = rng.normal(size=width) * input_std
+    return np.asarray(np.linalg.svd(implementation.jacobian(params, x, activation), compute_uv=False) ** 2)
 
 
 def kappa(activation: str, q: float, derivative: bool = False) -> float:
     """``Var(g^2) / (E g^2)^2`` for ``g = phi(sqrt(q) z)`` (or phi'), from theory's quadrature."""
-    name = THEORY_NAMES.get(activation, activation)
     if q <= 0:
         return 2.0
-    second = theory_act.moment(name, 2, q, derivative)
-    fourth = theory_act.moment(name, 4, q, derivative)
+    second = theory_act.moment(activation, 2, q, derivative)
+    fourth = theory_act.moment(activation, 4, q, derivative)
     return fourth / second**2 - 1.0 if second > 0 else 2.0
 
 

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from reports import atomic
-from reports.bench import EXPERIMENTS
-from reports.bench.common import Settings
+from reports.bench import EXPERIMENTS, runner
+from reports.bench.common import SCALES, Settings
+from reports.bench.runner import SCHEDULER_ENV
 from reports.folder import DEFAULT, PROJECT_ROOT, ReportFolder, ReportFolderError, Staging, utc_now, versions
 from reports.plugin import PART_FILE
 from reports.render import render
@@ -94,6 +94,19 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="benchmark seed (default 0)")
     parser.add_argument("--only", nargs="+", choices=sorted(EXPERIMENTS), help="run only these experiments")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--scale", choices=SCALES, help="benchmark scale (default: default; quick with --quick)"
+    )
+    parser.add_argument(
+        "--scheduler",
+        help=f"address of an existing Dask scheduler (or ${SCHEDULER_ENV}); default: embedded cluster",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes of the embedded cluster (default: cores; 0: one thread in this process)",
+    )
+    parser.add_argument("--resume", action="store_true", help="reuse the cells a previous run completed")
     args = parser.parse_args(argv)
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
@@ -156,24 +169,22 @@ def verify(stage: Staging, quick: bool) -> int:
     return status
 
 
-def bench(settings: Settings, only: Sequence[str] | None, stage: Staging) -> None:
-    """Run the experiments into the staging folder and record the part's seed and settings."""
-    names = list(dict.fromkeys(only or EXPERIMENTS))
-    started, timings = utc_now(), []
-    for name in names:
-        clock = time.perf_counter()
-        say(f"bench: {name}")
-        section = EXPERIMENTS[name](settings)
-        atomic.write_text(settings.folder / f"section_{name}.md", section.markdown())
-        timings.append({"experiment": name, "seconds": time.perf_counter() - clock})
-    atomic.write_text(settings.folder / "timings.csv", pd.DataFrame(timings).to_csv(index=False))
+def bench(settings: Settings, args: argparse.Namespace, stage: Staging) -> None:
+    """Run the experiments on the Dask cluster into the staging folder; record seed, scale, cluster."""
+    names = list(dict.fromkeys(args.only or EXPERIMENTS))
+    started = utc_now()
+    _outcomes, cluster = runner.bench(
+        settings, names, scheduler=args.scheduler, workers=args.workers, resume=args.resume
+    )
     stage.parts["bench"] = {
         "run": stage.run_id,
         "started": started,
         "finished": utc_now(),
         "seed": settings.seed,
         "quick": settings.quick,
+        "scale": settings.scale,
         "experiments": names,
+        "cluster": cluster,
         "versions": versions(),
     }
 
@@ -212,8 +223,8 @@ def run(args: argparse.Namespace, folder: ReportFolder) -> int:
         if args.command in ("all", "verify"):
             status = verify(stage, args.quick)
         if args.command in ("all", "bench"):
-            settings = Settings(stage.path, args.seed, args.quick, not args.no_progress)
-            bench(settings, args.only, stage)
+            settings = Settings(stage.path, args.seed, args.quick, not args.no_progress, args.scale or "")
+            bench(settings, args, stage)
         folder.commit(stage, finish=complete)
     verdict = "ok" if status == 0 else f"verification failed (pytest exit {status})"
     elapsed = time.perf_counter() - started

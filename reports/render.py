@@ -7,8 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from reports import atomic
+from reports.bench import EXPERIMENTS
 
-SECTION_ORDER = ("propagation", "seeds", "optimizers", "isometry", "speed")
+
+def run_summary(path: Path) -> str:
+    """The benchmark run's scale, seed and cluster (from ``bench/run.json``), as a paragraph."""
+    if not path.exists():
+        return "## Benchmark\n\nNo benchmark run found in this folder (run `python -m reports bench`).\n"
+    run = json.loads(path.read_text(encoding="utf-8"))
+    return (
+        f"## Benchmark\n\nMade at scale **{run['scale']}** (seed {run['seed']}) on {run['cluster']} with "
+        f"{run['workers']} workers ({run['threads']} threads) in {run['seconds']:.0f} s; per-experiment "
+        "times in `bench/timings.csv`.\n"
+    )
 
 
 def render(out: Path) -> Path:
@@ -25,7 +36,8 @@ def render(out: Path) -> Path:
         parts.append(
             "## Claims\n\nNo verification run found in this folder (run `python -m reports verify`).\n"
         )
-    for name in SECTION_ORDER:
+    parts.append(run_summary(out / "bench" / "run.json"))
+    for name in EXPERIMENTS:
         section = out / "bench" / f"section_{name}.md"
         if section.exists():
             parts.append(section.read_text(encoding="utf-8"))

@@ -10,10 +10,12 @@ the two is a real check. Gains for pre-activations ``z ~ N(0, q)`` (weight std =
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -37,19 +39,33 @@ class ActivationTheory:
     source: str
 
 
-def _leaky(slope: float) -> ActivationTheory:
+def _leaky(negative_slope: float = 0.01) -> ActivationTheory:
+    slope = real(negative_slope, "negative_slope")
     return ActivationTheory(
-        f"leaky_relu({slope:g})",
+        "leaky_relu",
         lambda x: np.where(x > 0, x, slope * x),
         lambda x: np.where(x > 0, 1.0, slope),
         "Maas, Hannun & Ng (2013); He et al. (2015), eq. (15)",
     )
 
 
-def _elu(alpha: float, scale: float = 1.0) -> tuple[Function, Function]:
-    return (
+def _elu(alpha: float = 1.0) -> ActivationTheory:
+    alpha = real(alpha, "alpha")
+    return ActivationTheory(
+        "elu",
+        lambda x: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))),
+        lambda x: np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0))),
+        "Clevert et al. (2016)",
+    )
+
+
+def _selu() -> ActivationTheory:
+    alpha, scale = SELU_ALPHA_PAPER, SELU_LAMBDA_PAPER
+    return ActivationTheory(
+        "selu",
         lambda x: scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))),
         lambda x: scale * np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0))),
+        "Klambauer et al. (2017), eq. (2)",
     )
 
 
@@ -64,66 +80,107 @@ def _gelu_tanh_derivative(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
 
 
-_sigmoid = special.expit
-_elu_f, _elu_df = _elu(1.0)
-_selu_f, _selu_df = _elu(SELU_ALPHA_PAPER, SELU_LAMBDA_PAPER)
+def _gelu(approximate: str = "none") -> ActivationTheory:
+    if approximate == "tanh":
+        return ActivationTheory(
+            "gelu", _gelu_tanh, _gelu_tanh_derivative, "Hendrycks & Gimpel (2016), Sec. 2"
+        )
+    if approximate != "none":
+        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    return ActivationTheory(
+        "gelu",
+        lambda x: x * special.ndtr(x),
+        lambda x: special.ndtr(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi),
+        "Hendrycks & Gimpel (2016)",
+    )
 
-ACTIVATIONS = MappingProxyType(
+
+def _softplus(beta: float = 1.0) -> ActivationTheory:
+    beta = positive(beta, "beta")
+    return ActivationTheory(
+        "softplus",
+        lambda x: np.logaddexp(0.0, beta * x) / beta,
+        lambda x: _sigmoid(beta * x),
+        "Dugas et al. (2001)",
+    )
+
+
+def _fixed(theory: ActivationTheory) -> Callable[[], ActivationTheory]:
+    return lambda: theory
+
+
+_sigmoid = special.expit
+
+_BUILDERS: Mapping[str, Callable[..., ActivationTheory]] = MappingProxyType(
     {
-        a.name: a
-        for a in (
-            ActivationTheory("linear", lambda x: x, lambda x: np.ones_like(x), "identity"),
-            ActivationTheory("tanh", np.tanh, lambda x: 1 - np.tanh(x) ** 2, "seed 001; GB10"),
-            ActivationTheory(
-                "sigmoid", _sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x)), "seed 001; GB10"
-            ),
-            ActivationTheory("relu", lambda x: np.maximum(x, 0.0), lambda x: (x > 0) * 1.0, "seed 001; He15"),
-            _leaky(0.01),
-            _leaky(0.2),
-            ActivationTheory("elu", _elu_f, _elu_df, "Clevert et al. (2016)"),
-            ActivationTheory("selu", _selu_f, _selu_df, "Klambauer et al. (2017), eq. (2)"),
-            ActivationTheory(
-                "gelu",
-                lambda x: x * special.ndtr(x),
-                lambda x: special.ndtr(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi),
-                "Hendrycks & Gimpel (2016)",
-            ),
-            ActivationTheory(
-                "gelu_tanh", _gelu_tanh, _gelu_tanh_derivative, "Hendrycks & Gimpel (2016), Sec. 2"
-            ),
+        "linear": _fixed(ActivationTheory("linear", lambda x: x, lambda x: np.ones_like(x), "identity")),
+        "tanh": _fixed(ActivationTheory("tanh", np.tanh, lambda x: 1 - np.tanh(x) ** 2, "seed 001; GB10")),
+        "sigmoid": _fixed(
+            ActivationTheory("sigmoid", _sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x)), "seed 001; GB10")
+        ),
+        "relu": _fixed(
+            ActivationTheory("relu", lambda x: np.maximum(x, 0.0), lambda x: (x > 0) * 1.0, "seed 001; He15")
+        ),
+        "leaky_relu": _leaky,
+        "elu": _elu,
+        "selu": _selu,
+        "gelu": _gelu,
+        "silu": _fixed(
             ActivationTheory(
                 "silu",
                 lambda x: x * _sigmoid(x),
                 lambda x: _sigmoid(x) * (1 + x * (1 - _sigmoid(x))),
                 "Elfwing et al. (2018)",
-            ),
+            )
+        ),
+        "softsign": _fixed(
             ActivationTheory(
                 "softsign",
                 lambda x: x / (1 + np.abs(x)),
                 lambda x: 1 / (1 + np.abs(x)) ** 2,
                 "GB10 (softsign); seed 002",
-            ),
-            ActivationTheory("softplus", lambda x: np.logaddexp(0.0, x), _sigmoid, "Dugas et al. (2001)"),
-        )
+            )
+        ),
+        "softplus": _softplus,
     }
 )
-"""Theory's activations by name (``leaky_relu(0.01)``, ``leaky_relu(0.2)`` for two slopes)."""
+
+ACTIVATIONS: Mapping[str, ActivationTheory] = MappingProxyType(
+    {name: build() for name, build in _BUILDERS.items()}
+)
+"""Theory's activations by name, with impls' (PyTorch's) default parameters: leaky_relu slope
+0.01, elu alpha 1, gelu exact (``approximate="none"``), softplus beta 1."""
 
 
-def activation(name: str) -> ActivationTheory:
-    """Return theory's activation ``name``; ``ValueError`` lists the known names."""
-    if name.startswith("leaky_relu(") and name not in ACTIVATIONS:
-        return _leaky(real(float(name[len("leaky_relu(") : -1]), "negative_slope"))
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[name]
+def activation(name: str, **params: Any) -> ActivationTheory:
+    """Return theory's activation ``name`` with its parameters (impls' names and defaults).
+
+    Args:
+        name: one of :data:`ACTIVATIONS`.
+        **params: ``negative_slope`` (leaky_relu), ``alpha`` (elu), ``approximate`` (gelu:
+            ``"none"`` or ``"tanh"``), ``beta`` (softplus).
+
+    Returns:
+        :class:`ActivationTheory`; ``ValueError`` lists the known names, ``TypeError`` names an
+        unknown parameter.
+    """
+    if name not in _BUILDERS:
+        raise ValueError(f"activation must be one of {sorted(_BUILDERS)}, got {name!r}")
+    if not params:
+        return ACTIVATIONS[name]
+    build = _BUILDERS[name]
+    accepted = set(inspect.signature(build).parameters)
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise TypeError(f"params of {name!r} must be among {sorted(accepted)}, got {unknown}")
+    return build(**params)
 
 
 def _scalar(f: Function) -> Callable[[float], float]:
     return lambda x: float(f(np.asarray(x, dtype=float)))
 
 
-def moment(name: str, power: int = 1, q: float = 1.0, derivative: bool = False) -> float:
+def moment(name: str, power: int = 1, q: float = 1.0, derivative: bool = False, **params: Any) -> float:
     """Return ``E[g(sqrt(q) z)^power]`` with ``g = f`` or ``f'`` of activation ``name``.
 
     Args:
@@ -131,11 +188,12 @@ def moment(name: str, power: int = 1, q: float = 1.0, derivative: bool = False) 
         power: 1, 2 or 4.
         q: variance of the pre-activation, ``>= 0``.
         derivative: use ``f'`` instead of ``f``.
+        **params: the activation's parameters (:func:`activation`).
 
     Returns:
         The Gaussian moment (quadrature, see :mod:`theory.gaussian`).
     """
-    act = activation(name)
+    act = activation(name, **params)
     g = _scalar(act.df if derivative else act.f)
     return expectation(lambda x: g(x) ** power, non_negative(q, "q"))
 
@@ -149,7 +207,7 @@ class Gains:
     variance: float
 
 
-def gains(name: str, q: float = 1.0) -> Gains:
+def gains(name: str, q: float = 1.0, **params: Any) -> Gains:
     """Return the forward, backward and variance gains of ``name`` for ``z ~ N(0, q)``.
 
     Formula: ``sqrt(q / E f^2)``, ``1 / sqrt(E f'^2)``, ``sqrt(q / Var f)`` (for q = 1 the
@@ -158,6 +216,7 @@ def gains(name: str, q: float = 1.0) -> Gains:
     Args:
         name: an activation of :data:`ACTIVATIONS`.
         q: pre-activation variance, ``> 0``.
+        **params: the activation's parameters (:func:`activation`).
 
     Returns:
         :class:`Gains`.
@@ -167,9 +226,9 @@ def gains(name: str, q: float = 1.0) -> Gains:
         (2017), chi_1; ``theory_claims.md`` S3.3.
     """
     q = positive(q, "q")
-    second = moment(name, 2, q)
-    first = moment(name, 1, q)
-    slope = moment(name, 2, q, derivative=True)
+    second = moment(name, 2, q, **params)
+    first = moment(name, 1, q, **params)
+    slope = moment(name, 2, q, derivative=True, **params)
     return Gains(math.sqrt(q / second), 1 / math.sqrt(slope), math.sqrt(q / (second - first**2)))
 
 

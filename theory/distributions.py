@@ -1,4 +1,4 @@
-"""The distribution each initialization scheme should produce, as a frozen ``scipy.stats`` law.
+"""The distribution each initialization scheme should produce: a :class:`Law` (frozen ``scipy.stats``).
 
 This is what the statistical checks compare an implementation with: its full CDF (DKW), its
 variance, and its kurtosis (which sets how many samples a variance check needs).
@@ -7,9 +7,12 @@ variance, and its kurtosis (which sets how many samples a variance check needs).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 from scipy import stats
 
 from theory import variance as va
@@ -19,6 +22,41 @@ from theory.fans import fans
 
 TRUNCATED_STD_2SIGMA = float(stats.truncnorm(-2.0, 2.0).std())
 """Std of N(0, 1) truncated to (-2, 2) = 0.87962566103423978 (``scipy.stats.truncnorm``)."""
+
+
+@dataclass(frozen=True)
+class Law:
+    """The law of every entry of a weight: the frozen ``scipy.stats`` law and what checks need.
+
+    Attributes:
+        frozen: the frozen ``scipy.stats`` distribution (its ``cdf``, ``mean``, ``var``).
+        family: ``"normal"``, ``"uniform"`` or ``"truncated_normal"``.
+        support: ``(low, high)``, infinite for the normal.
+        kurtosis: non-excess kurtosis ``E[(X - mu)^4] / Var^2`` (normal 3, uniform 9/5).
+    """
+
+    frozen: Any
+    family: str
+    support: tuple[float, float]
+    kurtosis: float
+
+    @property
+    def mean(self) -> float:
+        return float(self.frozen.mean())
+
+    @property
+    def variance(self) -> float:
+        return float(self.frozen.var())
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the support is a finite interval (uniform, truncated normal)."""
+        return bool(np.all(np.isfinite(self.support)))
+
+
+def _law(frozen: Any, family: str) -> Law:
+    low, high = frozen.support()
+    return Law(frozen, family, (float(low), float(high)), kurtosis(frozen))
 
 
 def truncated_normal(mean: float, std: float, a: float, b: float) -> Any:
@@ -52,58 +90,94 @@ def scaled(distribution: str, variance: float) -> Any:
     raise ValueError(f"distribution must be uniform, normal or truncated_normal, got {distribution!r}")
 
 
-def scheme(name: str, shape: Sequence[int], **params: Any) -> Any:
+@dataclass(frozen=True)
+class ScalingRow:
+    """One variance-scaling scheme: ``Var W = scale(params) / fan(mode)``, drawn from ``distribution``.
+
+    ``mode`` is a fixed fan mode or None (the ``mode`` parameter, default ``fan_in``); ``scale``
+    maps the scheme's parameters to the variance's numerator.
+    """
+
+    scale: Callable[[Mapping[str, Any]], float]
+    mode: str | None
+    distribution: str | None
+
+
+def _kaiming_scale(params: Mapping[str, Any]) -> float:
+    nonlinearity = params.get("nonlinearity", "leaky_relu")
+    gain = he_gain(params.get("a", 0.0)) if nonlinearity == "leaky_relu" else pytorch_gain(nonlinearity)
+    return gain**2
+
+
+def _xavier_scale(params: Mapping[str, Any]) -> float:
+    return float(params.get("gain", 1.0)) ** 2
+
+
+PYTORCH_LINEAR_DEFAULT_SCALE = 1.0 / 3.0
+"""PyTorch's ``nn.Linear`` default U[-1/sqrt n, 1/sqrt n] has ``n Var W = 1/3`` (GB10 eq. (1))."""
+
+SCALING: Mapping[str, ScalingRow] = MappingProxyType(
+    {
+        "variance_scaling": ScalingRow(lambda p: float(p.get("scale", 1.0)), None, None),
+        "xavier_uniform": ScalingRow(_xavier_scale, "fan_avg", "uniform"),
+        "xavier_normal": ScalingRow(_xavier_scale, "fan_avg", "normal"),
+        "kaiming_uniform": ScalingRow(_kaiming_scale, None, "uniform"),
+        "kaiming_normal": ScalingRow(_kaiming_scale, None, "normal"),
+        "lecun_uniform": ScalingRow(lambda p: 1.0, "fan_in", "uniform"),
+        "lecun_normal": ScalingRow(lambda p: 1.0, "fan_in", "truncated_normal"),
+        "pytorch_linear_default": ScalingRow(lambda p: PYTORCH_LINEAR_DEFAULT_SCALE, "fan_in", "uniform"),
+    }
+)
+"""Every variance-scaling scheme as a (scale, mode, distribution) row (JAX's ``variance_scaling``
+and its wrappers; PyTorch's ``xavier_*``/``kaiming_*`` with their gains)."""
+
+_PLAIN = {
+    "uniform": lambda p: (
+        stats.uniform(p.get("low", 0.0), p.get("high", 1.0) - p.get("low", 0.0)),
+        "uniform",
+    ),
+    "normal": lambda p: (stats.norm(p.get("mean", 0.0), p.get("std", 1.0)), "normal"),
+    "truncated_normal": lambda p: (
+        truncated_normal(p.get("mean", 0.0), p.get("std", 1.0), p.get("a", -2.0), p.get("b", 2.0)),
+        "truncated_normal",
+    ),
+}
+
+
+def scheme_variance(name: str, shape: Sequence[int], **params: Any) -> float:
+    """``Var W`` of a variance-scaling scheme (a row of :data:`SCALING`) for a weight of ``shape``."""
+    if name not in SCALING:
+        raise ValueError(f"unknown scheme {name!r}: must be one of {sorted([*_PLAIN, *SCALING])}")
+    row = SCALING[name]
+    fan_in, fan_out = fans(shape, params.get("layout", "torch"))
+    mode = row.mode or params.get("mode", "fan_in")
+    return va.variance_scaling_variance(row.scale(params), fan_in, fan_out, mode)
+
+
+def scheme(name: str, shape: Sequence[int], **params: Any) -> Law:
     """The law of every entry of ``name``'s output for a weight of ``shape``.
 
     Args:
-        name: ``uniform``, ``normal``, ``truncated_normal``, ``variance_scaling``,
-            ``xavier_uniform``, ``xavier_normal``, ``kaiming_uniform``, ``kaiming_normal``,
-            ``lecun_uniform``, ``lecun_normal`` or ``pytorch_linear_default``.
+        name: ``uniform``, ``normal``, ``truncated_normal`` or a row of :data:`SCALING`
+            (``variance_scaling``, ``xavier_uniform``, ``xavier_normal``, ``kaiming_uniform``,
+            ``kaiming_normal``, ``lecun_uniform``, ``lecun_normal``, ``pytorch_linear_default``).
         shape: the weight's shape.
         **params: the scheme's parameters with the names ``impls`` uses (``low``, ``high``,
             ``mean``, ``std``, ``a``, ``b``, ``scale``, ``mode``, ``distribution``, ``gain``,
             ``nonlinearity``, ``layout``).
 
     Returns:
-        A frozen ``scipy.stats`` distribution.
+        :class:`Law`.
 
     References:
         Glorot & Bengio (2010); He et al. (2015); LeCun et al. (1998); PyTorch ``nn.init``.
     """
-    if name == "uniform":
-        low, high = params.get("low", 0.0), params.get("high", 1.0)
-        return stats.uniform(low, high - low)
-    if name == "normal":
-        return stats.norm(params.get("mean", 0.0), params.get("std", 1.0))
-    if name == "truncated_normal":
-        return truncated_normal(
-            params.get("mean", 0.0), params.get("std", 1.0), params.get("a", -2.0), params.get("b", 2.0)
-        )
-    fan_in, fan_out = fans(shape, params.get("layout", "torch"))
-    if name == "variance_scaling":
-        variance = va.variance_scaling_variance(
-            params.get("scale", 1.0), fan_in, fan_out, params.get("mode", "fan_in")
-        )
-        return scaled(params.get("distribution", "truncated_normal"), variance)
-    if name in ("xavier_uniform", "xavier_normal"):
-        variance = params.get("gain", 1.0) ** 2 * va.glorot_variance(fan_in, fan_out)
-        return scaled(name.split("_")[1], variance)
-    if name in ("kaiming_uniform", "kaiming_normal"):
-        fan = fan_in if params.get("mode", "fan_in") == "fan_in" else fan_out
-        gain = _kaiming_gain(params.get("nonlinearity", "leaky_relu"), params.get("a", 0.0))
-        return scaled(name.split("_")[1], gain**2 / fan)
-    if name in ("lecun_uniform", "lecun_normal"):
-        kind = "uniform" if name == "lecun_uniform" else "truncated_normal"
-        return scaled(kind, va.lecun_variance(fan_in))
-    if name == "pytorch_linear_default":
-        return symmetric_uniform(va.glorot_standard_init_variance(fan_in))
-    raise ValueError(f"unknown scheme {name!r}")
-
-
-def _kaiming_gain(nonlinearity: str, a: float) -> float:
-    if nonlinearity == "leaky_relu":
-        return he_gain(a)
-    return pytorch_gain(nonlinearity)
+    if name in _PLAIN:
+        frozen, family = _PLAIN[name](params)
+        return _law(frozen, family)
+    variance = scheme_variance(name, shape, **params)
+    family = SCALING[name].distribution or params.get("distribution", "truncated_normal")
+    return _law(scaled(family, variance), family)
 
 
 def kurtosis(distribution: Any) -> float:

@@ -7,9 +7,12 @@ Ganguli (2017), arXiv:1711.04735; ``theory_claims.md`` S6.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from scipy import special
 
+from theory import activations, meanfield
 from theory._domain import non_negative, positive_int, real
 
 
@@ -65,9 +68,55 @@ def pennington_spectrum_variance(depth: int, mu1: float, mu2: float, s1: float) 
     return depth * (mu2 / mu1**2 - 1.0 - real(s1, "s1"))
 
 
+S1 = MappingProxyType({"gaussian": -1.0, "orthogonal": 0.0})
+"""First coefficient of the S-transform of ``W W^T`` (Pennington et al. 2017, Sec. 2.3): -1 for
+Gaussian weights (the free Poisson law), 0 for orthogonal ones (every singular value 1)."""
+
+
+def _s1(weights: str) -> float:
+    if weights not in S1:
+        raise ValueError(f"weights must be 'gaussian' or 'orthogonal', got {weights!r}")
+    return S1[weights]
+
+
 def relu_spectrum_variance(depth: int, weights: str) -> float:
     """ReLU at criticality: phi' in {0, 1} so mu_1 = mu_2 = 1/2: ``2L`` Gaussian, ``L`` orthogonal."""
-    s1 = {"gaussian": -1.0, "orthogonal": 0.0}
-    if weights not in s1:
-        raise ValueError(f"weights must be 'gaussian' or 'orthogonal', got {weights!r}")
-    return pennington_spectrum_variance(depth, 0.5, 0.5, s1[weights])
+    return pennington_spectrum_variance(depth, 0.5, 0.5, _s1(weights))
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """A network on the order-to-chaos line at ``sigma_b = 0``: ``sigma_w^2`` and the fixed point q*."""
+
+    activation: str
+    sigma_w2: float
+    q_star: float
+
+
+CRITICAL = MappingProxyType(
+    {
+        # linear: chi_1 = sigma_w^2; any q is a fixed point at sigma_w^2 = 1 (q* = 0 taken).
+        "linear": CriticalPoint("linear", meanfield.critical_sigma_w(0.0, "linear") ** 2, 0.0),
+        # tanh: sigma_w = 1/phi'(0) = 1 and q* = 0 (Poole et al. 2016, Sec. 3).
+        "tanh": CriticalPoint("tanh", meanfield.critical_sigma_w(0.0, "tanh") ** 2, 0.0),
+        # ReLU: positively homogeneous, any q is a fixed point at sigma_w^2 = 2 (q* = 1 taken).
+        "relu": CriticalPoint("relu", meanfield.RELU_CRITICAL_SIGMA_W2, 1.0),
+    }
+)
+"""The critical points at which the benchmark measures Jacobian spectra."""
+
+
+def critical_spectrum_variance(activation: str, weights: str, depth: int) -> float:
+    """``sigma^2_{JJ^T}`` at the critical point of ``activation`` (Pennington et al. eq. (15)).
+
+    Formula: ``L (mu_2 / mu_1^2 - 1 - s_1)`` with ``mu_k = E phi'(sqrt(q*) z)^(2k)`` and ``s_1``
+    from :data:`S1`: linear and tanh (q* = 0) give ``L`` Gaussian, 0 orthogonal; ReLU ``2L``, ``L``.
+    """
+    if activation not in CRITICAL:
+        raise ValueError(f"activation must be one of {sorted(CRITICAL)}, got {activation!r}")
+    if activation == "relu":
+        return relu_spectrum_variance(depth, weights)  # closed-form mu_1 = mu_2 = 1/2
+    q_star = CRITICAL[activation].q_star
+    mu1 = activations.moment(activation, 2, q_star, derivative=True)
+    mu2 = activations.moment(activation, 4, q_star, derivative=True)
+    return pennington_spectrum_variance(depth, mu1, mu2, _s1(weights))

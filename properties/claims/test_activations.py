@@ -20,8 +20,6 @@ from theory import activations as theory_act
 from theory.selu import selu_constants_closed_form
 
 NAMES = sorted(ACTIVATION_NAMES)
-# Theory's name for each impls activation at its default parameters.
-THEORY_NAME = {"leaky_relu": "leaky_relu(0.01)"}
 # Points where the function is not differentiable (derivatives follow PyTorch's convention there).
 KINKS = {
     "relu": [0.0],
@@ -180,7 +178,7 @@ def test_activation_errors(impl) -> None:
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "linear"])
 def test_gains_of_impls_activations_match_theory(impl, name: str) -> None:
     act = impl.ACTIVATIONS[name]
-    verify_gains(act, act.derivative, THEORY_NAME.get(name, name))
+    verify_gains(act, act.derivative, name)
 
 
 @pytest.mark.claim("relu-gain-is-forward-gain")
@@ -216,9 +214,8 @@ def test_tanh_linear_regime_error(impl, q: float, ratio: float) -> None:
 @cs.scaled(1)
 def test_gaussian_second_moment_by_simulation(impl, name: str, seed: int) -> None:
     act = impl.ACTIVATIONS[name]
-    theory_name = THEORY_NAME.get(name, name)
-    second = theory_act.moment(theory_name, 2)
-    fourth = theory_act.moment(theory_name, 4)
+    second = theory_act.moment(name, 2)
+    fourth = theory_act.moment(name, 4)
     rng = np.random.default_rng(seed)
     decide.check_mean(
         Context("activation-gaussian-moments", {"activation": name, "moment": 2}, seed),

@@ -23,7 +23,8 @@ import pandas as pd
 import pytest
 
 from reports import atomic, cli, render
-from reports.bench.common import Section, Settings, save_table
+from reports.bench import runner
+from reports.bench.common import Settings
 from reports.folder import DEFAULT, MARKER, PROJECT_ROOT, ReportFolder, ReportFolderError
 from reports.plugin import report_dir
 
@@ -514,13 +515,22 @@ def test_cli_refuses_an_empty_out(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_.value.code == 2 and "must not be empty" in capsys.readouterr().err
 
 
-def fake_experiment(settings: Settings) -> Section:
-    table = save_table(pd.DataFrame({"seed": [settings.seed]}), settings, "fake")
-    return Section("Fake", [table])
+def _write_fake_table(settings: Settings, names: list[str]) -> None:
+    settings.folder.mkdir(parents=True, exist_ok=True)
+    (settings.folder / "fake.csv").write_text(pd.DataFrame({"seed": [settings.seed]}).to_csv(index=False))
+    (settings.folder / "timings.csv").write_text(pd.DataFrame({"experiment": names}).to_csv(index=False))
 
 
-def interrupted_experiment(settings: Settings) -> Section:
-    save_table(pd.DataFrame({"seed": [settings.seed]}), settings, "fake")
+def fake_bench(settings: Settings, names: list[str], **_: object) -> tuple[list[object], dict[str, object]]:
+    """Stands in for the Dask runner: the CLI's folder handling is what these tests are about."""
+    _write_fake_table(settings, names)
+    return [], {"cluster": "fake"}
+
+
+def interrupted_bench(
+    settings: Settings, names: list[str], **_: object
+) -> tuple[list[object], dict[str, object]]:
+    _write_fake_table(settings, names)
     raise KeyboardInterrupt  # Ctrl-C after the first file of the new seed
 
 
@@ -528,13 +538,13 @@ def test_bench_records_its_seed_and_an_interrupted_bench_mixes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    monkeypatch.setitem(cli.EXPERIMENTS, "speed", fake_experiment)
+    monkeypatch.setattr(runner, "bench", fake_bench)
     assert cli.main(["bench", "--only", "speed", "--seed", "1", "--out", str(out), "--no-progress"]) == 0
     bench = json.loads((out / "run.json").read_text())["bench"]
     assert (bench["seed"], bench["quick"], bench["experiments"]) == (1, False, ["speed"])
     assert {"python", "numpy", "scipy", "initcheck"} <= set(bench["versions"])
     before = snapshot(out)
-    monkeypatch.setitem(cli.EXPERIMENTS, "speed", interrupted_experiment)
+    monkeypatch.setattr(runner, "bench", interrupted_bench)
     capsys.readouterr()
     status = cli.main(["bench", "--only", "speed", "--seed", "2", "--out", str(out), "--no-progress"])
     assert status == cli.INTERRUPTED == 130
@@ -542,8 +552,10 @@ def test_bench_records_its_seed_and_an_interrupted_bench_mixes_nothing(
     assert capsys.readouterr().err.endswith("initcheck: interrupted; " + str(out) + " left as it was\n")
 
 
-def terminated_experiment(settings: Settings) -> Section:
-    save_table(pd.DataFrame({"seed": [settings.seed]}), settings, "fake")
+def terminated_bench(
+    settings: Settings, names: list[str], **_: object
+) -> tuple[list[object], dict[str, object]]:
+    _write_fake_table(settings, names)
     os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` from another shell
     raise AssertionError("SIGTERM did not stop the benchmark")
 
@@ -552,14 +564,14 @@ def test_a_terminated_bench_mixes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    monkeypatch.setitem(cli.EXPERIMENTS, "speed", fake_experiment)
+    monkeypatch.setattr(runner, "bench", fake_bench)
     assert (
         cli.main(["bench", "--only", "speed", "speed", "--seed", "1", "--out", str(out), "--no-progress"])
         == 0
     )
     assert pd.read_csv(out / "bench" / "timings.csv")["experiment"].tolist() == ["speed"]  # once
     before = snapshot(out)
-    monkeypatch.setitem(cli.EXPERIMENTS, "speed", terminated_experiment)
+    monkeypatch.setattr(runner, "bench", terminated_bench)
 
     def guard(signum: int, frame: object) -> None:  # without the CLI's handler SIGTERM would end pytest
         raise AssertionError("the CLI does not handle SIGTERM")
@@ -576,8 +588,10 @@ def test_a_terminated_bench_mixes_nothing(
     assert "initcheck: terminated;" in capsys.readouterr().err
 
 
-def crashing_experiment(settings: Settings) -> Section:
-    save_table(pd.DataFrame({"seed": [settings.seed]}), settings, "fake")
+def crashing_bench(
+    settings: Settings, names: list[str], **_: object
+) -> tuple[list[object], dict[str, object]]:
+    _write_fake_table(settings, names)
     raise ZeroDivisionError("a bug in an experiment")
 
 
@@ -585,7 +599,7 @@ def test_a_crashed_bench_is_not_a_test_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    monkeypatch.setitem(cli.EXPERIMENTS, "speed", crashing_experiment)
+    monkeypatch.setattr(runner, "bench", crashing_bench)
     assert cli.main(["bench", "--only", "speed", "--out", str(out), "--no-progress"]) == cli.CRASHED == 5
     err = capsys.readouterr().err
     assert "Traceback" in err and err.endswith(

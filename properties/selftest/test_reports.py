@@ -305,7 +305,19 @@ def test_render_names_missing_parts(tmp_path: Path) -> None:
 def test_cli_quick_bench_and_render(tmp_path: Path) -> None:
     from reports import cli
 
-    status = cli.main(["bench", "--quick", "--out", str(tmp_path), "--only", "optimizers", "--no-progress"])
+    status = cli.main(
+        [
+            "bench",
+            "--quick",
+            "--out",
+            str(tmp_path),
+            "--only",
+            "optimizers",
+            "--no-progress",
+            "--workers",
+            "0",
+        ]
+    )
     assert status == 0
     assert (tmp_path / "bench" / "optimizers.csv").exists() and (
         tmp_path / "bench" / "optimizers_loss.png"

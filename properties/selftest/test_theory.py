@@ -17,6 +17,7 @@ from theory import (
     distributions,
     haar,
     isometry,
+    low_precision,
     meanfield,
     optimizers,
     seeds,
@@ -96,12 +97,14 @@ def test_gains_reference_table() -> None:
     for name, expected in table.items():
         got = activations.gains(name)
         assert (got.forward, got.backward, got.variance) == pytest.approx(expected, abs=1e-5)
-    assert activations.gains("gelu_tanh").forward == pytest.approx(1.53358, abs=1e-5)
+    assert activations.gains("gelu", approximate="tanh").forward == pytest.approx(1.53358, abs=1e-5)
 
 
 def test_internal_consistency() -> None:
     assert activations.gains("relu").forward == pytest.approx(activations.pytorch_gain("relu"), rel=1e-12)
-    assert activations.gains("leaky_relu(0.2)").forward == pytest.approx(activations.he_gain(0.2), rel=1e-10)
+    assert activations.gains("leaky_relu", negative_slope=0.2).forward == pytest.approx(
+        activations.he_gain(0.2), rel=1e-10
+    )
     # The slope of the length map at q* (Stein form) equals a finite difference of the map.
     q = meanfield.fixed_point(1.5**2, 0.05**2, "tanh")
     h = 1e-5
@@ -128,6 +131,10 @@ def test_domain_errors() -> None:
         variance.variance_scaling_variance(1.0, 3, 4, "fan_sum")
     with pytest.raises(ValueError, match="activation must be one of"):
         activations.moment("swish", 2)
+    with pytest.raises(TypeError, match="params of 'tanh' must be among"):
+        activations.activation("tanh", negative_slope=0.1)
+    with pytest.raises(ValueError, match="approximate must be"):
+        activations.activation("gelu", approximate="fast")
     with pytest.raises(ValueError, match=r"beta1 must be in \[0, 1\)"):
         optimizers.adam_first_moment_expectation(1.0, 1.0, 3)
     with pytest.raises(ValueError, match="need beta1\\^2 < beta2"):
@@ -266,6 +273,19 @@ PRINTED: list[tuple[str, str, Callable[[], float]]] = [
         lambda: _seed001("tanh-xavier", post=True)[0] / _seed001("tanh-xavier", post=True)[-1],
     ),
     ("seed-001-xavier-relu", "0.7071", lambda: _seed001("relu-xavier")[1] / _seed001("relu-xavier")[0]),
+    ("float16-subnormal-fraction", "6.1e-5", lambda: low_precision.FLOAT16.smallest_normal),
+    ("float16-subnormal-fraction", "20%", lambda: low_precision.subnormal_probability(1 / 4096)),
+    ("float16-subnormal-fraction", "1e-9", lambda: 1 - low_precision.subnormal_probability(1e-5)),
+    (
+        "low-precision-rounding-harmless",
+        "9.5e-4",
+        lambda: low_precision.rounding_kolmogorov_bound(1.0, low_precision.BFLOAT16),
+    ),
+    (
+        "low-precision-rounding-harmless",
+        "1.2e-4",
+        lambda: low_precision.rounding_kolmogorov_bound(1.0, low_precision.FLOAT16),
+    ),
 ]
 """(claim id, a number as printed in its prose, theory's value of it)."""
 
@@ -284,6 +304,7 @@ INPUTS: dict[str, set[str]] = {
     "adagrad-rate-non-increasing": {"8.5"},  # a book section
     "rmsprop-constant-gradient": {"0.99", "0.999", "0.9", "1%"},
     "seed-001-tanh-small-init": {"0.01"},
+    "float16-subnormal-fraction": {"1e-5"},  # the std of the example
 }
 """Numbers in a claim's prose that are its inputs (parameters, defaults, quoted values)."""
 

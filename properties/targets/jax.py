@@ -100,19 +100,19 @@ def _fan_based(shape: Any, layout: Any) -> tuple[int, ...]:
 
 @ad.same_signature(impls.zeros)
 @_x64
-def zeros(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+def zeros(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     return _draw(init.zeros, shape, dtype, 0)
 
 
 @ad.same_signature(impls.ones)
 @_x64
-def ones(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+def ones(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     return _draw(init.ones, shape, dtype, 0)
 
 
 @ad.same_signature(impls.constant)
 @_x64
-def constant(shape: Any, value: float, *, dtype: Any = np.float64) -> np.ndarray:
+def constant(shape: Any, value: float, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     return _draw(init.constant(as_real(value, "value", finite=False)), shape, dtype, 0)
 
 

@@ -179,22 +179,22 @@ class _Builder:
         keras, init, name = self.keras, self.keras.initializers, self.name
 
         @ad.same_signature(impls.zeros)
-        def zeros(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+        def zeros(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
             dims, np_dtype = ad.shape_and_dtype(shape, dtype)
             return self.draw(init.Zeros(), dims, np_dtype)
 
         @ad.same_signature(impls.ones)
-        def ones(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+        def ones(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
             dims, np_dtype = ad.shape_and_dtype(shape, dtype)
             return self.draw(init.Ones(), dims, np_dtype)
 
         @ad.same_signature(impls.constant)
-        def constant(shape: Any, value: float, *, dtype: Any = np.float64) -> np.ndarray:
+        def constant(shape: Any, value: float, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
             dims, np_dtype = ad.shape_and_dtype(shape, dtype)
             return self.draw(init.Constant(as_real(value, "value", finite=False)), dims, np_dtype)
 
         @ad.same_signature(impls.eye)
-        def eye(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+        def eye(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
             dims, np_dtype = ad.shape_and_dtype(shape, dtype)
             if len(dims) != 2:
                 raise ValueError("Only tensors with 2 dimensions are supported")

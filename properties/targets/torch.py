@@ -89,27 +89,27 @@ def _fill(
 
 
 @ad.same_signature(impls.zeros)
-def zeros(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+def zeros(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     return _fill(torch.nn.init.zeros_, shape, dtype)
 
 
 @ad.same_signature(impls.ones)
-def ones(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+def ones(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     return _fill(torch.nn.init.ones_, shape, dtype)
 
 
 @ad.same_signature(impls.constant)
-def constant(shape: Any, value: float, *, dtype: Any = np.float64) -> np.ndarray:
+def constant(shape: Any, value: float, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     return _fill(torch.nn.init.constant_, shape, dtype, val=value)
 
 
 @ad.same_signature(impls.eye)
-def eye(shape: Any, *, dtype: Any = np.float64) -> np.ndarray:
+def eye(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     return _fill(torch.nn.init.eye_, shape, dtype)
 
 
 @ad.same_signature(impls.dirac)
-def dirac(shape: Any, groups: int = 1, *, dtype: Any = np.float64) -> np.ndarray:
+def dirac(shape: Any, groups: int = 1, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     return _fill(torch.nn.init.dirac_, shape, dtype, groups=groups)
 
 

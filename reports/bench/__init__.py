@@ -1,18 +1,27 @@
 """The benchmark: experiments that compare measurements of impls with theory's predictions.
 
-Each module's ``run(settings)`` writes CSV + markdown tables and PNG plots into
-``<out>/bench/`` and returns a :class:`~reports.bench.common.Section` for the rendered report.
+Each module defines its cells, ``measure(settings) -> DataFrame`` (pure), ``plot(frame)`` and
+``section(frame)``, gathered in an :class:`~reports.bench.experiment.Experiment`;
+:data:`EXPERIMENTS` is the one list of them, in the order of the report.
 """
 
+from types import MappingProxyType
+
 from reports.bench import isometry, optimizers, propagation, seeds, speed
+from reports.bench.experiment import Experiment
 
-EXPERIMENTS = {
-    "propagation": propagation.run,
-    "seeds": seeds.run,
-    "optimizers": optimizers.run,
-    "isometry": isometry.run,
-    "speed": speed.run,
-}
-"""Every experiment by name, in the order of the report."""
+EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType(
+    {
+        e.name: e
+        for e in (
+            propagation.EXPERIMENT,
+            seeds.EXPERIMENT,
+            optimizers.EXPERIMENT,
+            isometry.EXPERIMENT,
+            speed.EXPERIMENT,
+        )
+    }
+)
+"""Every experiment by name, in the order of the report; ``EXPERIMENTS[name](settings)`` runs one."""
 
-__all__ = ["EXPERIMENTS"]
+__all__ = ["EXPERIMENTS", "Experiment"]

@@ -1,75 +1,113 @@
-"""Dynamical isometry: singular values of the input-output Jacobian by depth."""
+"""Dynamical isometry: singular values of the input-output Jacobian by depth, at criticality."""
 
 from __future__ import annotations
 
-import functools
-import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-import impls
-from reports.bench.common import Section, Settings, progress, save_figure, save_table
+from properties.simulation import jacobian_spectrum, scaled_weights
+from reports.bench.common import Figure, Section, Settings, Table, pyplot
+from reports.bench.experiment import Cell, Experiment, gather
 from theory import isometry
 
-# activation: sigma_w^2 at criticality (sigma_b = 0)
-CRITICAL = {"linear": 1.0, "tanh": 1.0, "relu": 2.0}
+NAME = "isometry"
+WEIGHTS = {"gaussian": "normal", "orthogonal": "orthogonal"}
+"""Theory's weight ensemble: the simulator's weight law."""
+TANH_INPUT_STD = 1e-3
+"""tanh is measured with small inputs, so the network stays near q* = 0 (its critical point)."""
 
 
-def _orthogonal(shape, gain, rng, dtype):
-    return impls.orthogonal(shape, gain, rng=rng, dtype=dtype)
+def measure_cell(
+    rng: np.random.Generator, *, activation: str, weights: str, depth: int, width: int, draws: int
+) -> pd.DataFrame:
+    """``draws`` networks at the critical point: one row per (draw, squared singular value)."""
+    init = scaled_weights(isometry.CRITICAL[activation].sigma_w2, WEIGHTS[weights])
+    input_std = TANH_INPUT_STD if activation == "tanh" else 1.0
+    spectra = [
+        jacobian_spectrum(width, depth, init, activation, rng, input_std=input_std) for _ in range(draws)
+    ]
+    return pd.DataFrame({"draw": np.repeat(np.arange(draws), width), "s2": np.concatenate(spectra)})
 
 
-def predicted_variance(activation: str, weights: str, depth: int) -> float:
-    s1 = -1.0 if weights == "gaussian" else 0.0
-    if activation == "relu":
-        return isometry.relu_spectrum_variance(depth, weights)
-    # linear, and tanh on the critical line at sigma_b = 0 where q* = 0 (phi' = 1 there)
-    return isometry.pennington_spectrum_variance(depth, 1.0, 1.0, s1)
-
-
-def run(settings: Settings) -> Section:
-    import matplotlib.pyplot as plt
-
-    width = 128 if settings.quick else 256
-    depths = [1, 4, 16] if settings.quick else [1, 4, 16, 64]
-    draws = 2 if settings.quick else 4
-    rng = np.random.default_rng(settings.seed)
-    rows, spectra = [], {}
-    configs = [(a, w, d) for a in CRITICAL for w in ("gaussian", "orthogonal") for d in depths]
-    for activation, weights, depth in progress(configs, settings, "isometry"):
-        sigma_w2 = CRITICAL[activation]
-        if weights == "orthogonal":
-            init = functools.partial(_orthogonal, gain=math.sqrt(sigma_w2))
-        else:
-            init = functools.partial(impls.variance_scaling, scale=sigma_w2, distribution="normal")
-
-        values, stats = [], []
-        for _ in range(draws):
-            params = impls.init_mlp([width] * (depth + 1), init, rng=rng)
-            x = rng.standard_normal(width) * (1.0 if activation != "tanh" else 1e-3)
-            s2 = np.linalg.svd(impls.jacobian(params, x, activation), compute_uv=False) ** 2
-            values.append(s2)
-            stats.append((s2.mean(), s2.var()))
-        spectra[(activation, weights, depth)] = np.concatenate(values)
-        stats_ = np.array(stats)
-        rows.append(
-            {
-                "activation": activation,
-                "weights": weights,
-                "depth": depth,
-                "mean s^2": stats_[:, 0].mean(),
-                "var s^2": stats_[:, 1].mean(),
-                "var s^2 spread": stats_[:, 1].std(),
-                "var s^2 (theory)": predicted_variance(activation, weights, depth),
-            }
+def cells(settings: Settings) -> list[Cell]:
+    width = settings.pick(128, 256, 1024)
+    depths = settings.pick([1, 4, 16], [1, 4, 16, 64], [1, 4, 16, 64, 200])
+    draws = settings.pick(2, 4, 20)
+    return [
+        Cell(
+            NAME,
+            {"activation": a, "weights": w, "depth": d},
+            measure_cell,
+            {"activation": a, "weights": w, "depth": d, "width": width, "draws": draws},
         )
-    figure, axes = plt.subplots(len(CRITICAL), 2, figsize=(12, 10), sharex=True, sharey=True)
-    for i, activation in enumerate(CRITICAL):
-        for j, weights in enumerate(("gaussian", "orthogonal")):
+        for a in isometry.CRITICAL
+        for w in WEIGHTS
+        for d in depths
+    ]
+
+
+def measure(settings: Settings) -> pd.DataFrame:
+    return gather(cell.run(settings.seed) for cell in cells(settings))
+
+
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: mean and variance of s^2 (averaged over draws), their spread, theory."""
+    keys = ["activation", "weights", "depth"]
+    per_draw = frame.groupby([*keys, "draw"], sort=False)["s2"].agg(["mean", "var"])
+    per_draw["var"] = frame.groupby([*keys, "draw"], sort=False)["s2"].var(ddof=0)
+    table = per_draw.groupby(keys, sort=False).agg(
+        **{
+            "mean s^2": ("mean", "mean"),
+            "var s^2": ("var", "mean"),
+            "var s^2 spread": ("var", lambda v: v.std(ddof=0)),
+        }
+    )
+    table = table.reset_index()
+    table["var s^2 (theory)"] = [
+        isometry.critical_spectrum_variance(a, w, int(d))
+        for a, w, d in zip(table["activation"], table["weights"], table["depth"], strict=True)
+    ]
+    return table
+
+
+def section(frame: pd.DataFrame) -> Section:
+    width = int(frame.groupby(["activation", "weights", "depth", "draw"]).size().iloc[0])
+    draws = int(frame["draw"].nunique())
+    return Section(
+        "Dynamical isometry",
+        [
+            "Orthogonal linear networks are exact isometries (every s^2 = 1); Gaussian ones spread like "
+            "the Fuss-Catalan law (Var s^2 = L); ReLU spreads for either ensemble (2L Gaussian, L "
+            "orthogonal); tanh at the critical point with small inputs stays near the linear case. "
+            f"Width {width}, {draws} networks per depth. "
+            "Theory: Pennington, Schoenholz & Ganguli (2017).",
+            Table("isometry", summarize(frame)),
+            Figure("isometry_spectra"),
+        ],
+    )
+
+
+def plot(frame: pd.DataFrame) -> dict[str, Any]:
+    plt = pyplot()
+    activations = list(dict.fromkeys(frame["activation"]))
+    depths = sorted(frame["depth"].unique())
+    width = int(frame.groupby(["activation", "weights", "depth", "draw"]).size().iloc[0])
+    draws = int(frame["draw"].nunique())
+    figure, axes = plt.subplots(
+        len(activations), 2, figsize=(12, 10), sharex=True, sharey=True, squeeze=False
+    )
+    for i, activation in enumerate(activations):
+        for j, weights in enumerate(WEIGHTS):
             ax = axes[i, j]
             for depth in depths:
-                s2 = spectra[(activation, weights, depth)]
+                chosen = (
+                    (frame["activation"] == activation)
+                    & (frame["weights"] == weights)
+                    & (frame["depth"] == depth)
+                )
+                s2 = frame.loc[chosen, "s2"].to_numpy()
                 zeros = float(np.mean(s2 < 1e-12))
                 label = f"L = {depth}" + (f" ({zeros:.0%} below 1e-12)" if zeros > 0.005 else "")
                 ax.ecdf(np.clip(s2, 1e-8, None), label=label)
@@ -84,15 +122,7 @@ def run(settings: Settings) -> Section:
         axes[-1, 1].set_xlabel("squared singular value s^2 of J")
     figure.suptitle(f"Jacobian spectra (empirical CDFs) at width {width}, {draws} networks per depth")
     figure.tight_layout()
-    table = save_table(pd.DataFrame(rows), settings, "isometry")
-    return Section(
-        "Dynamical isometry",
-        [
-            "Orthogonal linear networks are exact isometries (every s^2 = 1); Gaussian ones spread like "
-            "the Fuss-Catalan law (Var s^2 = L); ReLU spreads for either ensemble (2L Gaussian, L "
-            "orthogonal); tanh at the critical point with small inputs stays near the linear case. "
-            "Theory: Pennington, Schoenholz & Ganguli (2017).",
-            table,
-            save_figure(figure, settings, "isometry_spectra"),
-        ],
-    )
+    return {"isometry_spectra": figure}
+
+
+EXPERIMENT = Experiment(NAME, cells, plot, section)

@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 import impls
-from reports.bench.common import Section, Settings, progress, save_figure, save_table
+from reports.bench.common import Figure, Section, Settings, Table, pyplot
+from reports.bench.experiment import Cell, Experiment, cell_rng, gather
 from theory import optimizers as theory_opt
 
-OPTIMIZERS = {
-    "SGD": (lambda: impls.sgd(0.05), lambda g: 0.05 * g),
-    "momentum 0.9": (lambda: impls.sgd(0.05, momentum=0.9), lambda g: 0.05 * g),
+NAME = "optimizers"
+SGD_LR, ADAGRAD_LR, RMSPROP_LR, ADAM_LR = 0.05, 0.05, 0.001, 0.005
+RMSPROP_ALPHA, ADAM_BETAS, RMSPROP_EPS, ADAM_EPS, ADAGRAD_EPS = 0.99, (0.9, 0.999), 1e-8, 1e-8, 1e-10
+
+# name: (make the optimizer, theory's first step for a unit gradient, its learning rate)
+OPTIMIZERS: dict[str, tuple[Callable[[], Any], Callable[[float], float], float]] = {
+    "SGD": (lambda: impls.sgd(SGD_LR), lambda g: SGD_LR * g, SGD_LR),
+    "momentum 0.9": (lambda: impls.sgd(SGD_LR, momentum=0.9), lambda g: SGD_LR * g, SGD_LR),
     "AdaGrad": (
-        lambda: impls.adagrad(0.05),
-        lambda g: theory_opt.adagrad_constant_gradient_step(0.05, g, 1, 1e-10),
+        lambda: impls.adagrad(ADAGRAD_LR),
+        lambda g: theory_opt.adagrad_constant_gradient_step(ADAGRAD_LR, g, 1, ADAGRAD_EPS),
+        ADAGRAD_LR,
     ),
     "RMSProp": (
-        lambda: impls.rmsprop(0.001),
-        lambda g: theory_opt.rmsprop_constant_gradient_step(0.001, g, 0.99, 1, 1e-8),
+        lambda: impls.rmsprop(RMSPROP_LR),
+        lambda g: theory_opt.rmsprop_constant_gradient_step(RMSPROP_LR, g, RMSPROP_ALPHA, 1, RMSPROP_EPS),
+        RMSPROP_LR,
     ),
-    "Adam": (lambda: impls.adam(0.005), lambda g: theory_opt.adam_constant_gradient_step(0.005, g, 1e-8)),
+    "Adam": (
+        lambda: impls.adam(ADAM_LR),
+        lambda g: theory_opt.adam_constant_gradient_step(ADAM_LR, g, ADAM_EPS),
+        ADAM_LR,
+    ),
     "Adam, no bias correction": (
-        lambda: impls.adam(0.005, bias_correction=False),
-        lambda g: theory_opt.adam_uncorrected_first_step(0.005, g, 0.9, 0.999, 1e-8),
+        lambda: impls.adam(ADAM_LR, bias_correction=False),
+        lambda g: theory_opt.adam_uncorrected_first_step(ADAM_LR, g, *ADAM_BETAS, ADAM_EPS),
+        ADAM_LR,
     ),
 }
 
@@ -37,7 +53,9 @@ def dataset(rng: np.random.Generator, n: int = 512) -> tuple[np.ndarray, np.ndar
     return x2 @ lift, labels
 
 
-def train(make, x, labels, rng, steps: int) -> np.ndarray:
+def train(
+    make: Callable[[], Any], x: np.ndarray, labels: np.ndarray, rng: np.random.Generator, steps: int
+) -> np.ndarray:
     params = impls.init_mlp([x.shape[1], 32, 3], impls.kaiming_uniform, rng=rng)
     opt = make()
     state, losses = opt.init(params), []
@@ -51,51 +69,91 @@ def train(make, x, labels, rng, steps: int) -> np.ndarray:
     return np.array(losses)
 
 
-def run(settings: Settings) -> Section:
-    import matplotlib.pyplot as plt
+def first_step(make: Callable[[], Any]) -> float:
+    """The measured first step of a fresh optimizer for a unit gradient on a zero parameter."""
+    opt = make()
+    new, _ = opt.step(np.zeros(1), np.ones(1), opt.init(np.zeros(1)))
+    return float(-np.asarray(new)[0])
 
-    steps, seeds = (100, 2) if settings.quick else (400, 5)
-    rng = np.random.default_rng(settings.seed)
-    x, labels = dataset(rng)
-    curves = {
-        name: np.array(
-            [train(make, x, labels, np.random.default_rng(settings.seed + s), steps) for s in range(seeds)]
+
+def measure_cell(rng: np.random.Generator, *, optimizer: str, steps: int, run_seed: int) -> pd.DataFrame:
+    """One training run: the loss at every step, with the first-step sizes (measured, theory)."""
+    make, theory_step, lr = OPTIMIZERS[optimizer]
+    x, labels = dataset(cell_rng(run_seed, NAME, {"dataset": 0}))  # the same data in every cell
+    losses = train(make, x, labels, rng, steps)
+    return pd.DataFrame(
+        {
+            "step": np.arange(1, steps + 1),
+            "loss": losses,
+            "first step": first_step(make),
+            "first step (theory)": theory_step(1.0),
+            "lr": lr,
+        }
+    )
+
+
+def cells(settings: Settings) -> list[Cell]:
+    steps, seeds = settings.pick((100, 2), (400, 5), (400, 20))
+    return [
+        Cell(
+            NAME,
+            {"optimizer": name, "seed": s},
+            measure_cell,
+            {"optimizer": name, "steps": steps, "run_seed": settings.seed},
         )
-        for name, (make, _) in progress(OPTIMIZERS.items(), settings, "optimizers", total=len(OPTIMIZERS))
-    }
+        for name in OPTIMIZERS
+        for s in range(seeds)
+    ]
+
+
+def measure(settings: Settings) -> pd.DataFrame:
+    return gather(cell.run(settings.seed) for cell in cells(settings))
+
+
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    last = frame[frame["step"] == frame["step"].max()].groupby("optimizer", sort=False)
+    first = frame.groupby("optimizer", sort=False)[["first step", "first step (theory)"]].first()
+    return pd.DataFrame(
+        {
+            "optimizer": first.index,
+            "first step for g = 1 (measured)": first["first step"].to_numpy(),
+            "first step (theory)": first["first step (theory)"].to_numpy(),
+            "final loss": last["loss"].mean().to_numpy(),
+            "final loss spread": last["loss"].std(ddof=0).to_numpy(),
+        }
+    )
+
+
+def section(frame: pd.DataFrame) -> Section:
+    ratio = (frame["first step (theory)"] / frame["lr"]).groupby(frame["optimizer"]).first()
+    return Section(
+        "Optimizers",
+        [
+            "First steps for a unit gradient against theory: RMSProp's first step is "
+            f"{ratio['RMSProp']:.3g} lr (no bias correction, alpha = {RMSPROP_ALPHA}), Adam's without bias "
+            f"correction {ratio['Adam, no bias correction']:.3g} lr, with it {ratio['Adam']:.3g} lr.",
+            Table("optimizers", summarize(frame)),
+            Figure("optimizers_loss"),
+        ],
+    )
+
+
+def plot(frame: pd.DataFrame) -> dict[str, Any]:
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(8, 5))
-    for name, runs in curves.items():
-        mean, spread = runs.mean(0), runs.std(0)
-        ax.plot(np.arange(1, steps + 1), mean, label=name)
-        ax.fill_between(np.arange(1, steps + 1), np.maximum(mean - spread, 1e-6), mean + spread, alpha=0.2)
+    seeds = int(frame["seed"].nunique())
+    for name, runs in frame.groupby("optimizer", sort=False):
+        curves = runs.groupby("step")["loss"]
+        mean, spread = curves.mean(), curves.std(ddof=0)
+        ax.plot(mean.index, mean, label=name)
+        ax.fill_between(mean.index, np.maximum(mean - spread, 1e-6), mean + spread, alpha=0.2)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("training cross-entropy")
     ax.set_title(f"MLP 8-32-3 (ReLU, He init) on 3 blobs: mean over {seeds} seeds, band = +-1 std")
     ax.legend()
-    rows = []
-    for name, (make, first_step) in OPTIMIZERS.items():
-        opt = make()
-        new, _ = opt.step(np.zeros(1), np.ones(1), opt.init(np.zeros(1)))
-        assert isinstance(new, np.ndarray)
-        runs = curves[name]
-        rows.append(
-            {
-                "optimizer": name,
-                "first step for g = 1 (measured)": float(-new[0]),
-                "first step (theory)": first_step(1.0),
-                "final loss": runs[:, -1].mean(),
-                "final loss spread": runs[:, -1].std(),
-            }
-        )
-    table = save_table(pd.DataFrame(rows), settings, "optimizers")
-    return Section(
-        "Optimizers",
-        [
-            "First steps for a unit gradient against theory: RMSProp's first step is 10 lr (no bias "
-            "correction, alpha = 0.99), Adam's without bias correction 3.16 lr, with it exactly lr.",
-            table,
-            save_figure(figure, settings, "optimizers_loss"),
-        ],
-    )
+    return {"optimizers_loss": figure}
+
+
+EXPERIMENT = Experiment(NAME, cells, plot, section)

@@ -1,7 +1,7 @@
 """Speed of impls: each initializer against the bare Generator call that draws the same numbers.
 
-Timings are the minimum of several repeats (``timeit``), measured in this process alone; they
-are not comparable with timings taken while other work runs (e.g. under pytest-xdist).
+Timings are the minimum of several repeats (``timeit``) of one cell, in one process; they are not
+comparable with timings taken while other work runs on the same cores.
 """
 
 from __future__ import annotations
@@ -9,12 +9,16 @@ from __future__ import annotations
 import functools
 import timeit
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 import impls
-from reports.bench.common import Section, Settings, progress, save_table
+from reports.bench.common import Section, Settings, Table
+from reports.bench.experiment import Cell, Experiment, gather
+
+NAME = "speed"
 
 Pair = tuple[Callable[..., object], Callable[..., object]]
 
@@ -60,43 +64,71 @@ CASES: dict[str, Pair] = {
 }
 
 
-def measure(function: Callable[[], object], repeat: int) -> float:
-    number = 1
-    return min(timeit.repeat(function, number=number, repeat=repeat)) / number
+def best_time(function: Callable[[], object], repeat: int) -> float:
+    """Minimum over ``repeat`` single calls (``timeit``)."""
+    return min(timeit.repeat(function, number=1, repeat=repeat))
 
 
-def run(settings: Settings) -> Section:
-    sizes = [256] if settings.quick else [256, 1024, 4096]
-    rows = []
-    jobs = [
-        (name, n, dtype)
+def measure_cell(
+    rng: np.random.Generator, *, initializer: str, n: int, dtype: str, repeat: int
+) -> pd.DataFrame:
+    """Time one initializer and its bare Generator call at one shape and dtype."""
+    ours, bare = CASES[initializer]
+    shape, kind = (n, n), np.dtype(dtype).type
+    t_ours = best_time(functools.partial(ours, shape, kind, rng), repeat)
+    t_bare = best_time(functools.partial(bare, shape, kind, rng), repeat)
+    return pd.DataFrame(
+        [
+            {
+                "shape": f"{n}x{n}",
+                "impls (ms)": 1e3 * t_ours,
+                "bare NumPy (ms)": 1e3 * t_bare,
+                "ratio": t_ours / t_bare,
+            }
+        ]
+    )
+
+
+def cells(settings: Settings) -> list[Cell]:
+    sizes = settings.pick([256], [256, 1024, 4096])
+    return [
+        Cell(
+            NAME,
+            {"initializer": name, "n": n, "dtype": np.dtype(dtype).name},
+            measure_cell,
+            {
+                "initializer": name,
+                "n": n,
+                "dtype": np.dtype(dtype).name,
+                "repeat": 3 if n >= 4096 or settings.quick else 7,
+            },
+        )
         for name in CASES
         for n in sizes
         for dtype in (np.float32, np.float64)
         if not (name.startswith("orthogonal") and n > 1024)
     ]
-    for name, n, dtype in progress(jobs, settings, "speed"):
-        ours, bare = CASES[name]
-        rng, shape = np.random.default_rng(settings.seed), (n, n)
-        repeat = 3 if n >= 4096 or settings.quick else 7
-        t_ours = measure(functools.partial(ours, shape, dtype, rng), repeat)
-        t_bare = measure(functools.partial(bare, shape, dtype, rng), repeat)
-        rows.append(
-            {
-                "initializer": name,
-                "shape": f"{n}x{n}",
-                "dtype": np.dtype(dtype).name,
-                "impls (ms)": 1e3 * t_ours,
-                "bare NumPy (ms)": 1e3 * t_bare,
-                "ratio": t_ours / t_bare,
-            }
-        )
-    table = save_table(pd.DataFrame(rows), settings, "speed", floatfmt=".3g")
+
+
+def measure(settings: Settings) -> pd.DataFrame:
+    return gather(cell.run(settings.seed) for cell in cells(settings))
+
+
+def section(frame: pd.DataFrame) -> Section:
+    table = frame[["initializer", "shape", "dtype", "impls (ms)", "bare NumPy (ms)", "ratio"]]
     return Section(
         "Speed of impls",
         [
             "Minimum over repeats of one call; `ratio` = impls / the bare Generator call that draws the same "
-            "numbers (for orthogonal: `np.linalg.qr` of the same Gaussian matrix). Timed in one process.",
-            table,
+            "numbers (for orthogonal: `np.linalg.qr` of the same Gaussian matrix). Timed in one worker "
+            "process with one BLAS thread; other workers may run other cells meanwhile.",
+            Table("speed", table, floatfmt=".3g"),
         ],
     )
+
+
+def plot(frame: pd.DataFrame) -> dict[str, Any]:
+    return {}
+
+
+EXPERIMENT = Experiment(NAME, cells, plot, section)

@@ -1,0 +1,143 @@
+"""Tests of the benchmark's measurements: cells are pure and reproducible, frames feed sections.
+
+No figure is drawn here (``plot`` is exercised by the CLI test in ``test_reports.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reports.bench import EXPERIMENTS, isometry, optimizers, propagation, seeds
+from reports.bench.common import Figure, Settings, Table
+from reports.bench.experiment import Cell, cell_rng, gather, spawn_key
+from theory import isometry as theory_isometry
+
+QUICK = Settings(Path("unused"), seed=3, quick=True)
+
+
+def test_one_list_of_experiments_in_report_order() -> None:
+    assert list(EXPERIMENTS) == ["propagation", "seeds", "optimizers", "isometry", "speed"]
+    assert all(name == experiment.name for name, experiment in EXPERIMENTS.items())
+
+
+def test_cell_streams_depend_on_run_seed_and_labels_only() -> None:
+    a = cell_rng(0, "x", {"width": 64, "act": "tanh"}).standard_normal(4)
+    b = cell_rng(0, "x", {"act": "tanh", "width": 64}).standard_normal(4)  # label order is irrelevant
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, cell_rng(1, "x", {"width": 64, "act": "tanh"}).standard_normal(4))
+    assert not np.array_equal(a, cell_rng(0, "x", {"width": 65, "act": "tanh"}).standard_normal(4))
+    assert len(spawn_key("x", {"width": 64})) == 4
+
+
+def test_cells_are_reproducible_in_any_order() -> None:
+    cells = propagation.cells(QUICK)[:3]
+    for cell in cells:  # shrink: 2 layers, 1 seed
+        object.__setattr__(cell, "params", {**cell.params, "depth": 2, "seeds": 1})
+    forward = gather(cell.run(QUICK.seed) for cell in cells)
+    backward = gather([cell.run(QUICK.seed) for cell in reversed(cells)][::-1])
+    pd.testing.assert_frame_equal(forward, backward)
+    assert cells[0].key(0) != cells[0].key(1) and cells[0].key(0) != cells[1].key(0)
+
+
+def test_propagation_cell_has_theory_next_to_measurement() -> None:
+    cell = Cell(
+        "propagation",
+        {"initializer": "he normal", "width": 64},
+        propagation.measure_cell,
+        {
+            "initializer": "he normal",
+            "activations": ["relu"],
+            "width": 64,
+            "depth": 3,
+            "batch": 16,
+            "seeds": 2,
+        },
+    )
+    frame = cell.run(0)
+    assert len(frame) == 2 * 3 and set(frame["seed"]) == {0, 1} and set(frame["dtype"]) == {"float32"}
+    # He + ReLU: q_1 = sigma_w^2 q_0 = 2, then q_l = 2 q_{l-1} / 2 (sigma_w^2 = 2 from theory's scheme table)
+    assert np.allclose(frame["pre_std_theory"], np.sqrt(2.0), rtol=1e-9)
+    section = propagation.section(frame)
+    assert section.title == "Signal propagation"
+    assert {p.name for p in section.body if isinstance(p, Figure)} == {
+        "propagation_pre_std",
+        "propagation_grad_std",
+    }
+
+
+def test_isometry_frame_and_section() -> None:
+    small = {"depth": 2, "width": 16, "draws": 2}
+    cells = [
+        Cell(
+            "isometry",
+            {"activation": a, "weights": w, "depth": 2},
+            isometry.measure_cell,
+            {**small, "activation": a, "weights": w},
+        )
+        for a in theory_isometry.CRITICAL
+        for w in isometry.WEIGHTS
+    ]
+    frame = gather(cell.run(0) for cell in cells)
+    table = isometry.summarize(frame)
+    assert len(table) == len(theory_isometry.CRITICAL) * 2
+    orthogonal_linear = table[(table["activation"] == "linear") & (table["weights"] == "orthogonal")]
+    assert np.allclose(orthogonal_linear["var s^2"], 0.0, atol=1e-20)  # exact isometries
+    assert list(table["var s^2 (theory)"]) == [2.0, 0.0, 2.0, 0.0, 4.0, 2.0]  # L, 0, L, 0, 2L, L at L = 2
+    assert "Width 16, 2 networks per depth" in isometry.section(frame).markdown()
+    assert [c.labels for c in isometry.cells(QUICK)][:2] == [
+        {"activation": "linear", "weights": "gaussian", "depth": 1},
+        {"activation": "linear", "weights": "gaussian", "depth": 4},
+    ]
+
+
+def test_seeds_prose_numbers_come_from_theory_and_data() -> None:
+    small: dict[Any, dict[str, int]] = {seeds.seed000_cell: {"inputs": 4}, seeds.seed001_cell: {"batch": 4}}
+    cells = [
+        Cell(c.experiment, c.labels, c.function, {**c.params, **small.get(c.function, {})})
+        for c in seeds.cells(QUICK)
+        if c.labels.get("repeat", 0) == 0 and c.labels.get("experiment", "tanh-xavier") == "tanh-xavier"
+    ]
+    frame = gather(c.run(0) for c in cells)
+    text = seeds.section(frame).markdown()
+    assert "Only 92% of |a| fall within 1" in text
+    assert "0.24 at layer 10" in text
+    assert "x20 per layer" in text
+
+
+def test_optimizers_first_steps_in_prose() -> None:
+    frame = gather(
+        Cell(
+            "optimizers",
+            {"optimizer": name, "seed": 0},
+            optimizers.measure_cell,
+            {"optimizer": name, "steps": 3, "run_seed": 0},
+        ).run(0)
+        for name in optimizers.OPTIMIZERS
+    )
+    section = optimizers.section(frame)
+    assert (
+        "first step is 10 lr" in section.markdown()
+        and "without bias correction 3.16 lr" in section.markdown()
+    )
+    table = next(p for p in section.body if isinstance(p, Table)).frame
+    assert np.allclose(table["first step for g = 1 (measured)"], table["first step (theory)"], rtol=1e-12)
+
+
+def test_settings_scales() -> None:
+    assert Settings(Path("x"), quick=True).scale == "quick"
+    assert Settings(Path("x")).scale == "default" and Settings(Path("x"), scale="large").pick(1, 2, 3) == 3
+    with pytest.raises(ValueError, match="scale must be one of"):
+        Settings(Path("x"), scale="huge")
+
+
+def test_float32_only_where_mean_field_keeps_the_signal_in_range() -> None:
+    """sigma_w^2 = 1e6 with ReLU grows the std x sqrt(5e5) = 707 per layer (3e28 at layer 10, past
+    the 1e15 bound); sigma_w^2 = 1 with tanh decays like 1/sqrt(2l): float32 is fine."""
+    assert propagation.precision("relu", 1e6, 10, 16) is np.float64
+    assert propagation.precision("relu", 1e-6, 10, 16) is np.float64  # vanishes: 1e-30 at layer 10
+    assert propagation.precision("tanh", 1.0, 10, 16) is np.float32

@@ -20,6 +20,8 @@ hand-computed values and theory elsewhere, and this module is skipped (with its 
 
 from __future__ import annotations
 
+from typing import Any
+
 import mpmath as mp
 import numpy as np
 import pytest
@@ -56,7 +58,8 @@ def test_losses_and_gradients_match_pytorch() -> None:
     for smoothing in (0.0, 0.2):
         for reduction in ("mean", "sum", "none"):
             for weight in (None, w):
-                kwargs = {"weight": weight, "reduction": reduction, "label_smoothing": smoothing}
+                kwargs: dict[str, Any] = {"weight": weight, "reduction": reduction}
+                kwargs["label_smoothing"] = smoothing
                 loss, grad = _torch_ce(x, t, **kwargs)
                 assert np.allclose(impls.cross_entropy(x, t, **kwargs), loss, rtol=1e-12)
                 assert np.allclose(impls.cross_entropy_grad(x, t, **kwargs), grad, rtol=1e-10, atol=1e-14)
@@ -117,9 +120,10 @@ def test_a_weight_that_enlarges_the_input_is_refused_like_pytorch(keyword: str) 
     x, t, big = np.zeros(2), np.zeros(2), np.ones((4, 2))
     with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
         F.binary_cross_entropy_with_logits(torch.tensor(x), torch.tensor(t), **{keyword: torch.tensor(big)})
+    options: dict[str, Any] = {keyword: big}
     for function in (impls.binary_cross_entropy_with_logits, impls.binary_cross_entropy_with_logits_grad):
         with pytest.raises(ValueError, match=f"{keyword} of shape \\(4, 2\\) would broadcast"):
-            function(x, t, **{keyword: big})
+            function(x, t, **options)
     if keyword == "weight":
         with pytest.raises(ValueError, match="weight of shape \\(4, 2\\) would broadcast"):
             impls.binary_cross_entropy(np.full(2, 0.5), t, weight=big)

@@ -132,6 +132,8 @@ def _as_batch(logits: Any, name: str) -> tuple[np.ndarray, np.dtype, bool]:
     x, dtype = _float_input(logits, name)
     if x.ndim == 0:
         raise ValueError(f"{name} must have at least 1 dimension (C,) or (N, C, ...)")
+    if x.shape[x.ndim > 1] == 0:
+        raise ValueError(f"{name} must have at least one class, got shape {x.shape}")
     if x.ndim == 1:
         return x[None, :], dtype, True
     return x, dtype, False

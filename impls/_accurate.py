@@ -81,12 +81,18 @@ def exp_halves(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def expit(x: np.ndarray) -> np.ndarray:
     """Logistic sigmoid ``1 / (1 + exp(-x))`` within 2 ulp, subnormal tail included.
 
-    (``scipy.special.expit`` underflows to 0 for ``x`` below about -709 where the exact value
-    is a representable subnormal.)
+    ``scipy.special.expit`` (within 2 ulp) except below ``x = -700``: there it computes
+    ``1 / (1 + exp(-x))`` and underflows to 0 where the exact value is a representable
+    subnormal; ``exp(x) / (1 + exp(x))`` does not.
     """
-    with np.errstate(over="ignore", under="ignore"):
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    result = special.expit(x)
+    tail = x < -700.0
+    if np.any(tail):
+        with np.errstate(under="ignore"):
+            e = np.exp(x[tail])
+            result = np.array(result, copy=True)
+            result[tail] = e / (1.0 + e)
+    return result
 
 
 def expit_dd(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
@@ -115,12 +121,18 @@ def erfcx(z: np.ndarray) -> np.ndarray:
 def times_expit(a: np.ndarray | float, hi: np.ndarray, lo: np.ndarray | float = 0.0) -> np.ndarray:
     """``a expit(hi + lo)`` within a few ulp, rounded once where the result is subnormal.
 
-    For ``hi < 0``: ``((a f) / (1 + f g)) g`` with ``f g = exp(hi + lo)`` (see
-    :func:`exp_halves`); otherwise ``a expit(hi) (1 + lo expit(-hi))``.
+    Formula: ``a expit(hi) (1 + lo expit(-hi))``; below ``hi = -700``, where ``expit(hi)`` may
+    be subnormal, ``((a f) / (1 + f g)) g`` with ``f g = exp(hi + lo)`` (see :func:`exp_halves`).
     """
-    lo = np.asarray(lo, np.float64)
+    hi = np.asarray(hi, np.float64)
+    a_array, lo_array = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(lo, np.float64), hi)[:2]
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        f, g = exp_halves(np.minimum(hi, 0.0), np.where(hi < 0, lo, 0.0))
-        tail = ((a * f) / (1.0 + f * g)) * g
-        head = a * expit(hi) * (1.0 + lo * expit(-hi))
-    return np.where(hi < 0, tail, head)
+        result = a_array * expit(hi)
+        if np.any(lo_array):
+            result = result * (1.0 + lo_array * expit(-hi))
+        tail = hi < -700.0
+        if tail.any():
+            f, g = exp_halves(hi[tail], lo_array[tail])
+            result = np.array(result, copy=True)
+            result[tail] = ((a_array[tail] * f) / (1.0 + f * g)) * g
+    return result

@@ -61,7 +61,7 @@ def floating_input(
         raise TypeError(f"{name} must be a real numeric array, got {type(x).__name__}") from error
     dtype = array.dtype
     if is_floating(dtype):
-        return array.astype(np.float64), dtype
+        return array.astype(np.float64, copy=False), dtype
     integral = dtype.kind in "iu" or (dtype.kind == "b" and bools)
     if integral and integers == "promote":
         return array.astype(np.float64), DEFAULT_PROMOTION
@@ -76,7 +76,7 @@ def floating_input(
 def round_to(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Round float64 ``values`` once to ``dtype`` (overflow to +-inf is the correct rounding)."""
     with np.errstate(over="ignore", under="ignore"):
-        return np.asarray(values).astype(dtype)
+        return np.asarray(values).astype(dtype, copy=False)
 
 
 def as_real(value: Any, name: str, *, finite: bool = True) -> float:

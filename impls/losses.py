@@ -111,11 +111,9 @@ def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
 def _reduce(values: np.ndarray, reduction: str, denominator: Any) -> np.ndarray:
     if reduction == "none":
         return values
-    total = np.sum(values)
-    if reduction == "sum":
-        return np.asarray(total)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(total / denominator)
+    with np.errstate(all="ignore"):  # overflow to inf and the mean's 0 / 0 are IEEE's answers
+        total = np.sum(values)
+        return np.asarray(total if reduction == "sum" else total / denominator)
 
 
 def _class_weight(weight: Any, classes: int) -> np.ndarray:
@@ -200,7 +198,7 @@ def _cross_entropy_parts(
 
 def _weighted_log_terms(masses: np.ndarray, log_probs: np.ndarray) -> np.ndarray:
     """``-sum_c a_c log p_c`` with ``0 * log 0 = 0``: a class of mass 0 contributes nothing."""
-    with np.errstate(invalid="ignore"):
+    with np.errstate(all="ignore"):  # a sum beyond the float range is inf, correctly
         return -np.sum(np.where(masses != 0, masses * log_probs, 0.0), axis=1)
 
 
@@ -288,7 +286,7 @@ def cross_entropy_grad(
         if kept is not None and total == 0:
             grad = np.where(np.expand_dims(kept, 1), np.nan, 0.0) * np.ones_like(grad)
         else:
-            with np.errstate(invalid="ignore", divide="ignore"):
+            with np.errstate(all="ignore"):
                 grad = grad / total
     return round_to(grad[0] if unbatched else grad, dtype)
 
@@ -392,7 +390,7 @@ def binary_cross_entropy(probs: Any, target: Any, weight: Any = None, reduction:
         raise ValueError("all elements of probs should be between 0 and 1")
     t = _binary_target(target, p.shape)
     w = _elementwise_weight(weight, p.shape, "weight")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # log 0 = -inf is clamped; a huge weight overflows to inf
         log_p = np.maximum(np.log(p), _BCE_LOG_CLAMP)
         log_not_p = np.maximum(np.log1p(-p), _BCE_LOG_CLAMP)
         loss = -(t * log_p + (1.0 - t) * log_not_p) * w

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, overload
 
 import numpy as np
 
-from impls._checks_numeric import as_bool, as_non_negative, as_real
+from impls._checks_numeric import as_bool, as_non_negative, as_real, round_to
 from impls.tree import Params, as_param_tree, tree_leaves, tree_map
 
 __all__ = [
@@ -285,7 +285,8 @@ def adagrad(
 
     def init(params: Params) -> AdaGradState:
         as_param_tree(params, "params")
-        return AdaGradState(0, tree_map(lambda p: np.full_like(p, initial), params))
+        with np.errstate(over="ignore"):  # beyond float16's range the accumulator is inf, as in PyTorch
+            return AdaGradState(0, tree_map(lambda p: np.full_like(p, initial), params))
 
     def step(params: Params, grads: Params, state: AdaGradState) -> tuple[Params, AdaGradState]:
         _check_step_inputs(params, grads, state, AdaGradState, ("sum",))
@@ -587,7 +588,7 @@ def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple
 
 def _scale(g: np.ndarray, coefficient: float) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return np.asarray(g.astype(np.float64) * coefficient).astype(g.dtype)
+        return round_to(g.astype(np.float64) * coefficient, g.dtype)
 
 
 @overload
@@ -613,4 +614,8 @@ def clip_grad_value(grads: Any, clip_value: float) -> Any:
     """
     as_param_tree(grads, "grads")
     clip_value = as_non_negative(clip_value, "clip_value", "clip_value value")
-    return tree_map(lambda g: np.asarray(np.clip(g, -clip_value, clip_value)).astype(g.dtype), grads)
+
+    def clip(g: np.ndarray) -> np.ndarray:  # in float64: the bound may exceed g's dtype's range
+        return round_to(np.clip(g.astype(np.float64), -clip_value, clip_value), g.dtype)
+
+    return tree_map(clip, grads)

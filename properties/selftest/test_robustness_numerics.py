@@ -504,10 +504,8 @@ def loss_arguments(draw: st.DrawFn, name: str) -> tuple[tuple[Any, ...], dict[st
         probabilities = name != "nll_loss" and draw(st.booleans())
         if probabilities:
             target = draw(arrays(shape=shape, finite=True, kinds="")) if not malformed else draw(anything())
-            target = (
-                np.abs(np.nan_to_num(target.astype(np.float64))) if isinstance(target, np.ndarray) else target
-            )
-            target = np.clip(target, 0, 1) if isinstance(target, np.ndarray) else target
+            if isinstance(target, np.ndarray) and target.dtype in FLOATING:
+                target = np.clip(np.abs(np.nan_to_num(target.astype(np.float64))), 0, 1)
         else:
             target = draw(hnp.arrays(np.int64, index_shape, elements=st.sampled_from([-100, 0, classes - 1])))
         maybe("weight", hnp.arrays(np.float64, (classes,), elements=st.floats(0, 10)))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -412,11 +412,16 @@ def softplus_derivative(x: Any, beta: float = 1.0, threshold: float = 20.0) -> n
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation and its elementwise derivative, both taking the same keyword parameters."""
+    """An activation, its elementwise derivative, and the keyword parameters both accept.
+
+    ``defaults`` maps each keyword parameter to its default (the targets seam,
+    ``properties.targets``, builds framework activations with the same parameters).
+    """
 
     name: str
     function: Callable[..., np.ndarray]
     derivative: Callable[..., np.ndarray]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
     def __call__(self, x: Any, **params: Any) -> np.ndarray:
         return self.function(x, **params)
@@ -430,13 +435,13 @@ ACTIVATIONS: Mapping[str, Activation] = MappingProxyType(
             Activation("sigmoid", sigmoid, sigmoid_derivative),
             Activation("tanh", tanh, tanh_derivative),
             Activation("relu", relu, relu_derivative),
-            Activation("leaky_relu", leaky_relu, leaky_relu_derivative),
+            Activation("leaky_relu", leaky_relu, leaky_relu_derivative, {"negative_slope": 0.01}),
             Activation("softsign", softsign, softsign_derivative),
-            Activation("elu", elu, elu_derivative),
+            Activation("elu", elu, elu_derivative, {"alpha": 1.0}),
             Activation("selu", selu, selu_derivative),
-            Activation("gelu", gelu, gelu_derivative),
+            Activation("gelu", gelu, gelu_derivative, {"approximate": "none"}),
             Activation("silu", silu, silu_derivative),
-            Activation("softplus", softplus, softplus_derivative),
+            Activation("softplus", softplus, softplus_derivative, {"beta": 1.0, "threshold": 20.0}),
         )
     }
 )

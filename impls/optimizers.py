@@ -2,7 +2,9 @@
 
 ``opt = adam(lr=1e-3)``; ``state = opt.init(params)``; ``params, state = opt.step(params, grads,
 state)``. ``params`` and ``grads`` are an ndarray or a dict of ndarrays; nothing is mutated; an
-array in gives an array out (0-d included), in the params' dtype and shape. The arithmetic
+array in gives an array out (0-d included), in the params' dtype and shape. ``grads`` and every
+state field must have the params' keys, shapes and dtype (PyTorch refuses a gradient of another
+dtype); a mismatch is an error naming the field and the missing or extra keys. The arithmetic
 follows PyTorch's single-tensor (for-loop) code statement by statement, in the params' dtype
 (float16 and bfloat16: in float32, rounded once per step). It is not bit-identical to PyTorch:
 PyTorch's CPU kernels (``addcmul_``, ``addcdiv_``, ``lerp_``) are vectorised and may fuse a

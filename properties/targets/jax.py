@@ -594,8 +594,11 @@ def sgd(
     dampening: float = 0.0,
     nesterov: bool = False,
     weight_decay: float = 0.0,
+    maximize: bool = False,
 ) -> impls.Optimizer:
     """``optax.sgd(lr, momentum, nesterov)``: ``trace`` is PyTorch's undampened buffer."""
+    if maximize:
+        raise ad.unsupported(NAME, "optax has no maximize option")
     if dampening != 0:
         raise ad.unsupported(NAME, "optax.sgd has no dampening")
     return _optax_optimizer(_coupled(weight_decay, optax.sgd(lr, momentum or None, nesterov)))
@@ -608,8 +611,11 @@ def adagrad(
     weight_decay: float = 0.0,
     initial_accumulator_value: float = 0.0,
     eps: float = 1e-10,
+    maximize: bool = False,
 ) -> impls.Optimizer:
     """``optax.adagrad(lr, initial_accumulator_value, eps)``: eps is *inside* the root in Optax."""
+    if maximize:
+        raise ad.unsupported(NAME, "optax has no maximize option")
     if lr_decay != 0:
         raise ad.unsupported(NAME, "optax.adagrad has no lr_decay")
     return _optax_optimizer(_coupled(weight_decay, optax.adagrad(lr, initial_accumulator_value, eps)))
@@ -623,8 +629,11 @@ def rmsprop(
     weight_decay: float = 0.0,
     momentum: float = 0.0,
     centered: bool = False,
+    maximize: bool = False,
 ) -> impls.Optimizer:
     """``optax.rmsprop(lr, decay=alpha, eps, eps_in_sqrt=False, centered, momentum)``."""
+    if maximize:
+        raise ad.unsupported(NAME, "optax has no maximize option")
     rule = optax.rmsprop(
         lr, decay=alpha, eps=eps, eps_in_sqrt=False, centered=centered, momentum=momentum or None
     )
@@ -639,8 +648,14 @@ def adam(
     weight_decay: float = 0.0,
     amsgrad: bool = False,
     bias_correction: bool = True,
+    maximize: bool = False,
+    decoupled_weight_decay: bool = False,
 ) -> impls.Optimizer:
     """``optax.adam(lr, b1, b2, eps, eps_root=0)``, or ``optax.amsgrad`` for ``amsgrad=True``."""
+    if maximize:
+        raise ad.unsupported(NAME, "optax has no maximize option")
+    if decoupled_weight_decay:
+        raise ad.unsupported(NAME, "optax's adam has no decoupled_weight_decay (use adamw)")
     if not bias_correction:
         raise ad.unsupported(NAME, "optax.adam always bias-corrects (bias_correction=False)")
     b1, b2 = betas
@@ -655,8 +670,11 @@ def adamw(
     eps: float = 1e-8,
     weight_decay: float = 1e-2,
     amsgrad: bool = False,
+    maximize: bool = False,
 ) -> impls.Optimizer:
     """``optax.adamw(lr, b1, b2, eps, weight_decay=wd)`` (decay multiplied by lr, as PyTorch)."""
+    if maximize:
+        raise ad.unsupported(NAME, "optax has no maximize option")
     if amsgrad:
         raise ad.unsupported(NAME, "optax.adamw has no amsgrad")
     b1, b2 = betas

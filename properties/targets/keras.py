@@ -672,8 +672,11 @@ class _Builder:
             dampening: float = 0.0,
             nesterov: bool = False,
             weight_decay: float = 0.0,
+            maximize: bool = False,
         ) -> impls.Optimizer:
             """``keras.optimizers.SGD(lr, momentum, nesterov)`` (velocity form, equal for constant lr)."""
+            if maximize:
+                raise ad.unsupported(name, "keras.optimizers has no maximize option")
             coupled(weight_decay)
             if dampening != 0:
                 raise ad.unsupported(name, "keras SGD has no dampening")
@@ -688,8 +691,11 @@ class _Builder:
             weight_decay: float = 0.0,
             initial_accumulator_value: float = 0.0,
             eps: float = 1e-10,
+            maximize: bool = False,
         ) -> impls.Optimizer:
             """``keras.optimizers.Adagrad(lr, initial_accumulator_value, epsilon=eps)``."""
+            if maximize:
+                raise ad.unsupported(name, "keras.optimizers has no maximize option")
             coupled(weight_decay)
             if lr_decay != 0:
                 raise ad.unsupported(name, "keras Adagrad has no lr_decay")
@@ -707,8 +713,11 @@ class _Builder:
             weight_decay: float = 0.0,
             momentum: float = 0.0,
             centered: bool = False,
+            maximize: bool = False,
         ) -> impls.Optimizer:
             """``keras.optimizers.RMSprop(lr, rho=alpha, momentum, epsilon=eps, centered)``."""
+            if maximize:
+                raise ad.unsupported(name, "keras.optimizers has no maximize option")
             coupled(weight_decay)
             return self.pure(
                 lambda: optimizers.RMSprop(
@@ -724,8 +733,16 @@ class _Builder:
             weight_decay: float = 0.0,
             amsgrad: bool = False,
             bias_correction: bool = True,
+            maximize: bool = False,
+            decoupled_weight_decay: bool = False,
         ) -> impls.Optimizer:
             """``keras.optimizers.Adam(lr, beta_1, beta_2, epsilon=eps, amsgrad)`` (epsilon hat)."""
+            if maximize:
+                raise ad.unsupported(name, "keras.optimizers has no maximize option")
+            if decoupled_weight_decay:
+                raise ad.unsupported(
+                    name, "keras.optimizers's adam has no decoupled_weight_decay (use adamw)"
+                )
             coupled(weight_decay)
             if not bias_correction:
                 raise ad.unsupported(name, "keras Adam always bias-corrects (bias_correction=False)")
@@ -741,8 +758,11 @@ class _Builder:
             eps: float = 1e-8,
             weight_decay: float = 1e-2,
             amsgrad: bool = False,
+            maximize: bool = False,
         ) -> impls.Optimizer:
             """``keras.optimizers.AdamW(lr, weight_decay, beta_1, beta_2, epsilon=eps, amsgrad)``."""
+            if maximize:
+                raise ad.unsupported(name, "keras.optimizers has no maximize option")
             b1, b2 = betas
             return self.pure(
                 lambda: optimizers.AdamW(

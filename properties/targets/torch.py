@@ -557,10 +557,17 @@ def sgd(
     dampening: float = 0.0,
     nesterov: bool = False,
     weight_decay: float = 0.0,
+    maximize: bool = False,
 ) -> impls.Optimizer:
     return _torch_optimizer(
         lambda ps: torch.optim.SGD(
-            ps, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay
+            ps,
+            maximize=maximize,
+            lr=float(lr),
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
         )
     )
 
@@ -572,11 +579,13 @@ def adagrad(
     weight_decay: float = 0.0,
     initial_accumulator_value: float = 0.0,
     eps: float = 1e-10,
+    maximize: bool = False,
 ) -> impls.Optimizer:
     return _torch_optimizer(
         lambda ps: torch.optim.Adagrad(
             ps,
-            lr=lr,
+            maximize=maximize,
+            lr=float(lr),
             lr_decay=lr_decay,
             weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value,
@@ -593,10 +602,18 @@ def rmsprop(
     weight_decay: float = 0.0,
     momentum: float = 0.0,
     centered: bool = False,
+    maximize: bool = False,
 ) -> impls.Optimizer:
     return _torch_optimizer(
         lambda ps: torch.optim.RMSprop(
-            ps, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered
+            ps,
+            maximize=maximize,
+            lr=float(lr),
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
         )
     )
 
@@ -609,12 +626,21 @@ def adam(
     weight_decay: float = 0.0,
     amsgrad: bool = False,
     bias_correction: bool = True,
+    maximize: bool = False,
+    decoupled_weight_decay: bool = False,
 ) -> impls.Optimizer:
     if not bias_correction:
         raise ad.unsupported(NAME, "torch.optim.Adam always bias-corrects (bias_correction=False)")
     return _torch_optimizer(
         lambda ps: torch.optim.Adam(
-            ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+            ps,
+            maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+            lr=float(lr),
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
         )
     )
 
@@ -626,10 +652,17 @@ def adamw(
     eps: float = 1e-8,
     weight_decay: float = 1e-2,
     amsgrad: bool = False,
+    maximize: bool = False,
 ) -> impls.Optimizer:
     return _torch_optimizer(
         lambda ps: torch.optim.AdamW(
-            ps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+            ps,
+            maximize=maximize,
+            lr=float(lr),
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
         )
     )
 

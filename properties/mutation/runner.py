@@ -1,0 +1,140 @@
+"""Run each mutation of the catalogue through the whole suite, in a copy of the tree.
+
+For every mutation: copy the files git knows (tracked, plus untracked ones not ignored) into a
+temporary directory, replace the mutation's original text (which must occur exactly once) by its
+replacement, and run ``python -m pytest -x -q -p no:xdist -p no:cacheprovider --no-report`` there
+with ``CI=1`` (the derandomized ``ci`` profile) under a time limit. The verdict is ``caught``
+(the suite failed), ``escaped`` (it passed), ``not-applied`` (the original text is gone or not
+unique: the code changed since the catalogue was written) or ``timeout``. One CSV row per
+mutation: ``id, outcome, first_failure, seconds``.
+
+Run it one mutation at a time and niced (``nice -n 10 python -m properties.mutation``): each run
+is the whole suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from properties.mutation.catalogue import MUTATIONS, Mutation
+
+PYTEST_ARGS = ("-m", "pytest", "-x", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", "--no-report")
+_FAILURE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
+
+
+class Outcome(NamedTuple):
+    """One mutation's verdict and the first test that failed (empty if none)."""
+
+    id: str
+    outcome: str
+    first_failure: str
+    seconds: float
+
+
+def repository_files(root: Path) -> list[str]:
+    """Files git tracks in ``root`` plus the untracked ones it does not ignore."""
+    listing = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return [name for name in listing.split("\0") if name and (root / name).is_file()]
+
+
+def copy_tree(root: Path, files: Iterable[str], target: Path) -> None:
+    """Copy ``files`` (paths relative to ``root``) into ``target``."""
+    for name in files:
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, destination)
+
+
+def apply(mutation: Mutation, tree: Path) -> bool:
+    """Replace the mutation's original text in ``tree``; False if it is not there exactly once."""
+    path = tree / mutation.path
+    if not path.is_file():
+        return False
+    text = path.read_text()
+    if text.count(mutation.original) != 1:
+        return False
+    path.write_text(text.replace(mutation.original, mutation.replacement))
+    return True
+
+
+def first_failure(output: str) -> str:
+    """The node id of the first ``FAILED``/``ERROR`` line of pytest's summary, or a hint."""
+    match = _FAILURE.search(output)
+    if match:
+        return match.group(2)
+    tail = [line for line in output.strip().splitlines() if line.strip()]
+    return tail[-1][:200] if tail else ""
+
+
+def run_one(mutation: Mutation, root: Path, files: Sequence[str], timeout: float) -> Outcome:
+    """Apply one mutation to a fresh copy of the tree and run the suite there."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"mutation-{mutation.id}-") as scratch:
+        tree = Path(scratch)
+        copy_tree(root, files, tree)
+        if not apply(mutation, tree):
+            return Outcome(mutation.id, "not-applied", "", 0.0)
+        environment = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        environment.pop("HYPOTHESIS_PROFILE", None)
+        try:
+            completed = subprocess.run(
+                [sys.executable, *PYTEST_ARGS],
+                cwd=tree,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            return Outcome(mutation.id, "timeout", "", round(time.monotonic() - started, 1))
+        seconds = round(time.monotonic() - started, 1)
+        if completed.returncode == 0:
+            return Outcome(mutation.id, "escaped", "", seconds)
+        return Outcome(mutation.id, "caught", first_failure(completed.stdout + completed.stderr), seconds)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the catalogue (or the ``--only`` mutations) and write the CSV; print a summary."""
+    parser = argparse.ArgumentParser(prog="python -m properties.mutation", description=__doc__)
+    parser.add_argument("--only", action="append", default=[], metavar="ID", help="run only this id")
+    parser.add_argument("--out", default="mutation.csv", help="CSV to write (default mutation.csv)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per mutation")
+    parser.add_argument("--root", default=".", help="repository to copy (default: cwd)")
+    args = parser.parse_args(argv)
+    known = {m.id for m in MUTATIONS}
+    unknown = sorted(set(args.only) - known)
+    if unknown:
+        parser.error(f"unknown mutation ids: {unknown}")
+    chosen = [m for m in MUTATIONS if not args.only or m.id in args.only]
+    root = Path(args.root).resolve()
+    files = repository_files(root)
+    counts: dict[str, int] = {}
+    with open(args.out, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(Outcome._fields)
+        for mutation in chosen:
+            outcome = run_one(mutation, root, files, args.timeout)
+            writer.writerow(outcome)
+            handle.flush()
+            counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
+            print(f"{outcome.outcome:12} {outcome.seconds:7.1f}s {mutation.id}  {outcome.first_failure}")
+            sys.stdout.flush()
+    applied = sum(counts.get(k, 0) for k in ("caught", "escaped", "timeout"))
+    print(f"caught {counts.get('caught', 0)}/{applied} applied ({len(chosen)} in the catalogue); {counts}")
+    return 0

@@ -148,6 +148,8 @@ def test_derivative_matches_numerical_differentiation(name: str, x: float) -> No
     ],
 )
 @given(x=st.floats(-10, 10))
+@example(x=3.0)  # softplus: beta x = 6 > threshold 5 > x, the beta-scaled linear regime
+@example(x=-0.7)
 @pytest.mark.claim("activation-derivatives")
 def test_parameterised_derivatives(name: str, params: dict, x: float) -> None:
     act = impls.ACTIVATIONS[name]

@@ -199,6 +199,8 @@ def test_uniform_schemes_respect_their_bound(case: dict, gain: float, seed: int,
 )
 @example(mean=0.0, std=0.002, low=-2.0, width=4.0, seed=0, dtype=np.float32)  # PyTorch #145498
 @example(mean=-3.0, std=1.0, low=-0.5, width=1.0, seed=0, dtype=np.float64)  # far off-centre
+# Bounds 3 subnormal steps from 0: float32 rounding puts ~1% of the raw draws on a bound.
+@example(mean=0.0, std=2.0**-149, low=-3 * 2.0**-149, width=6 * 2.0**-149, seed=0, dtype=np.float32)
 def test_truncated_normal_stays_strictly_inside(
     mean: float, std: float, low: float, width: float, seed: int, dtype: type
 ) -> None:
@@ -358,7 +360,16 @@ def test_normal_law(shape: tuple, mean: float, std: float, seed: int, dtype: typ
     seed=cs.seeds(),
 )
 @example(shape=(7, 3), mean=0.0, std=1.0, low=-2.0, width=4.0, seed=0)
-@example(shape=(7, 3), mean=-1.0, std=0.5, low=-0.2, width=1.0, seed=0)  # the uniform-proposal path
+# Pinned paths of the sampler (the derandomized cases depend on the test's source text): z is the
+# standardized interval, m its mass, r = (z_low + sqrt(z_low^2 + 4)) / 2 Robert's rate.
+# z = (1.6, 3.6), m = 0.055, width 2 > 1/r = 0.48: exponential proposal, upper tail.
+@example(shape=(7, 3), mean=-1.0, std=0.5, low=-0.2, width=1.0, seed=0)
+# z = (-3.6, -1.6): the same interval mirrored below the mean (the flipped exponential path).
+@example(shape=(7, 3), mean=1.0, std=0.5, low=-0.8, width=1.0, seed=0)
+# z = (1.5, 1.8), m = 0.031, width 0.3 <= 1/r = 0.5: uniform proposal in the tail.
+@example(shape=(7, 3), mean=0.0, std=1.0, low=1.5, width=0.3, seed=0)
+# z = (-0.3, 0.4), m = 0.27 < 0.3 around the mean: uniform proposal accepted relative to the mode 0.
+@example(shape=(7, 3), mean=0.0, std=1.0, low=-0.3, width=0.7, seed=0)
 @STAT_SETTINGS
 def test_truncated_normal_law(
     shape: tuple, mean: float, std: float, low: float, width: float, seed: int
@@ -383,6 +394,24 @@ def test_truncated_normal_law(
     dtype=cs.dtypes(),
     mode=st.sampled_from(["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]),
     distribution=st.sampled_from(["truncated_normal", "normal", "uniform"]),
+)
+# Pinned: fan_geo_avg with fans 36 and 576 (sqrt(36 * 576) = 144, far from the other modes), and a
+# truncated normal of 65,536 values (two 32,768-value blocks of the sampler) in float32.
+@example(
+    case={"layout": "torch", "shape": (64, 4, 3, 3)},
+    scale=2.0,
+    seed=0,
+    dtype=np.float64,
+    mode="fan_geo_avg",
+    distribution="normal",
+)
+@example(
+    case={"layout": "keras", "shape": (256, 256)},
+    scale=1.0,
+    seed=1,
+    dtype=np.float32,
+    mode="fan_avg",
+    distribution="truncated_normal",
 )
 @cs.scaled(8)
 def test_variance_scaling_law(
@@ -410,6 +439,8 @@ def test_variance_scaling_law(
     kind=st.sampled_from(["uniform", "normal"]),
 )
 @example(case={"layout": "torch", "shape": (3, 2)}, gain=1.0, seed=0, dtype=np.float64, kind="uniform")
+@example(case={"layout": "torch", "shape": (30, 20)}, gain=2.5, seed=0, dtype=np.float64, kind="uniform")
+@example(case={"layout": "keras", "shape": (3, 20, 30)}, gain=2.5, seed=1, dtype=np.float32, kind="normal")
 @STAT_SETTINGS
 def test_xavier_law(case: dict, gain: float, seed: int, dtype: type, kind: str) -> None:
     init = impls.xavier_uniform if kind == "uniform" else impls.xavier_normal

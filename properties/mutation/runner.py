@@ -3,7 +3,11 @@
 For every mutation: copy the files git knows (tracked, plus untracked ones not ignored) into a
 temporary directory, replace the mutation's original text (which must occur exactly once) by its
 replacement, and run ``python -m pytest -x -q -p no:xdist -p no:cacheprovider --no-report`` there
-with ``CI=1`` (the derandomized ``ci`` profile) under a time limit. The verdict is ``caught``
+with ``CI=1`` (the derandomized ``ci`` profile) under a time limit, on every test module that
+imports impls, the cheap ones first: with ``-x`` a caught mutation costs only the tests before
+its first failure, and the order changes no verdict. Modules that import nothing of impls
+(the decision rules' calibration, theory, the report writer, the marker census) cannot see a
+mutation of impls and are left out unless ``--all`` is given. The verdict is ``caught``
 (the suite failed), ``escaped`` (it passed), ``not-applied`` (the original text is gone or not
 unique: the code changed since the catalogue was written) or ``timeout``. One CSV row per
 mutation: ``id, outcome, first_failure, seconds``.
@@ -31,6 +35,18 @@ from properties.mutation.catalogue import MUTATIONS, Mutation
 
 PYTEST_ARGS = ("-m", "pytest", "-x", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", "--no-report")
 _FAILURE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
+_IMPORTS_IMPLS = re.compile(
+    r"^\s*(import impls|from impls\b|from properties\.(mutants|targets)\b)", re.MULTILINE
+)
+EXPENSIVE_LAST = (
+    "test_activations.py",
+    "test_initializers.py",
+    "test_propagation.py",
+    "test_power.py",
+    "test_pytorch_parity.py",
+)
+"""Run after the others, in this order: modules that draw large statistical samples, then the
+optional parity with PyTorch, so that a mutation whose first failure is there escaped the rest."""
 
 
 class Outcome(NamedTuple):
@@ -51,6 +67,19 @@ def repository_files(root: Path) -> list[str]:
         capture_output=True,
     ).stdout.decode()
     return [name for name in listing.split("\0") if name and (root / name).is_file()]
+
+
+def suite_modules(tree: Path, everything: bool = False) -> list[str]:
+    """The suite's test modules in ``tree``, those importing impls first and cheap before costly."""
+    modules = sorted(tree.glob("properties/**/test_*.py"))
+    if not everything:
+        modules = [m for m in modules if _IMPORTS_IMPLS.search(m.read_text())]
+
+    def cost(module: Path) -> tuple[int, str]:
+        rank = EXPENSIVE_LAST.index(module.name) + 1 if module.name in EXPENSIVE_LAST else 0
+        return rank, str(module)
+
+    return [str(m.relative_to(tree)) for m in sorted(modules, key=cost)]
 
 
 def copy_tree(root: Path, files: Iterable[str], target: Path) -> None:
@@ -82,8 +111,15 @@ def first_failure(output: str) -> str:
     return tail[-1][:200] if tail else ""
 
 
-def run_one(mutation: Mutation, root: Path, files: Sequence[str], timeout: float) -> Outcome:
-    """Apply one mutation to a fresh copy of the tree and run the suite there."""
+def run_one(
+    mutation: Mutation,
+    root: Path,
+    files: Sequence[str],
+    timeout: float,
+    tests: Sequence[str] = (),
+    everything: bool = False,
+) -> Outcome:
+    """Apply one mutation to a fresh copy of the tree and run the suite (or ``tests``) there."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"mutation-{mutation.id}-") as scratch:
         tree = Path(scratch)
@@ -94,7 +130,7 @@ def run_one(mutation: Mutation, root: Path, files: Sequence[str], timeout: float
         environment.pop("HYPOTHESIS_PROFILE", None)
         try:
             completed = subprocess.run(
-                [sys.executable, *PYTEST_ARGS],
+                [sys.executable, *PYTEST_ARGS, *(tests or suite_modules(tree, everything))],
                 cwd=tree,
                 env=environment,
                 capture_output=True,
@@ -116,6 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default="mutation.csv", help="CSV to write (default mutation.csv)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per mutation")
     parser.add_argument("--root", default=".", help="repository to copy (default: cwd)")
+    parser.add_argument("--all", action="store_true", help="also run the modules that do not import impls")
+    parser.add_argument(
+        "tests", nargs="*", help="run only these test paths (a quick screen; the verdict is the whole suite)"
+    )
     args = parser.parse_args(argv)
     known = {m.id for m in MUTATIONS}
     unknown = sorted(set(args.only) - known)
@@ -129,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         writer = csv.writer(handle)
         writer.writerow(Outcome._fields)
         for mutation in chosen:
-            outcome = run_one(mutation, root, files, args.timeout)
+            outcome = run_one(mutation, root, files, args.timeout, args.tests, args.all)
             writer.writerow(outcome)
             handle.flush()
             counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1

@@ -9,6 +9,9 @@ threshold, and the parameter values other than the defaults. Derivatives are com
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import mpmath
 import numpy as np
 import pytest
@@ -26,7 +29,7 @@ def _softplus(x, beta=1, threshold=20):
     return x if beta * x > threshold else mpmath.log1p(mpmath.exp(beta * x)) / beta
 
 
-DEFINITIONS = {
+DEFINITIONS: dict[str, tuple[dict[str, Any], Callable[[Any], Any]]] = {
     "sigmoid": ({}, lambda x: 1 / (1 + mpmath.exp(-x))),
     "tanh": ({}, mpmath.tanh),
     "relu": ({}, lambda x: max(x, 0)),

@@ -11,6 +11,7 @@ inputs (the class axis is axis 1), ``pos_weight``, the ``"mean"`` of a 2-D batch
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -33,10 +34,16 @@ def _positions(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     return list(itertools.product(*(range(k) for k in (shape[0], *shape[2:]))))
 
 
+def _at(position: tuple[int, ...], c: int) -> tuple[int, ...]:
+    """The index of class ``c`` at ``(n, d1, ...)``: ``(n, c, d1, ...)``."""
+    n, *rest = position
+    return (n, c, *rest)
+
+
 def _row(x: np.ndarray, position: tuple[int, ...], values: np.ndarray | None = None) -> list:
     source = x if values is None else values
     # mpf(mpf) is the identity, so an object array of mpf (for mpmath.diff) passes unrounded.
-    return [mpmath.mpf(source[(position[0], c, *position[1:])]) for c in range(x.shape[1])]
+    return [mpmath.mpf(source[_at(position, c)]) for c in range(x.shape[1])]
 
 
 def cross_entropy_definition(
@@ -78,7 +85,7 @@ def cross_entropy_definition(
 
 
 def bce_with_logits_definition(
-    x: float, y: float, w: float, pw: float
+    x: Any, y: Any, w: Any, pw: Any
 ) -> mpmath.mpf:  # per element, before the reduction
     """``-w [pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]`` (BCEWithLogitsLoss docs)."""
     # log sigmoid(x) = -log(1 + e^-x) and log(1 - sigmoid(x)) = -log(1 + e^x), exactly; written
@@ -114,8 +121,8 @@ def _ce_case(index: int, scale: float = 3.0):
         if ignore:
             target.flat[1] = -100
     else:
-        target = rng.random(shape)
-        target /= target.sum(axis=1, keepdims=True)
+        probabilities = rng.random(shape)
+        target = probabilities / probabilities.sum(axis=1, keepdims=True)
     weight = rng.random(classes) + 0.25 if weighted else None
     return x, target, weight, smoothing
 
@@ -141,7 +148,7 @@ def test_cross_entropy_at_logits_of_800(shape: tuple[int, ...]) -> None:
         log_p = impls.log_softmax(x, axis=1)
     _close(measured, cross_entropy_definition(x, target, None, -100, "none", 0.0))
     expected = [_log_softmax(_row(x, p)) for p in _positions(shape)]
-    got = [[log_p[(p[0], c, *p[1:])] for c in range(shape[1])] for p in _positions(shape)]
+    got = [[log_p[_at(p, c)] for c in range(shape[1])] for p in _positions(shape)]
     _close(np.array(got), expected)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -157,17 +158,20 @@ def test_options_follow_the_documented_algorithm(name: str, seed: int) -> None:
 def test_clipping_several_leaves_uses_the_norm_of_all_of_them(norm_type: float) -> None:
     """N is the p-norm of the concatenation of every leaf; below max_norm nothing changes."""
     rng = np.random.default_rng(4)
-    grads = {"a": rng.normal(size=(3, 2)), "b": {"c": rng.normal(size=5) * 3}}
-    flat = np.concatenate([grads["a"].ravel(), grads["b"]["c"]])
+    a, c = rng.normal(size=(3, 2)), rng.normal(size=5) * 3
+    grads: dict[str, Any] = {"a": a, "b": {"c": c}}
+    flat = np.concatenate([a.ravel(), c])
     total = float(np.linalg.norm(flat, ord=norm_type))
     for max_norm in (0.5 * total, 2 * total):
+        clipped: Any
         clipped, reported = impls.clip_grad_norm(grads, max_norm, norm_type)
         assert reported == pytest.approx(total, rel=1e-13)
         factor = min(1.0, max_norm / (total + 1e-6))
-        assert np.allclose(clipped["a"], factor * grads["a"], rtol=1e-14)
-        assert np.allclose(clipped["b"]["c"], factor * grads["b"]["c"], rtol=1e-14)
+        assert np.allclose(clipped["a"], factor * a, rtol=1e-14)
+        assert np.allclose(clipped["b"]["c"], factor * c, rtol=1e-14)
 
 
 def test_clip_grad_value_clips_both_sides() -> None:
     g = np.array([-3.0, -0.5, 0.0, 0.7, 4.0])
-    assert np.array_equal(impls.clip_grad_value(g, 1.0), [-1.0, -0.5, 0.0, 0.7, 1.0])
+    clipped: Any = impls.clip_grad_value(g, 1.0)
+    assert np.array_equal(clipped, [-1.0, -0.5, 0.0, 0.7, 1.0])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import re
 import shutil
@@ -82,6 +83,34 @@ def suite_modules(tree: Path, everything: bool = False) -> list[str]:
     return [str(m.relative_to(tree)) for m in sorted(modules, key=cost)]
 
 
+def changed_lines(mutation: Mutation, text: str) -> list[int]:
+    """Line numbers (1-based) of ``text`` that the mutation changes."""
+    first = text[: text.index(mutation.original)].count("\n") + 1
+    before, after = mutation.original.split("\n"), mutation.replacement.split("\n")
+    if len(before) != len(after):
+        return list(range(first, first + len(before)))
+    return [first + i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+
+
+def tests_running(mutation: Mutation, text: str, trace: dict[str, list[str]]) -> list[str] | None:
+    """The node ids that call a function holding a changed line, per ``trace``; None if it must
+    be the whole suite (a module-level line, or a function the trace never saw called)."""
+    nodes: set[str] = set()
+    for line in changed_lines(mutation, text):
+        found = False
+        for key, ran in trace.items():
+            path, span = key.rsplit(":", 1)
+            first, last = (int(v) for v in span.split("-"))
+            if path == mutation.path and first <= line <= last:
+                found = True
+                if "*" in ran:
+                    return None
+                nodes.update(ran)
+        if not found:
+            return None
+    return sorted(nodes)
+
+
 def copy_tree(root: Path, files: Iterable[str], target: Path) -> None:
     """Copy ``files`` (paths relative to ``root``) into ``target``."""
     for name in files:
@@ -118,19 +147,26 @@ def run_one(
     timeout: float,
     tests: Sequence[str] = (),
     everything: bool = False,
+    trace: dict[str, list[str]] | None = None,
 ) -> Outcome:
     """Apply one mutation to a fresh copy of the tree and run the suite (or ``tests``) there."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"mutation-{mutation.id}-") as scratch:
         tree = Path(scratch)
         copy_tree(root, files, tree)
+        original_text = (tree / mutation.path).read_text() if (tree / mutation.path).is_file() else ""
         if not apply(mutation, tree):
             return Outcome(mutation.id, "not-applied", "", 0.0)
+        modules = list(tests) or suite_modules(tree, everything)
+        selected = tests_running(mutation, original_text, trace) if trace and not tests else None
+        if selected is not None:
+            order = {module: rank for rank, module in enumerate(modules)}
+            modules = sorted(selected, key=lambda node: (order.get(node.split("::")[0], len(order)), node))
         environment = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         environment.pop("HYPOTHESIS_PROFILE", None)
         try:
             completed = subprocess.run(
-                [sys.executable, *PYTEST_ARGS, *(tests or suite_modules(tree, everything))],
+                [sys.executable, *PYTEST_ARGS, *modules],
                 cwd=tree,
                 env=environment,
                 capture_output=True,
@@ -154,6 +190,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", default=".", help="repository to copy (default: cwd)")
     parser.add_argument("--all", action="store_true", help="also run the modules that do not import impls")
     parser.add_argument(
+        "--trace",
+        default=None,
+        help="JSON of properties.mutation.tracer for this tree: run only the tests that execute the "
+        "mutated line (same verdict as the whole suite, which is deterministic under CI=1)",
+    )
+    parser.add_argument(
         "tests", nargs="*", help="run only these test paths (a quick screen; the verdict is the whole suite)"
     )
     args = parser.parse_args(argv)
@@ -164,12 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = [m for m in MUTATIONS if not args.only or m.id in args.only]
     root = Path(args.root).resolve()
     files = repository_files(root)
+    trace = json.loads(Path(args.trace).read_text()) if args.trace else None
     counts: dict[str, int] = {}
     with open(args.out, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(Outcome._fields)
         for mutation in chosen:
-            outcome = run_one(mutation, root, files, args.timeout, args.tests, args.all)
+            outcome = run_one(mutation, root, files, args.timeout, args.tests, args.all, trace)
             writer.writerow(outcome)
             handle.flush()
             counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1

@@ -203,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = sorted(set(args.only) - known)
     if unknown:
         parser.error(f"unknown mutation ids: {unknown}")
-    chosen = [m for m in MUTATIONS if not args.only or m.id in args.only]
+    by_id = {m.id: m for m in MUTATIONS}
+    chosen = [by_id[i] for i in dict.fromkeys(args.only)] if args.only else list(MUTATIONS)
     root = Path(args.root).resolve()
     files = repository_files(root)
     trace = json.loads(Path(args.trace).read_text()) if args.trace else None

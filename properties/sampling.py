@@ -15,7 +15,14 @@ from properties.decide import Sampler
 
 
 def repeated(draw: Callable[[np.random.Generator], np.ndarray], rng: np.random.Generator) -> Sampler:
-    """A sampler that concatenates independent calls ``draw(rng)`` until it has n values."""
+    """A sampler that concatenates independent calls ``draw(rng)`` until it has n values.
+
+    When the calls give more than n values (one big tensor can hold many times n), it returns n
+    of them chosen uniformly at random without replacement from the whole draw, in their order:
+    the n values stay independent draws of the law, and a defect confined to part of a tensor
+    (its later blocks, some columns) is seen in proportion to its size instead of being cut off
+    with the tail of the array.
+    """
 
     def sampler(n: int) -> np.ndarray:
         chunks, total = [], 0
@@ -25,6 +32,9 @@ def repeated(draw: Callable[[np.random.Generator], np.ndarray], rng: np.random.G
                 raise ValueError("draw returned no values")
             chunks.append(values)
             total += values.size
-        return np.concatenate(chunks)
+        values = np.concatenate(chunks)
+        if total == n:
+            return values
+        return values[np.sort(rng.choice(total, size=n, replace=False))]
 
     return sampler

@@ -10,7 +10,7 @@ import math
 from typing import Literal
 
 import numpy as np
-from hypothesis import settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -21,14 +21,23 @@ MAX_ELEMENTS = 1 << 18
 """Largest tensor a case draws; bigger shapes are shrunk along their larger channel axis."""
 
 
+NO_SHRINK = tuple(phase for phase in Phase if phase is not Phase.shrink)
+"""Every phase but shrinking (explicit examples first, then generated ones)."""
+
+
 def scaled(examples: int) -> settings:
     """Settings asking for ``examples`` under ``dev``/``ci``, in proportion under other profiles.
 
     Statistical tests draw hundreds of thousands of values per example, so they ask for fewer
     examples than the profile's default; ``thorough`` multiplies and ``quick`` divides them.
+    They do not shrink: each shrinking step reruns a whole check (a failing LeCun law spent 349 s
+    shrinking), and a smaller shape or seed is no simpler for a statistical defect. The failure
+    reports the first failing case Hypothesis met, pinned ``@example`` cases (the smallest and
+    the narrow regimes) first, and the check's message names its case, ``n`` and seed, so the
+    output alone replays it.
     """
     factor = settings().max_examples / BASE_EXAMPLES
-    return settings(max_examples=max(1, round(examples * factor)))
+    return settings(max_examples=max(1, round(examples * factor)), phases=NO_SHRINK)
 
 
 def seeds() -> st.SearchStrategy[int]:

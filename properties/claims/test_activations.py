@@ -154,6 +154,8 @@ def test_derivative_matches_numerical_differentiation(impl, name: str, x: float)
     ],
 )
 @given(x=st.floats(-10, 10))
+@example(x=3.0)  # softplus: beta x = 6 > threshold 5 > x, the beta-scaled linear regime
+@example(x=-0.7)
 @pytest.mark.claim("activation-derivatives")
 def test_parameterised_derivatives(impl, name: str, params: dict, x: float) -> None:
     act = impl.ACTIVATIONS[name]

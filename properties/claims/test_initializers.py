@@ -200,6 +200,8 @@ def test_uniform_schemes_respect_their_bound(impl, case: dict, gain: float, seed
 )
 @example(mean=0.0, std=0.002, low=-2.0, width=4.0, seed=0, dtype=np.float32)  # PyTorch #145498
 @example(mean=-3.0, std=1.0, low=-0.5, width=1.0, seed=0, dtype=np.float64)  # far off-centre
+# Bounds 3 subnormal steps from 0: float32 rounding puts ~1% of the raw draws on a bound.
+@example(mean=0.0, std=2.0**-149, low=-3 * 2.0**-149, width=6 * 2.0**-149, seed=0, dtype=np.float32)
 def test_truncated_normal_stays_strictly_inside(
     impl, mean: float, std: float, low: float, width: float, seed: int, dtype: type
 ) -> None:
@@ -359,7 +361,16 @@ def test_normal_law(impl, shape: tuple, mean: float, std: float, seed: int, dtyp
     seed=cs.seeds(),
 )
 @example(shape=(7, 3), mean=0.0, std=1.0, low=-2.0, width=4.0, seed=0)
-@example(shape=(7, 3), mean=-1.0, std=0.5, low=-0.2, width=1.0, seed=0)  # the uniform-proposal path
+# Pinned paths of the sampler (the derandomized cases depend on the test's source text): z is the
+# standardized interval, m its mass, r = (z_low + sqrt(z_low^2 + 4)) / 2 Robert's rate.
+# z = (1.6, 3.6), m = 0.055, width 2 > 1/r = 0.48: exponential proposal, upper tail.
+@example(shape=(7, 3), mean=-1.0, std=0.5, low=-0.2, width=1.0, seed=0)
+# z = (-3.6, -1.6): the same interval mirrored below the mean (the flipped exponential path).
+@example(shape=(7, 3), mean=1.0, std=0.5, low=-0.8, width=1.0, seed=0)
+# z = (1.5, 1.8), m = 0.031, width 0.3 <= 1/r = 0.5: uniform proposal in the tail.
+@example(shape=(7, 3), mean=0.0, std=1.0, low=1.5, width=0.3, seed=0)
+# z = (-0.3, 0.4), m = 0.27 < 0.3 around the mean: uniform proposal accepted relative to the mode 0.
+@example(shape=(7, 3), mean=0.0, std=1.0, low=-0.3, width=0.7, seed=0)
 @STAT_SETTINGS
 def test_truncated_normal_law(
     impl, shape: tuple, mean: float, std: float, low: float, width: float, seed: int
@@ -404,6 +415,36 @@ def test_variance_scaling_law(
     )
 
 
+# Pinned: fan_geo_avg with fans 36 and 576 (sqrt(36 * 576) = 144, far from the other modes), and a
+# truncated normal of 65,536 values (two 32,768-value blocks of the sampler) in float32.
+VARIANCE_SCALING_PINNED = [
+    pytest.param(
+        "variance-scaling-modes",
+        {"layout": "torch", "shape": (64, 4, 3, 3)},
+        {"scale": 2.0, "mode": "fan_geo_avg", "distribution": "normal"},
+        np.float64,
+        marks=pytest.mark.claim("variance-scaling-modes"),
+        id="fan_geo_avg",
+    ),
+    pytest.param(
+        "variance-scaling-truncated-correction",
+        {"layout": "keras", "shape": (256, 256)},
+        {"scale": 1.0, "mode": "fan_avg", "distribution": "truncated_normal"},
+        np.float32,
+        marks=pytest.mark.claim("variance-scaling-truncated-correction"),
+        id="truncated-float32-two-blocks",
+    ),
+]
+
+
+@pytest.mark.parametrize(("claim", "case", "options", "dtype"), VARIANCE_SCALING_PINNED)
+def test_variance_scaling_pinned_cases(impl, claim: str, case: dict, options: dict, dtype: type) -> None:
+    params = {**options, "layout": case["layout"]}
+    verify_scheme(
+        impl.variance_scaling, "variance_scaling", case["shape"], params, claim=claim, seed=0, dtype=dtype
+    )
+
+
 def family_cases(first: bool) -> st.SearchStrategy[dict]:
     """Cases for one claim of a family of tests parametrized by claim.
 
@@ -433,6 +474,28 @@ def test_xavier_law(impl, kind: str, data: st.DataObject, gain: float, seed: int
 @pytest.mark.claim("glorot-uniform-bound")
 def test_xavier_uniform_pinned_small_case(impl) -> None:
     verify_xavier(impl, "uniform", {"layout": "torch", "shape": (3, 2)}, 1.0, 0, np.float64)
+
+
+@pytest.mark.parametrize(
+    ("kind", "case", "dtype"),
+    [
+        pytest.param(
+            "uniform",
+            {"layout": "torch", "shape": (30, 20)},
+            np.float64,
+            marks=[pytest.mark.claim(c) for c in XAVIER_CLAIMS["uniform"]],
+        ),
+        pytest.param(
+            "normal",
+            {"layout": "keras", "shape": (3, 20, 30)},
+            np.float32,
+            marks=[pytest.mark.claim(c) for c in XAVIER_CLAIMS["normal"]],
+        ),
+    ],
+)
+def test_xavier_pinned_gain_above_one(impl, kind: str, case: dict, dtype: type) -> None:
+    """A gain of 2.5: a gain applied to the variance instead of the std shows only above 1."""
+    verify_xavier(impl, kind, case, 2.5, 0, dtype)
 
 
 def verify_xavier(impl, kind: str, case: dict, gain: float, seed: int, dtype: type) -> None:

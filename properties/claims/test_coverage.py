@@ -121,7 +121,7 @@ def test_registry_rejects_bad_records() -> None:
     with pytest.raises(ValueError, match="empty entry"):
         Claim("a-b", "t", "s", "src", Kind.EXACT, references=("  ",))
     with pytest.raises(TypeError, match="tuple of str"):
-        Claim("a-b", "t", "s", "src", Kind.EXACT, references=["x"])  # type: ignore[arg-type]
+        Claim("a-b", "t", "s", "src", Kind.EXACT, references=["x"])
     assert Registry(
         [
             Claim("a-b", "t", "s", "src", Kind.EXACT, see_also=("c-d",)),

@@ -123,7 +123,8 @@ def test_dirac_convolution_copies_its_input(
     # A 'valid' cross-correlation at the centre tap: output channel g*opg + d equals input d.
     x = np.random.default_rng(0).normal(size=in_channels)
     centre = tuple(k // 2 for k in kernel)
-    out = np.einsum("oi,i->o", w[(slice(None), slice(None), *centre)], x)
+    at_centre = (slice(None), slice(None), *centre)
+    out = np.einsum("oi,i->o", w[at_centre], x)
     for g in range(groups):
         for d in range(out_per_group):
             assert out[g * out_per_group + d] == (x[d] if d < copies else 0.0)

@@ -200,7 +200,7 @@ def test_require_records_the_decision_and_raises_on_failure() -> None:
     assert (record.claim, record.n, record.seed, record.effect_unit) == ("sigmoid-symmetry", 3, 3, "rtol")
     assert (record.size_min, record.size_max) == (2, 4)  # the case's sizes, stored when made
     with pytest.raises(AttributeError):
-        passed.n = 4  # type: ignore[misc]  # frozen
+        passed.n = 4  # frozen
 
 
 def test_a_check_must_name_a_known_and_marked_claim() -> None:

@@ -391,4 +391,4 @@ def test_seed_correction_domain_errors() -> None:
     with pytest.raises(ValueError, match="gain must be > 0"):
         seeds.seed004_xavier_relu_factor(-1.0)
     with pytest.raises(TypeError, match="x must be a real number"):
-        seeds.sigmoid_slope_fraction("1")  # type: ignore[arg-type]
+        seeds.sigmoid_slope_fraction("1")

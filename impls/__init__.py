@@ -11,12 +11,18 @@ One policy for the whole library:
   when ml_dtypes is installed; NumPy has none), float32 and float64. A result has the dtype asked
   for (initializers: the ``dtype`` argument, float64 by default) or the input's floating dtype.
 - **Computed in float32 or wider, rounded once:** float16 and bfloat16 values are computed in
-  float32 (initializers draw their random numbers in float32) and rounded once to the requested
-  dtype; float32 and float64 are computed natively. Where float32 cannot hold an intermediate
+  float32 by the initializers (they draw their random numbers in float32) and in float64 by the
+  activations, losses and optimizers, and rounded once to the requested dtype; float32 and
+  float64 are computed natively by the initializers. Where float32 cannot hold an intermediate
   (a bound beyond its range, a truncated normal's far tail), the computation runs in float64,
   still with one rounding at the end.
-- **Refused:** any other dtype (integers, bool, complex, float128, byte-swapped floats, strings)
-  is a ``TypeError`` that names the ``dtype`` argument (or the array argument whose dtype it is).
+- **Integers, as PyTorch:** ``sigmoid`` and ``tanh`` promote integer input to float32,
+  ``relu`` and ``linear`` keep an integer dtype, ``softsign`` promotes integers and refuses bool;
+  every other activation, every derivative, loss and optimizer refuses integers.
+- **Refused:** any other dtype (bool, complex, float128, byte-swapped floats, strings; integers
+  where the previous point does not accept them; any non-floating ``dtype`` argument of an
+  initializer) is a ``TypeError`` that names the ``dtype`` argument (or the array argument whose
+  dtype it is).
 - **Not representable:** a value the requested dtype cannot hold (a bound, a mean, a fill value
   beyond its largest finite value) is a ``ValueError`` naming the argument, never a silent
   ``inf`` or NaN.

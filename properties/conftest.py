@@ -14,8 +14,11 @@ Targets (``--target``, see :mod:`properties.targets.loading`): every test that a
 runs once per target, and every record it emits is stamped with that target. A test the target
 cannot express is *not applicable*: a :class:`~properties.targets.NotApplicable` raised by the
 test is a skip; inside a Hypothesis test it rejects that one example instead (the adapter refuses
-one argument value, the other examples still check the claim), and the test is not applicable
-only when no example was applicable. A check that fails as the target declares
+one argument value, the other examples still check the claim; the rejected example's records are
+dropped), and the test is not applicable only when no example was applicable (Hypothesis then
+gives up with ``Unsatisfiable`` or the ``filter_too_much`` health check). A test whose target
+refuses most, but not all, examples can still fail that health check: too few cases to decide.
+A check that fails as the target declares
 (:class:`~properties.targets.Deviation`) makes the test a *known deviation* (an xfail with the
 upstream link); a declared deviation that a test checked on matching cases without any failure
 *no longer reproduces* and fails the test (strict). Any other failure fails.
@@ -31,7 +34,7 @@ from typing import Any
 
 import pytest
 from hypothesis import reject, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from threadpoolctl import threadpool_limits
 
 from properties.decide import CheckFailed
@@ -281,7 +284,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         except NotApplicable as error:
             watch.refusals.append(str(error.msg))
             raise
-        except Unsatisfiable:
+        except (Unsatisfiable, FailedHealthCheck):  # no example left, or filter_too_much
             if hypothesis is not None and watch.refusals and watch.applicable == 0:
                 raise NotApplicable(
                     f"every example was refused: {watch.refusals[-1].removeprefix('not applicable: ')}"

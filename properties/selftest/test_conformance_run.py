@@ -3,6 +3,7 @@ known deviations (strict), and the conformance files in the report folder."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def test_relu(impl):
 
 @pytest.mark.claim("tanh-derivative")
 @settings(max_examples=20, derandomize=True, database=None, deadline=None)
-@given(slope=st.sampled_from([0.1, 0.2, 0.6, 0.9]))
+@given(slope=st.sampled_from([0.1, 0.2, 0.6, 0.9]) | st.floats(0.01, 0.09))
 def test_leaky(impl, slope):
     x = np.array([-1.0, 2.0])
     expected = np.where(x > 0, x, slope * x)
@@ -182,7 +183,8 @@ def _check_claims_csv(out: Path) -> None:
     checks = pd.read_csv(out / "checks.csv")
     assert set(checks["target"]) == {"impls", *(_spec(t) for t in ALL)}
     picky = checks[(checks["target"] == _spec("picky")) & (checks["claim"] == "tanh-derivative")]
-    assert set(picky["case"]) <= {'{"slope":0.1}', '{"slope":0.2}'} and len(picky) > 0  # rejected: no record
+    slopes = [json.loads(case)["slope"] for case in picky["case"]]
+    assert slopes and max(slopes) <= 0.5  # the steep slopes were rejected: no record of them
     steep = checks[(checks["target"] == _spec("steep")) & (checks["claim"] == "tanh-derivative")]
     assert set(steep["verdict"]) == {"pass", "known deviation"}
     markdown = (out / "claims.md").read_text()

@@ -112,9 +112,13 @@ def _not_applicable(report: pytest.TestReport, properties: Mapping[str, Any]) ->
 
 
 def _first_line(report: pytest.TestReport) -> str:
+    """The failure's first line, with where it was raised (``AssertionError: ... (at f.py:12)``)."""
     crash = getattr(report.longrepr, "reprcrash", None)
-    text = str(getattr(crash, "message", "") or report.longreprtext or "failed")
-    return text.strip().splitlines()[0][:300] if text.strip() else "failed"
+    text = str(getattr(crash, "message", "") or report.longreprtext or "failed").strip()
+    line = text.splitlines()[0][:300] if text else "failed"
+    if crash is not None and getattr(crash, "path", None):
+        line += f" (at {Path(str(crash.path)).name}:{crash.lineno})"
+    return line
 
 
 class ReportCollector:
@@ -236,7 +240,13 @@ class ReportWriter:
                 "claims.md": markdown,
             }
             cells = tables.cell_details(claims, checks, self.collector.notes)
+            ran = cells.groupby("claim", sort=False)["status"].agg(lambda s: bool((s != "not run").any()))
+            if ran.any():  # the matrix shows the claims some target ran
+                cells = cells[cells["claim"].map(ran)]
             header = _versions_line(targets, list(dict.fromkeys(claims["target"])))
+            left = int((~ran).sum())
+            if left and ran.any():
+                header += f" {left} claims not run on any target are left out (claims.csv lists every claim)."
             if note:
                 header += f"\n\n{note}"
             if isinstance(self.folder, Path):

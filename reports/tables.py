@@ -424,6 +424,7 @@ def cell_details(
                     (checks["target"] == row.target)
                     & (checks["claim"] == row.id)
                     & (checks["verdict"] == verdict)
+                    & (checks["rule"] != ASSERTIONS_RULE)  # a failed test's assertions: its note says it
                 ]
                 if not checks.empty
                 else checks

@@ -9,21 +9,52 @@ Expensive statistical tests ask for ``strategies.scaled(n)`` examples: n under `
 scaled in proportion under the other profiles.
 Statistical tests draw their samples with NumPy from a Hypothesis-chosen ``seed``; no deadline
 applies anywhere because a check's time is its sample size, not a bug.
+
+Targets (``--target``, see :mod:`properties.targets.loading`): every test that asks for ``impl``
+runs once per target, and every record it emits is stamped with that target. A test the target
+cannot express is *not applicable*: a :class:`~properties.targets.NotApplicable` raised by the
+test is a skip; inside a Hypothesis test it rejects that one example instead (the adapter refuses
+one argument value, the other examples still check the claim; the rejected example's records are
+dropped), and the test is not applicable only when no example was applicable (Hypothesis then
+gives up with ``Unsatisfiable`` or the ``filter_too_much`` health check). A test whose target
+refuses most, but not all, examples can still fail that health check: too few cases to decide.
+A check that fails as the target declares
+(:class:`~properties.targets.Deviation`) makes the test a *known deviation* (an xfail with the
+upstream link); a declared deviation that a test checked on matching cases without any failure
+*no longer reproduces* and fails the test (strict). Any other failure fails.
 """
 
 from __future__ import annotations
 
-import importlib
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
 
 import pytest
-from hypothesis import settings
+from hypothesis import reject, settings
+from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from threadpoolctl import threadpool_limits
 
-from properties.records import CHECKS_KEY, CLAIMS_KEY, COLLECTED, COLLECTED_KEY, collecting, marked_claims
-from properties.targets import Target
-from properties.targets.reference import target as reference_target
+from properties.decide import CheckFailed
+from properties.records import (
+    CHECKS_KEY,
+    CLAIMS_KEY,
+    COLLECTED,
+    COLLECTED_KEY,
+    DEFAULT_TARGET,
+    DEVIATIONS_KEY,
+    NOT_APPLICABLE_KEY,
+    TARGET_KEY,
+    TARGETS,
+    CheckRecord,
+    RunTargets,
+    Verdict,
+    collecting,
+    marked_claims,
+)
+from properties.targets import Deviation, NotApplicable, Target, loading
 from theory import CLAIMS
 
 settings.register_profile("dev", max_examples=10, deadline=None)
@@ -42,50 +73,69 @@ _BLAS_LIMIT = threadpool_limits(1, user_api="blas") if os.environ.get("PYTEST_XD
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("initcheck targets").addoption(
         "--target",
-        default="impls",
-        help="the implementation under test: impls (default), or package.module:object "
-        "naming a properties.targets.Target or a zero-argument function returning one; "
-        "several separated by commas",
+        default=DEFAULT_TARGET,
+        help="the implementations under test, separated by commas: impls (default), torch, jax, "
+        "keras-jax, keras-torch, all (every built-in target that can share one process; Keras "
+        "fixes its backend per process, so keras-torch needs its own run: pytest --target "
+        "keras-torch), or package.module:object naming a properties.targets.Target or a "
+        "zero-argument function returning one",
     )
-
-
-def _target_specs(config: pytest.Config) -> list[str]:
-    specs = [s.strip() for s in str(config.getoption("--target")).split(",")]
-    if not all(specs):
-        raise pytest.UsageError(f"--target: empty target name in {config.getoption('--target')!r}")
-    return specs
 
 
 _LOADED: dict[str, Target] = {}
 
 
 def load_target(spec: str) -> Target:
-    """The :class:`Target` named by ``spec`` (loaded once per process)."""
+    """The :class:`Target` named by ``spec`` (loaded once per process).
+
+    Raises:
+        pytest.UsageError: the target cannot be loaded (unknown, framework not installed, ...).
+    """
     if spec not in _LOADED:
-        if spec == "impls":
-            _LOADED[spec] = reference_target()
-        elif ":" in spec:
-            module_name, _, attribute = spec.partition(":")
-            try:
-                value = getattr(importlib.import_module(module_name), attribute)
-            except (ImportError, AttributeError) as error:
-                raise pytest.UsageError(f"--target {spec}: cannot load it: {error}") from None
-            loaded = value() if callable(value) and not isinstance(value, Target) else value
-            if not isinstance(loaded, Target):
-                raise pytest.UsageError(f"--target {spec}: expected a Target, got {type(loaded).__name__}")
-            _LOADED[spec] = loaded
-        else:
-            raise pytest.UsageError(f"--target: unknown target {spec!r} (impls or package.module:object)")
+        try:
+            _LOADED[spec] = loading.load(spec)
+        except loading.TargetError as error:
+            raise pytest.UsageError(f"--target: {error}") from None
+        except Exception as error:  # a broken adapter: one line naming it, not an internal error
+            raise pytest.UsageError(
+                f"--target: target {spec!r} failed to load: {type(error).__name__}: {error}"
+            ) from None
     return _LOADED[spec]
+
+
+def run_targets(config: pytest.Config) -> RunTargets:
+    """The targets this run verifies, loaded (a bad ``--target`` is a usage error)."""
+    if TARGETS not in config.stash:
+        spec = str(config.getoption("--target", DEFAULT_TARGET))
+        try:
+            here, left_out = loading.split_for_this_process(spec)
+        except loading.TargetError as error:
+            raise pytest.UsageError(f"--target: {error}") from None
+        loaded = {name: load_target(name) for name in here}
+        config.stash[TARGETS] = RunTargets(
+            tuple(here), {name: dict(t.versions) for name, t in loaded.items()}, tuple(left_out)
+        )
+    return config.stash[TARGETS]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the targets before any test runs, so that a bad ``--target`` stops the run at once."""
+    if config.getoption("--target", None) is not None:
+        run_targets(config)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Name the targets ``--target all`` left for a run of their own."""
+    targets = config.stash.get(TARGETS, None)
+    if targets is not None and targets.left_out:
+        terminalreporter.write_line(f"initcheck: {loading.own_run_line(targets.left_out)}", yellow=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that asks for ``impl`` once per target named by ``--target``."""
     if "impl" in metafunc.fixturenames:
-        specs = _target_specs(metafunc.config)
-        for spec in specs:
-            load_target(spec)  # a bad target is a usage error at collection, not a failing test
-        metafunc.parametrize("impl", specs, indirect=True, scope="session", ids=specs)
+        names = list(run_targets(metafunc.config).names)
+        metafunc.parametrize("impl", names, indirect=True, scope="session", ids=names)
 
 
 @pytest.fixture(scope="session")
@@ -94,11 +144,18 @@ def impl(request: pytest.FixtureRequest) -> Target:
     return load_target(request.param)
 
 
+def item_target(item: pytest.Item) -> str:
+    """The target a test runs against: its ``impl`` parameter, else the default."""
+    callspec = getattr(item, "callspec", None)
+    params = getattr(callspec, "params", {})
+    return str(params["impl"]) if "impl" in params else DEFAULT_TARGET
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Refuse a run in which a ``claim`` marker names a claim that theory does not hold, and
-    count each claim's collected tests before ``-k``/``-m`` deselect any (``tryfirst``), so the
-    report can say which claims ran only in part."""
+    count each claim's collected tests per target before ``-k``/``-m`` deselect any
+    (``tryfirst``), so the report can say which claims ran only in part."""
     for item in items:
         for marker in item.iter_markers("claim"):
             if len(marker.args) != 1 or marker.args[0] not in CLAIMS:
@@ -109,33 +166,155 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.workeroutput[COLLECTED_KEY] = tests
 
 
-def claim_tests(items: list[pytest.Item]) -> dict[str, int]:
-    """Per claim id, the number of ``items`` marked with it."""
-    counts: dict[str, int] = {}
+def claim_tests(items: list[pytest.Item]) -> dict[str, dict[str, int]]:
+    """Per target and claim id, the number of ``items`` marked with it."""
+    counts: dict[str, dict[str, int]] = {}
     for item in items:
+        mine = counts.setdefault(item_target(item), {})
         for claim in marked_claims(item):
-            counts[claim] = counts.get(claim, 0) + 1
+            mine[claim] = mine.get(claim, 0) + 1
     return counts
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Name the test's claims on its setup report too: it reaches the controller even if the
-    worker then crashes, so a crash counts against the claims instead of being lost."""
+    """Name the test's target and claims on its setup report too: it reaches the controller even
+    if the worker then crashes, so a crash counts against the claims instead of being lost."""
+    item.user_properties.append((TARGET_KEY, item_target(item)))
     item.user_properties.append((CLAIMS_KEY, marked_claims(item)))
+
+
+class TargetWatch:
+    """What one test did on its target: applicable examples, refusals, declared deviations.
+
+    Args:
+        records: the test's records (the collecting bucket; known deviations are re-marked in it).
+        target: the loaded target (``None`` for a test without ``impl``: nothing is declared).
+    """
+
+    def __init__(self, records: list[CheckRecord], target: Target | None) -> None:
+        self.records = records
+        self.target = target
+        self.applicable = 0
+        self.refusals: list[str] = []
+        self.reproduced: dict[str, Deviation] = {}
+
+    def _declared(self, record: CheckRecord) -> Deviation | None:
+        if self.target is None or not self.target.deviations:
+            return None
+        return self.target.deviation(record.claim, json.loads(record.case))
+
+    def cover(self, start: int) -> bool:
+        """Re-mark the failing records from ``start`` on as known deviations, if every one is declared."""
+        failing = [
+            (i, r) for i, r in enumerate(self.records) if i >= start and r.verdict == Verdict.FAIL.value
+        ]
+        declared = [(i, r, self._declared(r)) for i, r in failing]
+        if not declared or any(d is None for _, _, d in declared):
+            return False
+        for i, record, deviation in declared:
+            assert deviation is not None
+            self.records[i] = replace(record, verdict=Verdict.KNOWN_DEVIATION.value)
+            self.reproduced[record.claim] = deviation
+        return True
+
+    def stale(self) -> list[Deviation]:
+        """Declared deviations a passing check matched although the test never reproduced them."""
+        reproduced = set(self.reproduced.values())
+        found: list[Deviation] = []
+        for record in self.records:
+            if record.verdict == Verdict.PASS.value:
+                deviation = self._declared(record)
+                if deviation is not None and deviation not in reproduced and deviation not in found:
+                    found.append(deviation)
+        return found
+
+    def example(self, test: Callable[..., Any]) -> Callable[..., Any]:
+        """``test`` (one Hypothesis example) with refusals rejected and declared failures covered."""
+
+        def one_example(*args: Any, **kwargs: Any) -> Any:
+            start = len(self.records)
+            try:
+                result = test(*args, **kwargs)
+            except NotApplicable as error:
+                del self.records[start:]  # the example is rejected whole: none of its checks count
+                self.refusals.append(str(error.msg))
+                reject()
+            except CheckFailed:
+                if not self.cover(start):
+                    raise
+                result = None
+            self.applicable += 1
+            return result
+
+        return one_example
+
+
+def _hypothesis_inner(item: pytest.Item) -> Any:
+    function = getattr(item, "obj", None)
+    if getattr(function, "is_hypothesis_test", False):
+        return function.hypothesis  # type: ignore[union-attr]
+    return None
+
+
+def _known_deviation(watch: TargetWatch) -> pytest.xfail.Exception:  # type: ignore[name-defined]
+    reasons = "; ".join(f"{claim}: {d.describe()}" for claim, d in sorted(watch.reproduced.items()))
+    return pytest.xfail.Exception(
+        f"known deviation of {watch.target.name if watch.target else '?'}: {reasons}"
+    )
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Collect the records of every check the test runs and attach them to its report.
+    """Collect the records of every check the test runs, stamped with its target, and attach them
+    to its report; decide not applicable and known deviations (see the module docstring).
 
     A check naming a claim the test does not mark raises ``ClaimError``. The records travel as
     ``user_properties`` (plain builtins), so they reach the xdist controller with the test
     report; ``reports.plugin`` turns them into files there.
     """
+    name = item_target(item)
     with collecting(lambda: marked_claims(item)) as records:
+        watch = TargetWatch(records, _LOADED.get(name))
+        hypothesis = _hypothesis_inner(item)
+        original = hypothesis.inner_test if hypothesis is not None else None
+        if original is not None:
+            hypothesis.inner_test = watch.example(original)
         try:
-            return (yield)
+            result = yield
+        except NotApplicable as error:
+            watch.refusals.append(str(error.msg))
+            raise
+        except (Unsatisfiable, FailedHealthCheck):  # no example left, or filter_too_much
+            if hypothesis is not None and watch.refusals and watch.applicable == 0:
+                raise NotApplicable(
+                    f"every example was refused: {watch.refusals[-1].removeprefix('not applicable: ')}"
+                ) from None
+            raise
+        except CheckFailed:
+            if hypothesis is None and watch.cover(0):
+                raise _known_deviation(watch) from None
+            raise
         finally:
+            if hypothesis is not None:
+                hypothesis.inner_test = original
+            stamped = [replace(record, target=name) for record in records]
             # Read after the call, so markers a test adds at run time (add_marker) count too.
+            item.user_properties.append((TARGET_KEY, name))
             item.user_properties.append((CLAIMS_KEY, marked_claims(item)))
-            item.user_properties.append((CHECKS_KEY, [record.to_dict() for record in records]))
+            item.user_properties.append((CHECKS_KEY, [record.to_dict() for record in stamped]))
+            if watch.refusals and watch.applicable == 0:
+                item.user_properties.append((NOT_APPLICABLE_KEY, watch.refusals[-1]))
+            if watch.reproduced:
+                described = {claim: d.describe() for claim, d in watch.reproduced.items()}
+                item.user_properties.append((DEVIATIONS_KEY, described))
+        stale = watch.stale()
+        if stale:
+            raise pytest.fail.Exception(
+                "declared deviation no longer reproduces (its checks passed on matching cases; "
+                "update the declaration in the adapter): "
+                + "; ".join(f"{d.claim}: {d.describe()}" for d in stale),
+                pytrace=False,
+            )
+        if watch.reproduced:
+            raise _known_deviation(watch)
+        return result

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -26,12 +26,37 @@ CLAIMS_KEY = "claims"
 """``user_properties`` key: the sorted claim ids a test is marked with."""
 CHECKS_KEY = "checks"
 """``user_properties`` key: the records (as dicts) of the checks a test ran."""
+TARGET_KEY = "target"
+"""``user_properties`` key: the name of the target a test ran against."""
+NOT_APPLICABLE_KEY = "not_applicable"
+"""``user_properties`` key: why the test was not applicable to its target (a skip's message)."""
+DEVIATIONS_KEY = "deviations"
+"""``user_properties`` key: the declared deviations (claim -> reason and link) a test reproduced."""
 COLLECTED_KEY = "initcheck_claim_tests"
-"""``workeroutput`` key: per claim id, the number of collected tests marked with it."""
-COLLECTED = pytest.StashKey[dict[str, int]]()
+"""``workeroutput`` key: per target and claim id, the number of collected tests marked with it."""
+COLLECTED = pytest.StashKey[dict[str, dict[str, int]]]()
 """``config.stash`` key of the same count in the process that collected."""
 DEFAULT_TARGET = "impls"
 """The implementation under test unless a record says otherwise."""
+
+
+@dataclass(frozen=True)
+class RunTargets:
+    """The targets of a run: those it runs, their versions, and those left for their own run.
+
+    Attributes:
+        names: the targets this process runs, in order.
+        versions: target -> (package -> version).
+        left_out: targets asked for (``--target all``) that need a process of their own.
+    """
+
+    names: tuple[str, ...] = (DEFAULT_TARGET,)
+    versions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    left_out: tuple[str, ...] = ()
+
+
+TARGETS = pytest.StashKey[RunTargets]()
+"""``config.stash`` key of the run's :class:`RunTargets` (set by ``properties/conftest.py``)."""
 
 
 class Status(str, Enum):
@@ -56,6 +81,8 @@ class Verdict(str, Enum):
 
     PASS = "pass"
     FAIL = "fail"
+    KNOWN_DEVIATION = "known deviation"
+    """It failed, in a way its target declares (:class:`properties.targets.Deviation`)."""
 
 
 class EffectUnit(str, Enum):
@@ -146,7 +173,7 @@ class CheckRecord:
         effect_unit: a :class:`EffectUnit` value.
         false_fail: probability of failing a correct implementation (0 for exact comparisons).
         false_pass: probability of missing an error of ``effect``.
-        verdict: ``pass`` or ``fail``.
+        verdict: ``pass``, ``fail``, or ``known deviation`` (failed as its target declares).
         seed: the sample's seed.
         seconds: wall time of the check.
     """

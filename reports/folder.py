@@ -51,13 +51,20 @@ STAGING_MARKER = ".initcheck-staging"
 MANIFEST = "run.json"
 FORMAT = 1
 PARTS: dict[str, tuple[str, ...]] = {
-    "verify": ("checks.csv", "claims.csv", "claims.md"),
+    "verify": (
+        "checks.csv",
+        "claims.csv",
+        "claims.md",
+        "conformance.csv",
+        "conformance.md",
+        "conformance.png",
+    ),
     "bench": ("bench",),
 }
 """What each stage writes. A run replaces the parts it wrote and carries the others over."""
 LEGACY = {"checks.csv", "claims.csv", "claims.md", "README.md", "bench"}
 """What a report folder held before report folders were marked."""
-WRITTEN = {*LEGACY, MANIFEST, MARKER}
+WRITTEN = {*LEGACY, *PARTS["verify"], MANIFEST, MARKER}
 """Everything a run writes at the top of its folder; anything else is someone's and is kept."""
 
 Announce = Callable[[str], None]

@@ -30,10 +30,18 @@ from properties.records import (
     CLAIMS_KEY,
     COLLECTED,
     COLLECTED_KEY,
+    DEFAULT_TARGET,
+    DEVIATIONS_KEY,
+    NOT_APPLICABLE_KEY,
+    TARGET_KEY,
+    TARGETS,
     CheckRecord,
+    RunTargets,
     assertion_record,
 )
-from reports import atomic, render, tables
+from properties.targets.base import NOT_APPLICABLE_PREFIX
+from properties.targets.loading import own_run_line
+from reports import atomic, conformance, render, tables
 from reports.folder import (
     DEFAULT,
     ReportFolder,
@@ -93,26 +101,48 @@ def report_dir(option: str | None, environ: Mapping[str, str]) -> str:
     return str(DEFAULT)
 
 
+def _not_applicable(report: pytest.TestReport, properties: Mapping[str, Any]) -> bool:
+    """Whether the test skipped as not applicable (the conftest says so, or the skip's message)."""
+    if not report.skipped:
+        return False
+    if properties.get(NOT_APPLICABLE_KEY):
+        return True
+    longrepr = report.longrepr
+    return isinstance(longrepr, tuple) and len(longrepr) == 3 and NOT_APPLICABLE_PREFIX in str(longrepr[2])
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    """The failure's first line, with where it was raised (``AssertionError: ... (at f.py:12)``)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = str(getattr(crash, "message", "") or report.longreprtext or "failed").strip()
+    line = text.splitlines()[0][:300] if text else "failed"
+    if crash is not None and getattr(crash, "path", None):
+        line += f" (at {Path(str(crash.path)).name}:{crash.lineno})"
+    return line
+
+
 class ReportCollector:
-    """Controller-side collector of check records and of each claim's outcome in each test."""
+    """Controller-side collector of check records and of each claim's outcome in each test, per target."""
 
     def __init__(self) -> None:
         self.records: list[CheckRecord] = []
-        self.outcomes: dict[str, list[str]] = defaultdict(list)
-        self.collected: dict[str, int] = {}
+        self.outcomes: dict[tables.OutcomeKey, list[str]] = defaultdict(list)
+        self.collected: dict[str, dict[str, int]] = {}
         self.claims_by_test: dict[str, set[str]] = defaultdict(set)
+        self.target_by_test: dict[str, str] = {}
+        self.notes: dict[tables.OutcomeKey, list[str]] = defaultdict(list)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Without xdist: the claims' collected-test counts of ``properties/conftest.py``."""
-        counts: dict[str, int] | None = session.config.stash.get(COLLECTED, None)
-        self.collected = dict(counts or {})
+        counts: dict[str, dict[str, int]] | None = session.config.stash.get(COLLECTED, None)
+        self.collected = {target: dict(c) for target, c in (counts or {}).items()}
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Under xdist: the same counts, from a worker's output (every worker collects all)."""
         counts = getattr(node, "workeroutput", {}).get(COLLECTED_KEY)
         if counts and not self.collected:
-            self.collected = dict(counts)
+            self.collected = {target: dict(c) for target, c in counts.items()}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties: list[tuple[str, Any]] = list(report.user_properties)
@@ -120,22 +150,39 @@ class ReportCollector:
         for name, value in properties:
             if name == CLAIMS_KEY:
                 claims.update(value)
+            elif name == TARGET_KEY:
+                self.target_by_test[report.nodeid] = str(value)
+        target = self.target_by_test.get(report.nodeid, DEFAULT_TARGET)
         # One outcome per test: its call, a skip in setup, or a failure in another phase
         # (setup, teardown, or xdist's report for a crashed worker, which carries no properties).
         if not (report.when == "call" or report.failed or (report.skipped and report.when == "setup")):
             return
-        checks = [
-            CheckRecord.from_dict(r).with_test(report.nodeid) for r in dict(properties).get(CHECKS_KEY, [])
-        ]
-        outcome = "failed" if report.failed else report.outcome
+        values = dict(properties)
+        checks = [CheckRecord.from_dict(r).with_test(report.nodeid) for r in values.get(CHECKS_KEY, [])]
+        deviations: Mapping[str, str] = values.get(DEVIATIONS_KEY) or {}
+        if _not_applicable(report, values):
+            outcome = tables.Outcome.NOT_APPLICABLE.value
+        elif report.skipped and hasattr(report, "wasxfail") and deviations:
+            outcome = tables.Outcome.KNOWN_DEVIATION.value
+        else:
+            outcome = "failed" if report.failed else report.outcome
         decided = {c.claim for c in checks}
         for claim, result in tables.claim_outcomes(sorted(claims), checks, outcome).items():
-            self.outcomes[claim].append(result.value)
+            self.outcomes[(target, claim)].append(result.value)
+            if result is tables.Outcome.FAILED and not any(c.claim == claim and not c.passed for c in checks):
+                command = tables.reproduction(target, report.nodeid)
+                self.notes[(target, claim)].append(f"{_first_line(report)}; reproduce: `{command}`")
+            elif result is tables.Outcome.KNOWN_DEVIATION and claim in deviations:
+                self.notes[(target, claim)].append(f"declared: {deviations[claim]}")
             # An exact claim (or contract) checked by the test's plain assertions gets a record.
             asserted = result in (tables.Outcome.PASSED, tables.Outcome.FAILED) and claim not in decided
             if report.when == "call" and asserted and not tables.needs_decision(claim):
                 passed = result is tables.Outcome.PASSED
-                checks.append(assertion_record(claim, report.nodeid, passed=passed, seconds=report.duration))
+                checks.append(
+                    assertion_record(
+                        claim, report.nodeid, passed=passed, seconds=report.duration, target=target
+                    )
+                )
         self.records.extend(checks)
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -180,7 +227,9 @@ class ReportWriter:
     def _write(self, session: pytest.Session, exitstatus: int) -> None:
         try:
             checks, claims = self.collector.frames()
-            markdown = tables.claims_markdown(claims, checks)
+            targets: RunTargets = session.config.stash.get(TARGETS, RunTargets())
+            note = own_run_line(targets.left_out) if targets.left_out else ""
+            markdown = tables.claims_markdown(claims, checks, note)
             stopped = session.shouldfail or session.shouldstop
             if stopped:  # -x, --maxfail: say so on the first line (run.json says so too)
                 heading, _, rest = markdown.partition("\n")
@@ -190,13 +239,26 @@ class ReportWriter:
                 "claims.csv": claims.to_csv(index=False),
                 "claims.md": markdown,
             }
+            cells = tables.cell_details(claims, checks, self.collector.notes)
+            ran = cells.groupby("claim", sort=False)["status"].agg(lambda s: bool((s != "not run").any()))
+            if ran.any():  # the matrix shows the claims some target ran
+                cells = cells[cells["claim"].map(ran)]
+            header = _versions_line(targets, list(dict.fromkeys(claims["target"])))
+            left = int((~ran).sum())
+            if left and ran.any():
+                header += f" {left} claims not run on any target are left out (claims.csv lists every claim)."
+            if note:
+                header += f"\n\n{note}"
             if isinstance(self.folder, Path):
-                self._write_files(self.folder, files, self._part(session, exitstatus, new_run_id()))
+                self._write_files(self.folder, files, None)
+                conformance.write(self.folder, cells, versions=header)
+                self._write_files(self.folder, {}, self._part(session, exitstatus, new_run_id()))
             else:
                 announce = self._announce(session)
                 with self.folder.staging(announce) as stage:
                     stage.parts["verify"] = self._part(session, exitstatus, stage.run_id)
                     self._write_files(stage.path, files, None)
+                    conformance.write(stage.path, cells, versions=header)
                     self.folder.commit(stage, finish=render.render, announce=announce)
             self.lines = [
                 (f"initcheck: {tables.summary_line(claims, checks)}", False),
@@ -239,6 +301,9 @@ class ReportWriter:
             "hypothesis_profile": settings.get_current_profile_name(),
             "workers": config.getoption("numprocesses", None),
             "versions": {**versions(), "pytest": pytest.__version__},
+            "targets": {
+                name: dict(v) for name, v in session.config.stash.get(TARGETS, RunTargets()).versions.items()
+            },
         }
 
     @staticmethod
@@ -257,6 +322,16 @@ class ReportWriter:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for line, alarming in self.lines:
             terminalreporter.write_line(line, red=alarming, bold=alarming)
+
+
+def _versions_line(targets: RunTargets, shown: list[str]) -> str:
+    """``Versions: torch: torch 2.13.0, numpy 2.3.1; impls: ...`` for the targets of the report."""
+    parts = []
+    for name in shown:
+        found = targets.versions.get(name, {})
+        listed = ", ".join(f"{package} {version}" for package, version in found.items())
+        parts.append(f"`{name}`: {listed or 'initcheck'}")
+    return "Versions: " + "; ".join(parts) + "."
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -187,7 +187,7 @@ def test_a_claim_whose_tests_ran_in_part_is_partly_run(
 
 def test_claims_table_statuses() -> None:
     checks = tables.checks_frame([record("uniform-variance", case='{"shape":[3,2]}', size_min=2, size_max=3)])
-    claims = tables.claims_frame(checks, {"uniform-variance": ["passed"]}).set_index("id")
+    claims = tables.claims_frame(checks, {("impls", "uniform-variance"): ["passed"]}).set_index("id")
     row = claims.loc["uniform-variance"]
     assert (row["status"], row["checks"], row["sizes"], row["worst_ratio"]) == ("verified", 1, "2-3", 0.5)
     assert row["detects"] == "a Kolmogorov distance of 0.02 from the law"
@@ -213,7 +213,9 @@ def test_a_statistical_claim_needs_its_own_decision_records() -> None:
         "sigmoid-symmetry": tables.Outcome.PASSED,
     }
     claims = tables.claims_frame(
-        tables.checks_frame([]), {k: [v.value] for k, v in outcomes.items()}, {"xavier-normal-law": 1}
+        tables.checks_frame([]),
+        {("impls", k): [v.value] for k, v in outcomes.items()},
+        {"impls": {"xavier-normal-law": 1}},
     ).set_index("id")
     assert claims.loc["xavier-normal-law", "status"] == "not run"
     assert claims.loc["sigmoid-symmetry", "status"] == "verified"
@@ -246,10 +248,12 @@ def test_partly_run_and_effects_in_words() -> None:
             record("uniform-variance", rule="exact", effect=1e-9, effect_unit="rtol", false_fail=0.0),
         ]
     )
-    outcomes = {"product-variance": ["passed"], "uniform-variance": ["passed", "passed"]}
-    claims = tables.claims_frame(checks, outcomes, {"product-variance": 1, "uniform-variance": 3}).set_index(
-        "id"
-    )
+    outcomes = {
+        ("impls", "product-variance"): ["passed"],
+        ("impls", "uniform-variance"): ["passed", "passed"],
+    }
+    collected = {"impls": {"product-variance": 1, "uniform-variance": 3}}
+    claims = tables.claims_frame(checks, outcomes, collected).set_index("id")
     assert claims.loc["uniform-variance", "status"] == "partly run"  # 2 of its 3 tests ran
     # one effect per unit, never a minimum across units
     assert claims.loc["uniform-variance", "detects"] == (

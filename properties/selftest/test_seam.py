@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import impls
 from properties.targets import NotApplicable, Target
 from properties.targets.reference import target as reference_target
+from reports.folder import PROJECT_ROOT
 
 pytest_plugins = ["pytester"]
 
 INNER_CONFTEST = """
-def pytest_configure(config):
-    config.addinivalue_line("markers", "claim(id): the claim")
-
 from properties.conftest import (  # noqa: F401
     impl,
     pytest_addoption,
     pytest_collection_modifyitems,
+    pytest_configure as configure_targets,
     pytest_generate_tests,
     pytest_runtest_call,
     pytest_runtest_setup,
 )
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(id): the claim")
+    configure_targets(config)
 """
 
 INNER_TESTS = """
@@ -40,6 +45,9 @@ def no_gains():
 
 TEXT = "not a target"
 
+def broken():
+    raise RuntimeError("adapter bug")
+
 def wrong_gain():
     return Target("wrong-gain", {"calculate_gain": lambda name, param=None: 1.0})
 """
@@ -48,7 +56,9 @@ def wrong_gain():
 def run_inner(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     pytester.makeconftest(INNER_CONFTEST)
     pytester.makepyfile(test_inner=INNER_TESTS, user_adapter=USER_ADAPTER)
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rs", *args)
+    with pytest.MonkeyPatch.context() as patch:  # the subprocess imports this checkout
+        patch.setenv("PYTHONPATH", os.pathsep.join([str(pytester.path), str(PROJECT_ROOT)]))
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rs", *args)
 
 
 def test_reference_target_is_impls_public_api() -> None:
@@ -87,13 +97,14 @@ def test_targets_run_the_same_tests(pytester: pytest.Pytester) -> None:
     ("spec", "message"),
     [
         ("nope", "unknown target 'nope'"),
-        ("impls,", "empty target name"),
-        ("user_adapter:TEXT", "expected a Target"),
-        ("user_adapter:missing", "cannot load"),
-        ("no_such_module:x", "cannot load"),
+        ("impls,", "unknown target ''"),
+        ("user_adapter:TEXT", "must be a properties.targets.Target or a function returning one, got str"),
+        ("user_adapter:missing", "module 'user_adapter' has no attribute 'missing'"),
+        ("no_such_module:x", "cannot import module 'no_such_module'"),
+        ("user_adapter:broken", "target 'user_adapter:broken' failed to load: RuntimeError: adapter bug"),
     ],
 )
 def test_bad_target_is_a_usage_error(pytester: pytest.Pytester, spec: str, message: str) -> None:
     result = run_inner(pytester, f"--target={spec}")
-    assert result.ret != 0
-    assert message in result.stderr.str() + result.stdout.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()

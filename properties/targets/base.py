@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from impls import __all__ as _PUBLIC_API
 
@@ -63,6 +64,22 @@ class Deviation:
     applies: Callable[[Mapping[str, Any]], bool] | None = None
     versions: str = ""
 
+    def covers(self, claim: str, case: Mapping[str, Any], version: str | None) -> bool:
+        """Whether a check of ``claim`` on ``case`` against framework ``version`` is declared here.
+
+        The claim must match, ``applies(case)`` must be true (or ``applies`` absent) and the
+        version must satisfy :attr:`versions` (a specifier with no known version never does).
+        """
+        if claim != self.claim or (self.applies is not None and not self.applies(case)):
+            return False
+        if not self.versions:
+            return True
+        return version is not None and SpecifierSet(self.versions).contains(version, prereleases=True)
+
+    def describe(self) -> str:
+        """One line for reports: the reason and the upstream link."""
+        return f"{self.reason} ({self.link})"
+
 
 @dataclass(frozen=True)
 class Target:
@@ -72,7 +89,8 @@ class Target:
         name: the target's name in reports (``impls``, ``torch``, ``jax``, ``keras-jax``, ...).
         functions: public name -> callable (or constant, or the ``ACTIVATIONS`` mapping), with
             impls' signatures and NumPy arrays in and out.
-        versions: package -> version string, for the report header.
+        versions: package -> version string, for the report header; the framework first (its
+            version is the one a :class:`Deviation`'s specifier is matched against).
         deviations: the declared known deviations.
         based_on: the target this one was derived from (mutants), or ``None``.
     """
@@ -100,6 +118,16 @@ class Target:
                 raise AttributeError(f"{public_name!r} is not a name of the public API") from None
             name = object.__getattribute__(self, "name")
             raise NotApplicable(f"target {name!r} has no {public_name!r}") from None
+
+    @property
+    def framework_version(self) -> str | None:
+        """The version of the framework (the first entry of :attr:`versions`), if known."""
+        return next(iter(self.versions.values()), None)
+
+    def deviation(self, claim: str, case: Mapping[str, Any]) -> Deviation | None:
+        """The first declared deviation covering a check of ``claim`` on ``case``, if any."""
+        version = self.framework_version
+        return next((d for d in self.deviations if d.covers(claim, case, version)), None)
 
     def has(self, *public_names: str) -> bool:
         """Whether the target supplies every one of ``public_names``."""

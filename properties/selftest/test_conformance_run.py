@@ -1,0 +1,263 @@
+"""A run over several targets, end to end: records stamped with their target, not applicable,
+known deviations (strict), and the conformance files in the report folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from properties.targets import loading
+from reports.folder import PROJECT_ROOT
+
+pytest_plugins = ["pytester"]
+
+INNER_CONFTEST = """
+from properties.conftest import (  # noqa: F401
+    impl,
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_generate_tests,
+    pytest_runtest_call,
+    pytest_runtest_setup,
+    pytest_terminal_summary,
+)
+"""
+
+USER_ADAPTER = """
+import impls
+import numpy as np
+from properties.targets import Deviation, NotApplicable, Target
+
+LINK = "https://example.org/upstream/issue/1"
+
+
+def _refuse_steep(x, negative_slope=0.01):
+    if negative_slope > 0.5:
+        raise NotApplicable("no slope above 0.5")
+    return impls.leaky_relu(x, negative_slope)
+
+
+def _refuse_all(x, negative_slope=0.01):
+    raise NotApplicable("no leaky_relu here")
+
+
+def _wrong_when_steep(x, negative_slope=0.01):
+    return impls.leaky_relu(x, negative_slope) + (1.0 if negative_slope > 0.5 else 0.0)
+
+
+def _shifted_relu(x):
+    return impls.relu(x) + 1.0
+
+
+def _target(name, relu=impls.relu, leaky=impls.leaky_relu, deviations=(), version="1.5"):
+    functions = {"relu": relu, "leaky_relu": leaky}
+    return Target(name, functions, versions={name + "lib": version}, deviations=deviations)
+
+
+SHIFT = Deviation("sigmoid-symmetry", "relu is shifted by one, on purpose", LINK)
+
+
+def picky():
+    return _target("picky", leaky=_refuse_steep)
+
+
+def refusing():
+    return _target("refusing", leaky=_refuse_all)
+
+
+def shifted():
+    return _target("shifted", relu=_shifted_relu, deviations=(SHIFT,))
+
+
+def shifted_old():
+    old = Deviation("sigmoid-symmetry", "shifted before 1.0", LINK, versions="<1.0")
+    return _target("shifted-old", relu=_shifted_relu, deviations=(old,))
+
+
+def fixed():
+    return _target("fixed", deviations=(SHIFT,))
+
+
+def steep():
+    wrong = Deviation("tanh-derivative", "steep slopes are off", LINK, applies=lambda c: c["slope"] > 0.5)
+    return _target("steep", leaky=_wrong_when_steep, deviations=(wrong,))
+
+
+def steep_undeclared():
+    only = Deviation("tanh-derivative", "the steepest is off", LINK, applies=lambda c: c["slope"] > 0.8)
+    return _target("steep-undeclared", leaky=_wrong_when_steep, deviations=(only,))
+"""
+
+INNER_TESTS = """
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from properties import compare
+from properties.decide import Context
+
+
+@pytest.mark.claim("sigmoid-symmetry")
+def test_relu(impl):
+    x = np.array([1.0, 2.0])
+    compare.check_close(Context("sigmoid-symmetry", {"x": [1.0, 2.0]}), impl.relu(x), x, rtol=1e-12)
+
+
+@pytest.mark.claim("tanh-derivative")
+@settings(max_examples=20, derandomize=True, database=None, deadline=None)
+@given(slope=st.sampled_from([0.1, 0.2, 0.6, 0.9]) | st.floats(0.01, 0.09))
+def test_leaky(impl, slope):
+    x = np.array([-1.0, 2.0])
+    expected = np.where(x > 0, x, slope * x)
+    context = Context("tanh-derivative", {"slope": slope})
+    compare.check_close(context, impl.leaky_relu(x, slope), expected, rtol=1e-12)
+
+
+@pytest.mark.claim("pytorch-gain-table")
+def test_gain(impl):
+    assert impl.calculate_gain("relu") == 2 ** 0.5
+"""
+
+ALL = ["picky", "refusing", "shifted", "shifted_old", "fixed", "steep", "steep_undeclared"]
+
+
+def run_inner(pytester: pytest.Pytester, targets: list[str], *args: str) -> tuple[pytest.RunResult, Path]:
+    pytester.makeconftest(INNER_CONFTEST)
+    pytester.makeini("[pytest]\nmarkers =\n    claim(id): the claim\n")
+    pytester.makepyfile(test_inner=INNER_TESTS, user_adapter=USER_ADAPTER)
+    out = pytester.path / "out"
+    spec = ",".join(["impls", *(f"user_adapter:{t}" for t in targets)])
+    with pytest.MonkeyPatch.context() as patch:  # the subprocess imports this checkout
+        patch.setenv("PYTHONPATH", os.pathsep.join([str(pytester.path), str(PROJECT_ROOT)]))
+        patch.delenv("INITCHECK_REPORT_DIR", raising=False)
+        result = pytester.runpytest_subprocess(
+            "-p", "reports.plugin", "-p", "no:cacheprovider", f"--report-dir={out}", f"--target={spec}", *args
+        )
+    return result, out
+
+
+def _spec(name: str) -> str:
+    return "impls" if name == "impls" else f"user_adapter:{name}"
+
+
+def test_a_run_over_many_targets(pytester: pytest.Pytester) -> None:
+    result, out = run_inner(pytester, ALL, "-q", "-rsx")
+    _check_outcomes(result)
+    _check_claims_csv(out)
+    _check_conformance_files(out)
+
+
+def _check_outcomes(result: pytest.RunResult) -> None:
+    # test_relu: shifted xfails, shifted-old and fixed fail; test_leaky: refusing is skipped, steep
+    # xfails, steep-undeclared fails; test_gain: skipped (not applicable) on every user target.
+    result.assert_outcomes(passed=11, failed=3, skipped=8, xfailed=2)
+    result.stdout.fnmatch_lines(
+        ["*no longer reproduces*sigmoid-symmetry*https://example.org/upstream/issue/1*"]
+    )
+    result.stdout.fnmatch_lines(["*XFAIL*test_relu*known deviation of shifted*relu is shifted by one*"])
+    assert result.ret == 1
+
+
+def _check_claims_csv(out: Path) -> None:
+    claims = pd.read_csv(out / "claims.csv")
+    assert list(dict.fromkeys(claims["target"])) == ["impls", *(_spec(t) for t in ALL)]
+    status = claims.set_index(["target", "id"])["status"]
+    expected = {
+        ("impls", "sigmoid-symmetry"): "verified",
+        ("impls", "tanh-derivative"): "verified",
+        ("impls", "pytorch-gain-table"): "verified",
+        (_spec("picky"), "tanh-derivative"): "verified",  # the steep slopes were rejected, not failed
+        (_spec("picky"), "pytorch-gain-table"): "not applicable",
+        (_spec("refusing"), "tanh-derivative"): "not applicable",  # every example refused
+        (_spec("shifted"), "sigmoid-symmetry"): "known deviation",
+        (_spec("shifted_old"), "sigmoid-symmetry"): "failed",  # the version is outside the declaration
+        (_spec("fixed"), "sigmoid-symmetry"): "failed",  # no longer reproduces
+        (_spec("steep"), "tanh-derivative"): "known deviation",
+        (_spec("steep_undeclared"), "tanh-derivative"): "failed",  # slope 0.6 is not declared
+    }
+    assert {key: status[key] for key in expected} == expected
+    checks = pd.read_csv(out / "checks.csv")
+    assert set(checks["target"]) == {"impls", *(_spec(t) for t in ALL)}
+    picky = checks[(checks["target"] == _spec("picky")) & (checks["claim"] == "tanh-derivative")]
+    slopes = [json.loads(case)["slope"] for case in picky["case"]]
+    assert slopes and max(slopes) <= 0.5  # the steep slopes were rejected: no record of them
+    steep = checks[(checks["target"] == _spec("steep")) & (checks["claim"] == "tanh-derivative")]
+    assert set(steep["verdict"]) == {"pass", "known deviation"}
+    markdown = (out / "claims.md").read_text()
+    assert "| target " in markdown and f"| {_spec('steep')} " in markdown
+
+
+def _check_conformance_files(out: Path) -> None:
+    matrix = pd.read_csv(out / "conformance.csv", index_col="claim")
+    assert list(matrix.columns) == ["impls", *(_spec(t) for t in ALL)]
+    assert matrix.loc["sigmoid-symmetry", _spec("shifted")] == "known deviation"
+    assert matrix.loc["tanh-derivative", _spec("refusing")] == "not applicable"
+    assert (out / "conformance.png").read_bytes().startswith(b"\x89PNG")
+    text = (out / "conformance.md").read_text()
+    assert "Versions: `impls`: initcheck" in text and "`user_adapter:picky`: pickylib 1.5" in text
+    lines = text.splitlines()
+    undeclared = next(
+        line for line in lines if "**tanh-derivative** on `user_adapter:steep_undeclared`" in line
+    )
+    for words in ('minimal failing case {"slope":0.6}', "statistic", "threshold", "n=2", "seed=?"):
+        assert words in undeclared
+    assert "`pytest --target user_adapter:steep_undeclared test_inner.py -k test_leaky`" in undeclared
+    stale = next(line for line in lines if "**sigmoid-symmetry** on `user_adapter:fixed`" in line)
+    assert "no longer reproduces" in stale and "-k test_relu" in stale
+    shifted = next(line for line in lines if "**sigmoid-symmetry** on `user_adapter:shifted`" in line)
+    assert "declared: relu is shifted by one, on purpose (https://example.org/upstream/issue/1)" in shifted
+
+
+def test_known_deviations_alone_do_not_fail_the_run(pytester: pytest.Pytester) -> None:
+    result, _ = run_inner(pytester, ["shifted", "steep"], "-q")
+    result.assert_outcomes(passed=5, skipped=2, xfailed=2)
+    assert result.ret == 0
+    line = next(line for line in result.stdout.lines if line.startswith("initcheck: impls: "))
+    assert "| user_adapter:shifted: theory" in line or "| user_adapter:shifted: contracts" in line
+
+
+def test_a_run_without_impl_tests_keeps_the_default_target(pytester: pytest.Pytester) -> None:
+    plain = "import pytest\n\n@pytest.mark.claim('sigmoid-symmetry')\ndef test_plain():\n    assert True\n"
+    pytester.makepyfile(test_plain=plain)
+    result, out = run_inner(pytester, [], "-q", "test_plain.py")
+    result.assert_outcomes(passed=1)
+    claims = pd.read_csv(out / "claims.csv")
+    assert set(claims["target"]) == {"impls"}
+
+
+def test_all_runs_what_can_share_a_process_and_names_the_rest() -> None:
+    here, left_out = loading.split_for_this_process("all")
+    assert here == ["impls", "torch", "jax", "keras-jax"] and left_out == ["keras-torch"]
+    assert loading.split_for_this_process("impls,torch") == (["impls", "torch"], [])
+    assert "`pytest --target keras-torch`" in loading.own_run_line(left_out)
+    with pytest.raises(loading.TargetError, match="cannot share one process"):
+        loading.split_for_this_process("keras-jax,keras-torch")
+
+
+NO_TORCH = """
+import sys
+
+
+class NoTorch:  # as if torch were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+sys.meta_path.insert(0, NoTorch())
+"""
+
+
+def test_a_missing_framework_is_a_usage_error_naming_the_extra(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(NO_TORCH + INNER_CONFTEST)
+    pytester.makeini("[pytest]\nmarkers =\n    claim(id): the claim\n")
+    pytester.makepyfile(test_inner=INNER_TESTS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", str(PROJECT_ROOT))
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--target=torch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "pip install 'initcheck[torch]'" in result.stderr.str()

@@ -1,4 +1,4 @@
-"""Assemble ``<out>/README.md``: the claims summary, then every benchmark section."""
+"""Assemble ``<out>/README.md``: provenance, conformance matrix, claims, then each benchmark section."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from reports import atomic
 from reports.bench import EXPERIMENTS
 
 
-def run_summary(path: Path) -> str:
-    """The benchmark run's scale, seed and cluster (from ``bench/run.json``), as a paragraph."""
-    if not path.exists():
+def run_summary(manifest: Any) -> str:
+    """The benchmark run's scale, seed and cluster (``run.json``'s ``bench.cluster``), as a paragraph."""
+    bench = manifest.get("bench") if isinstance(manifest, dict) else None
+    run = bench.get("cluster") if isinstance(bench, dict) else None
+    if not isinstance(run, dict):
         return "## Benchmark\n\nNo benchmark run found in this folder (run `python -m reports bench`).\n"
-    run = json.loads(path.read_text(encoding="utf-8"))
     return (
         f"## Benchmark\n\nMade at scale **{run['scale']}** (seed {run['seed']}) on {run['cluster']} with "
         f"{run['workers']} workers ({run['threads']} threads) in {run['seconds']:.0f} s; per-experiment "
@@ -27,7 +28,13 @@ def render(out: Path) -> Path:
 
     Missing parts are named, never silently left out.
     """
-    parts = ["# initcheck report\n", *_provenance(out)]
+    manifest = _manifest(out)
+    parts = ["# initcheck report\n", *_provenance(manifest)]
+    conformance = out / "conformance.md"
+    if conformance.exists():
+        text = conformance.read_text(encoding="utf-8").replace("# Conformance", "## Conformance", 1)
+        picture = "\n![conformance](conformance.png)\n" if (out / "conformance.png").exists() else ""
+        parts.append(text + picture)
     claims = out / "claims.md"
     if claims.exists():
         text = claims.read_text(encoding="utf-8").replace("# Claims verified by this run", "## Claims")
@@ -36,7 +43,7 @@ def render(out: Path) -> Path:
         parts.append(
             "## Claims\n\nNo verification run found in this folder (run `python -m reports verify`).\n"
         )
-    parts.append(run_summary(out / "bench" / "run.json"))
+    parts.append(run_summary(manifest))
     for name in EXPERIMENTS:
         section = out / "bench" / f"section_{name}.md"
         if section.exists():
@@ -48,12 +55,16 @@ def render(out: Path) -> Path:
     return target
 
 
-def _provenance(out: Path) -> list[str]:
-    """One line per part of the run (from ``run.json``): when it ran, how, with which seed."""
+def _manifest(out: Path) -> Any:
+    """``run.json`` of the report folder, or None where it is missing or unreadable."""
     try:
-        manifest: Any = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        return json.loads((out / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return []
+        return None
+
+
+def _provenance(manifest: Any) -> list[str]:
+    """One line per part of the run (from ``run.json``): when it ran, how, with which seed."""
     if not isinstance(manifest, dict):
         return []
     lines = []

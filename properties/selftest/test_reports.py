@@ -306,6 +306,15 @@ def test_render_names_missing_parts(tmp_path: Path) -> None:
     assert "## Speed of impls" in text and "Not run (run `python -m reports bench`)" in text
 
 
+def test_render_puts_the_conformance_matrix_first(tmp_path: Path) -> None:
+    atomic.write_text(tmp_path / "claims.md", "# Claims verified by this run\n\nclaims table\n")
+    atomic.write_text(tmp_path / "conformance.md", "# Conformance: claim x target\n\nmatrix\n")
+    (tmp_path / "conformance.png").write_bytes(b"png")
+    text = render.render(tmp_path).read_text()
+    assert text.index("## Conformance") < text.index("## Claims") < text.index("## Benchmark")
+    assert "![conformance](conformance.png)" in text
+
+
 def test_cli_quick_bench_and_render(tmp_path: Path) -> None:
     from reports import cli
 
@@ -328,6 +337,7 @@ def test_cli_quick_bench_and_render(tmp_path: Path) -> None:
     ).exists()
     readme = (tmp_path / "README.md").read_text()
     assert "## Optimizers" in readme and "![optimizers_loss](bench/optimizers_loss.png)" in readme
+    assert "Made at scale **quick** (seed 0)" in readme  # the benchmark's own run, from run.json
     table = pd.read_csv(tmp_path / "bench" / "optimizers.csv").set_index("optimizer")
     measured = table["first step for g = 1 (measured)"]
     assert measured.to_numpy() == pytest.approx(table["first step (theory)"].to_numpy(), rel=1e-9)

@@ -16,10 +16,12 @@ def run_summary(manifest: Any) -> str:
     run = bench.get("cluster") if isinstance(bench, dict) else None
     if not isinstance(run, dict):
         return "## Benchmark\n\nNo benchmark run found in this folder (run `python -m reports bench`).\n"
+    seconds = run.get("seconds")
+    took = f" in {seconds:.0f} s" if isinstance(seconds, int | float) else ""
     return (
-        f"## Benchmark\n\nMade at scale **{run['scale']}** (seed {run['seed']}) on {run['cluster']} with "
-        f"{run['workers']} workers ({run['threads']} threads) in {run['seconds']:.0f} s; per-experiment "
-        "times in `bench/timings.csv`.\n"
+        f"## Benchmark\n\nMade at scale **{run.get('scale', '?')}** (seed {run.get('seed', '?')}) on "
+        f"{run.get('cluster', 'an unnamed cluster')} with {run.get('workers', '?')} workers "
+        f"({run.get('threads', '?')} threads){took}; per-experiment times in `bench/timings.csv`.\n"
     )
 
 

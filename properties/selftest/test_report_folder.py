@@ -622,7 +622,7 @@ def test_cli_malformed_claims_table_is_one_line(tmp_path: Path, capsys: pytest.C
 def tiny_suite(inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """``verify`` runs pytest on a one-test suite instead of the whole project."""
 
-    def command(staging: Path) -> list[str]:
+    def command(staging: Path, quick: bool = False) -> list[str]:
         return [sys.executable, "-m", "pytest", "-p", "reports.plugin", "-p", "no:cacheprovider",
                 "-p", "no:xdist", "-q", str(inner.path), f"--rootdir={inner.path}",
                 f"--report-staging={staging}"]  # fmt: skip
@@ -641,7 +641,9 @@ def test_cli_verify_reports_the_tests_and_does_not_blame_them(
     assert statuses(out)["sigmoid-symmetry"] == "verified"
     assert json.loads((out / "run.json").read_text())["verify"]["pytest_exit"] == 1
     before = snapshot(out)
-    monkeypatch.setattr(cli, "verify_command", lambda staging: [sys.executable, "-c", "raise SystemExit(5)"])
+    monkeypatch.setattr(
+        cli, "verify_command", lambda staging, quick=False: [sys.executable, "-c", "raise SystemExit(5)"]
+    )
     capsys.readouterr()
     assert cli.main(["verify", "--out", str(out)]) == cli.INCOMPLETE  # pytest ran no test: not a failure
     err = capsys.readouterr().err

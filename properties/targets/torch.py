@@ -47,7 +47,29 @@ from properties.targets.base import Deviation, Target
 
 NAME = "torch"
 
-_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+_DTYPES = {
+    np.dtype(np.float16): torch.float16,
+    np.dtype(np.float32): torch.float32,
+    np.dtype(np.float64): torch.float64,
+}
+try:  # bfloat16 exists in NumPy only through ml_dtypes
+    import ml_dtypes
+
+    _DTYPES[np.dtype(ml_dtypes.bfloat16)] = torch.bfloat16
+except ImportError:  # pragma: no cover - ml_dtypes is in the test extra
+    ml_dtypes = None  # type: ignore[assignment]
+
+
+def _numpy_of(tensor: torch.Tensor) -> np.ndarray:
+    """A tensor's values as NumPy, bfloat16 reinterpreted bit for bit (NumPy has no bfloat16)."""
+    if tensor.dtype == torch.bfloat16:
+        return tensor.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+    return tensor.numpy()
+
+
+def _tensor_of(x: Any, name: str) -> torch.Tensor:
+    """``x`` as a tensor sharing a C-contiguous copy (torch refuses negative strides)."""
+    return torch.from_numpy(np.ascontiguousarray(as_float_array(x, name)))
 
 
 def _fill(
@@ -79,7 +101,7 @@ def _fill(
             init_(tensor, **params, generator=generator)
     else:
         init_(tensor, **params)
-    out = tensor.numpy()
+    out = _numpy_of(tensor)
     return out if layout == "torch" else ad.torch_to_keras(out)
 
 
@@ -284,7 +306,7 @@ def _elementwise(
 
     def value(x: Any, **params: Any) -> np.ndarray:
         with torch.no_grad():
-            return function(torch.from_numpy(as_float_array(x, "x")), **params).numpy().copy()
+            return function(_tensor_of(x, "x"), **params).numpy().copy()
 
     def derivative(x: Any, **params: Any) -> np.ndarray:
         t = torch.tensor(as_float_array(x, "x"), requires_grad=True)
@@ -394,12 +416,12 @@ def _out(t: torch.Tensor) -> np.ndarray:
 
 @ad.same_signature(impls.softmax)
 def softmax(x: Any, axis: int = -1) -> np.ndarray:
-    return _out(F.softmax(torch.from_numpy(as_float_array(x, "x")), dim=axis))
+    return _out(F.softmax(_tensor_of(x, "x"), dim=axis))
 
 
 @ad.same_signature(impls.log_softmax)
 def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
-    return _out(F.log_softmax(torch.from_numpy(as_float_array(x, "x")), dim=axis))
+    return _out(F.log_softmax(_tensor_of(x, "x"), dim=axis))
 
 
 def _cross_entropy(
@@ -424,7 +446,7 @@ def cross_entropy(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> np.ndarray:
-    x = torch.from_numpy(as_float_array(logits, "logits"))
+    x = _tensor_of(logits, "logits")
     return _out(_cross_entropy(x, target, weight, ignore_index, reduction, label_smoothing))
 
 
@@ -453,7 +475,7 @@ def cross_entropy_grad(
 def nll_loss(
     log_probs: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
 ) -> np.ndarray:
-    x = torch.from_numpy(as_float_array(log_probs, "log_probs"))
+    x = _tensor_of(log_probs, "log_probs")
     return _out(
         F.nll_loss(x, _tensor(target), weight=_tensor(weight), ignore_index=ignore_index, reduction=reduction)  # type: ignore[arg-type]
     )
@@ -461,7 +483,7 @@ def nll_loss(
 
 @ad.same_signature(impls.binary_cross_entropy)
 def binary_cross_entropy(probs: Any, target: Any, weight: Any = None, reduction: str = "mean") -> np.ndarray:
-    x = torch.from_numpy(as_float_array(probs, "probs"))
+    x = _tensor_of(probs, "probs")
     t = torch.from_numpy(np.asarray(target, dtype=x.numpy().dtype))
     return _out(F.binary_cross_entropy(x, t, weight=_tensor(weight), reduction=reduction))
 
@@ -477,7 +499,7 @@ def _bce_logits(x: torch.Tensor, target: Any, weight: Any, pos_weight: Any, redu
 def binary_cross_entropy_with_logits(
     logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
 ) -> np.ndarray:
-    x = torch.from_numpy(as_float_array(logits, "logits"))
+    x = _tensor_of(logits, "logits")
     return _out(_bce_logits(x, target, weight, pos_weight, reduction))
 
 
@@ -492,13 +514,13 @@ def binary_cross_entropy_with_logits_grad(
 @ad.same_signature(impls.entropy)
 def entropy(p: Any, axis: int = -1) -> np.ndarray:
     """``torch.special.entr`` (``-p log p``, 0 at 0) summed over ``axis``."""
-    return _out(torch.special.entr(torch.from_numpy(as_float_array(p, "p"))).sum(dim=axis))
+    return _out(torch.special.entr(_tensor_of(p, "p")).sum(dim=axis))
 
 
 @ad.same_signature(impls.kl_divergence)
 def kl_divergence(p: Any, q: Any, axis: int = -1) -> np.ndarray:
     """``F.kl_div(log q, p, reduction="none")`` summed over ``axis`` (PyTorch takes ``log q``)."""
-    p_t = torch.from_numpy(as_float_array(p, "p"))
+    p_t = _tensor_of(p, "p")
     q_arr = as_float_array(q, "q")
     if p_t.shape != q_arr.shape:
         raise ValueError(f"p and q must have the same shape, got {tuple(p_t.shape)} and {q_arr.shape}")

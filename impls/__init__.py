@@ -50,6 +50,7 @@ from impls.activations import (
     tanh,
 )
 from impls.attention import attention_scores, scaled_dot_product_attention
+from impls.dropout import dropout
 from impls.fans import calculate_gain, compute_fans
 from impls.initializers import (
     TRUNCATED_STD_2SIGMA,
@@ -135,6 +136,7 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_grad",
     "dirac",
+    "dropout",
     "elu",
     "entropy",
     "eye",

@@ -181,6 +181,19 @@ _NORMALIZATION = [
     ),
 ]
 
+_DROPOUT = [
+    Claim(
+        "dropout-second-moment",
+        "Dropout keeps the mean and inflates the second moment by 1/(1 - p)",
+        "inverted dropout y = x m / (1 - p), m ~ Bernoulli(1 - p): E y = x and E y^2 = x^2 / (1 - p), "
+        "so dropout on a layer's input multiplies sigma_w^2 by 1/(1 - p) in the length map and "
+        "moves the fixed point and the critical line",
+        "Srivastava et al. (2014), JMLR 15, Sec. 4; Schoenholz et al. (2017), arXiv:1611.01232, Sec. 6",
+        S,
+        "training mode, independent Bernoulli masks, 0 <= p < 1",
+    ),
+]
+
 _ATTENTION = [
     Claim(
         "attention-logit-variance",
@@ -263,6 +276,7 @@ CLAIMS_SINCE_2017: list[Claim] = [
     *_WIDTHS_AND_KERNELS,
     *_RESIDUAL,
     *_NORMALIZATION,
+    *_DROPOUT,
     *_ATTENTION,
     *_LOSS_AND_DECAY,
     *_LOW_PRECISION,

@@ -50,3 +50,21 @@ def rms_normalized_mean_square(mean_square: float, eps: float) -> float:
 
 SCALE_INVARIANT_GRADIENT_EXPONENT = -1
 """``grad f(c W) = c^(-1) grad f(W)`` for a degree-0 homogeneous loss (Arora, Li & Lyu 2019)."""
+
+
+def dropout_second_moment_factor(p: float) -> float:
+    """``E[dropout(x)^2] / x^2 = 1 / (1 - p)`` for inverted dropout with drop probability p.
+
+    With dropout on a layer's input the length map becomes ``q = sigma_w^2 E[phi^2] / (1 - p) +
+    sigma_b^2`` (Schoenholz et al. 2017, Sec. 6): the fixed point and the critical line move.
+
+    Args:
+        p: the drop probability, in [0, 1).
+
+    Returns:
+        The factor by which dropout multiplies the second moment (its mean is unchanged).
+    """
+    p = non_negative(p, "p")
+    if p >= 1:
+        raise ValueError(f"p must be < 1, got {p}")
+    return 1.0 / (1.0 - p)

@@ -390,6 +390,15 @@ def silu(x: Any) -> np.ndarray:
     return ACTIVATIONS["silu"].function(x)
 
 
+@ad.same_signature(impls.dropout)
+def dropout(x: Any, p: float = 0.5, *, rng: Any = None) -> np.ndarray:
+    """``F.dropout(x, p, training=True)`` under a seed from ``rng`` (it takes no generator)."""
+    tensor = _tensor_of(x, "x")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(ad.framework_seed(rng))
+        return _numpy_of(F.dropout(tensor, p, training=True)).copy()
+
+
 @ad.same_signature(impls.softplus)
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
     return ACTIVATIONS["softplus"].function(x, beta=beta, threshold=threshold)

@@ -181,6 +181,20 @@ _NORMALIZATION = [
     ),
 ]
 
+_CONV_FANS = [
+    Claim(
+        "grouped-and-transposed-conv-fans",
+        "Fans of grouped and transposed convolutions",
+        "a grouped convolution's weight (out, in/groups, *k) has fan_in = in/groups * prod(k); a "
+        "transposed convolution's weight (in, out/groups, *k) gets fan_in = out/groups * prod(k) "
+        "from the same rule, so fan_in mode on ConvTranspose scales by its output channels",
+        "PyTorch torch/nn/modules/conv.py and torch/nn/init.py _calculate_fan_in_and_fan_out; "
+        "Xie et al. (2017), 'Aggregated residual transformations' (ResNeXt), arXiv:1611.05431",
+        C,
+        "PyTorch's weight layouts; groups divides both channel counts",
+    ),
+]
+
 _DROPOUT = [
     Claim(
         "dropout-second-moment",
@@ -274,6 +288,7 @@ _LOW_PRECISION = [
 CLAIMS_SINCE_2017: list[Claim] = [
     *_FINITE_WIDTH,
     *_WIDTHS_AND_KERNELS,
+    *_CONV_FANS,
     *_RESIDUAL,
     *_NORMALIZATION,
     *_DROPOUT,

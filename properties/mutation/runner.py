@@ -4,7 +4,7 @@ For every mutation: copy the files git knows (tracked, plus untracked ones not i
 temporary directory, replace the mutation's original text (which must occur exactly once) by its
 replacement, and run ``python -m pytest -x -q -p no:xdist -p no:cacheprovider --no-report`` there
 with ``CI=1`` (the derandomized ``ci`` profile) under a time limit, on every test module that
-imports impls, the cheap ones first: with ``-x`` a caught mutation costs only the tests before
+imports impls (and every module of the claim suite, which receives it as the ``impl`` fixture), the cheap ones first: with ``-x`` a caught mutation costs only the tests before
 its first failure, and the order changes no verdict. Modules that import nothing of impls
 (the decision rules' calibration, theory, the report writer, the marker census) cannot see a
 mutation of impls and are left out unless ``--all`` is given. The verdict is ``caught``
@@ -42,7 +42,10 @@ _IMPORTS_IMPLS = re.compile(
 EXPENSIVE_LAST = (
     "test_activations.py",
     "test_initializers.py",
-    "test_propagation.py",
+    "test_mean_field.py",
+    "test_isometry.py",
+    "test_seed_experiments.py",
+    "test_depth_and_width.py",
     "test_power.py",
     "test_pytorch_parity.py",
 )
@@ -74,7 +77,8 @@ def suite_modules(tree: Path, everything: bool = False) -> list[str]:
     """The suite's test modules in ``tree``, those importing impls first and cheap before costly."""
     modules = sorted(tree.glob("properties/**/test_*.py"))
     if not everything:
-        modules = [m for m in modules if _IMPORTS_IMPLS.search(m.read_text())]
+        # The claim suite receives the implementation through the ``impl`` fixture (no import).
+        modules = [m for m in modules if m.parent.name == "claims" or _IMPORTS_IMPLS.search(m.read_text())]
 
     def cost(module: Path) -> tuple[int, str]:
         rank = EXPENSIVE_LAST.index(module.name) + 1 if module.name in EXPENSIVE_LAST else 0

@@ -3,9 +3,10 @@
 For every mutation: copy the files git knows (tracked, plus untracked ones not ignored) into a
 temporary directory, replace the mutation's original text (which must occur exactly once) by its
 replacement, and run ``python -m pytest -x -q -p no:xdist -p no:cacheprovider --no-report`` there
-with ``CI=1`` (the derandomized ``ci`` profile) under a time limit, on every test module that
-imports impls (and every module of the claim suite, which receives it as the ``impl`` fixture), the cheap ones first: with ``-x`` a caught mutation costs only the tests before
-its first failure, and the order changes no verdict. Modules that import nothing of impls
+with ``CI=1`` (the derandomized ``ci`` profile) under a time limit, on every module of the claim
+suite (which receives impls as the ``impl`` fixture) and every other test module that imports
+impls, the cheap ones first: with ``-x`` a caught mutation costs only the tests before its first
+failure, and the order changes no verdict. Modules that import nothing of impls
 (the decision rules' calibration, theory, the report writer, the marker census) cannot see a
 mutation of impls and are left out unless ``--all`` is given. The verdict is ``caught``
 (the suite failed), ``escaped`` (it passed), ``not-applied`` (the original text is gone or not

@@ -54,7 +54,14 @@ def attention_scores(query: Any, key: Any, scale: float | None = None) -> np.nda
             f"query and key must share a positive last dimension d_k, got {q.shape} and {k.shape}"
         )
     dtype = np.result_type(q, k)
-    return ((q @ np.swapaxes(k, -1, -2)) * _scale(scale, q.shape[-1])).astype(dtype, copy=False)
+    factor = _scale(scale, q.shape[-1])
+    with np.errstate(all="ignore"):  # inf/NaN inputs propagate, as in PyTorch
+        scores = (q.astype(np.float64) @ np.swapaxes(k.astype(np.float64), -1, -2)) * factor
+        out = scores.astype(dtype)
+    finite_inputs = bool(np.all(np.isfinite(q)) and np.all(np.isfinite(k)))
+    if finite_inputs and not np.all(np.isfinite(out)):
+        raise ValueError(f"query and key: the scores overflow {np.dtype(dtype).name}")
+    return out
 
 
 def scaled_dot_product_attention(query: Any, key: Any, value: Any, scale: float | None = None) -> np.ndarray:
@@ -77,4 +84,9 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, scale: float 
     scores = attention_scores(query, key, scale)
     if v.ndim < 2 or v.shape[-2] != scores.shape[-1]:
         raise ValueError(f"value must have shape (..., {scores.shape[-1]}, d_v), got {v.shape}")
-    return softmax(scores, axis=-1) @ v
+    weights = softmax(scores, axis=-1)
+    with np.errstate(all="ignore"):  # inf/NaN inputs propagate, as in PyTorch
+        out = (weights.astype(np.float64) @ v.astype(np.float64)).astype(np.result_type(weights, v))
+    if np.all(np.isfinite(v)) and np.all(np.isfinite(weights)) and not np.all(np.isfinite(out)):
+        raise ValueError(f"value: the attended values overflow {out.dtype.name}")
+    return out

@@ -44,5 +44,8 @@ def dropout(x: Any, p: float = 0.5, *, rng: RngLike = None) -> np.ndarray:
     if drop == 1.0:
         return np.zeros_like(array)
     keep = generator.random(array.shape) >= drop
-    scaled = array.astype(np.float64) / (1.0 - drop)
-    return np.where(keep, scaled, 0.0).astype(array.dtype, copy=False)
+    with np.errstate(all="ignore"):  # inf/NaN inputs propagate, as in PyTorch
+        out = np.where(keep, array.astype(np.float64) / (1.0 - drop), 0.0).astype(array.dtype)
+    if not np.all(np.isfinite(out[np.isfinite(array)])):
+        raise ValueError(f"x: x / (1 - p) overflows {array.dtype.name} for p={drop}")
+    return out

@@ -24,8 +24,15 @@ Grads = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
 
 
 def _axes(x: np.ndarray, normalized_shape: Sequence[int] | int) -> tuple[int, ...]:
-    shape = (normalized_shape,) if isinstance(normalized_shape, int | np.integer) else tuple(normalized_shape)
-    if not all(isinstance(s, int | np.integer) and s >= 1 for s in shape) or not shape:
+    if isinstance(normalized_shape, int | np.integer) and not isinstance(normalized_shape, bool):
+        shape: tuple[Any, ...] = (normalized_shape,)
+    elif isinstance(normalized_shape, list | tuple):
+        shape = tuple(normalized_shape)
+    else:
+        raise TypeError(f"normalized_shape must be an int or a sequence of ints, got {normalized_shape!r}")
+    if not shape or not all(
+        isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1 for s in shape
+    ):
         raise ValueError(
             f"normalized_shape must be a non-empty sequence of positive ints, got {normalized_shape!r}"
         )
@@ -50,20 +57,35 @@ def _eps(eps: Any) -> float:
     return value
 
 
+def _group_scale(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Each group's largest ``|x|`` (1 where it is 0 or not finite): dividing by it keeps the
+    squares of huge finite inputs from overflowing; non-finite inputs give NaN, as in PyTorch."""
+    with np.errstate(invalid="ignore"):
+        scale = np.max(np.abs(x), axis=axes, keepdims=True) if x.size else np.ones_like(x)
+    return np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+
+
 def _normalize(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.ndarray, np.ndarray]:
-    mean = x.mean(axis=axes, keepdims=True)
-    centred = x - mean
-    inv_std = 1.0 / np.sqrt((centred * centred).mean(axis=axes, keepdims=True) + eps)
-    return centred * inv_std, inv_std
+    """``(x^, 1 / sqrt(var + eps))`` in float64, with the group's scale divided out first."""
+    with np.errstate(all="ignore"):  # inf/NaN inputs propagate to NaN, as in PyTorch
+        x = x.astype(np.float64)
+        scale = _group_scale(x, axes)
+        xs = x / scale
+        centred = xs - xs.mean(axis=axes, keepdims=True)
+        root = np.sqrt((centred * centred).mean(axis=axes, keepdims=True) + eps / (scale * scale))
+        return centred / root, 1.0 / (scale * root)
 
 
 def _normalize_backward(
     g_hat: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, axes: tuple[int, ...]
 ) -> np.ndarray:
     # d/dx of (x - mean) / sqrt(var + eps) applied to g_hat, over the normalized axes.
-    return inv_std * (
-        g_hat - g_hat.mean(axis=axes, keepdims=True) - x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True)
-    )
+    with np.errstate(all="ignore"):  # non-finite inputs propagate, as in PyTorch
+        return inv_std * (
+            g_hat
+            - g_hat.mean(axis=axes, keepdims=True)
+            - x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True)
+        )
 
 
 def layer_norm(
@@ -138,8 +160,12 @@ def layer_norm_backward(
     x_hat, inv_std = _normalize(x, axes, _eps(eps))
     grad_x = _normalize_backward(g if w is None else g * w, x_hat, inv_std, axes)
     if w is None:
-        return grad_x.astype(x.dtype, copy=False), None, None
-    return grad_x.astype(x.dtype, copy=False), (g * x_hat).sum(axis=batch_axes), g.sum(axis=batch_axes)
+        return grad_x.astype(np.result_type(x, g), copy=False), None, None
+    return (
+        grad_x.astype(np.result_type(x, g), copy=False),
+        (g * x_hat).sum(axis=batch_axes),
+        g.sum(axis=batch_axes),
+    )
 
 
 def rms_norm(
@@ -166,8 +192,9 @@ def rms_norm(
     axes = _axes(x, normalized_shape)
     w = _affine(weight, "weight", x.shape[axes[0] :], x.dtype)
     epsilon = float(np.finfo(x.dtype).eps) if eps is None else _eps(eps)
-    y = x / np.sqrt((x * x).mean(axis=axes, keepdims=True) + epsilon)
-    return (y if w is None else y * w).astype(x.dtype, copy=False)
+    y, _ = _rms(x, axes, epsilon)
+    with np.errstate(all="ignore"):
+        return (y if w is None else y * w).astype(x.dtype, copy=False)
 
 
 def rms_norm_backward(
@@ -201,17 +228,28 @@ def rms_norm_backward(
     axes = _axes(x, normalized_shape)
     w = _affine(weight, "weight", x.shape[axes[0] :], x.dtype)
     epsilon = float(np.finfo(x.dtype).eps) if eps is None else _eps(eps)
-    inv_r = 1.0 / np.sqrt((x * x).mean(axis=axes, keepdims=True) + epsilon)
-    gw = g if w is None else g * w
-    grad_x = inv_r * (gw - x * (gw * x).mean(axis=axes, keepdims=True) * inv_r**2)
-    grad_weight = None if w is None else (g * x * inv_r).sum(axis=tuple(range(axes[0])))
-    return grad_x.astype(x.dtype, copy=False), grad_weight
+    y, inv_r = _rms(x, axes, epsilon)
+    with np.errstate(all="ignore"):
+        gw = g.astype(np.float64) if w is None else g.astype(np.float64) * w
+        grad_x = inv_r * (gw - y * (gw * y).mean(axis=axes, keepdims=True))
+        grad_weight = None if w is None else (g * y).sum(axis=tuple(range(axes[0])))
+        return grad_x.astype(np.result_type(x, g), copy=False), grad_weight
+
+
+def _rms(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(x / r, 1 / r)`` with ``r = sqrt(mean(x^2) + eps)``, in float64 with the scale divided out."""
+    with np.errstate(all="ignore"):
+        x = x.astype(np.float64)
+        scale = _group_scale(x, axes)
+        xs = x / scale
+        root = np.sqrt((xs * xs).mean(axis=axes, keepdims=True) + eps / (scale * scale))
+        return xs / root, 1.0 / (scale * root)
 
 
 def _channel_axes(x: np.ndarray) -> tuple[int, ...]:
     if x.ndim < 2:
         raise ValueError(f"x must have shape (batch, channels, *), got {x.shape}")
-    if x.size // x.shape[1] < 2:
+    if x.shape[1] == 0 or x.size // x.shape[1] < 2:
         raise ValueError(f"batch_norm needs more than one value per channel, got x of shape {x.shape}")
     return (0, *range(2, x.ndim))
 
@@ -275,7 +313,7 @@ def batch_norm_backward(x: Any, grad_y: Any, weight: Any = None, eps: float = 1e
     w = _affine(weight, "weight", (x.shape[1],), x.dtype)
     x_hat, inv_std = _normalize(x, axes, _eps(eps))
     g_hat = g if w is None else g * w.reshape(channel_shape)
-    grad_x = _normalize_backward(g_hat, x_hat, inv_std, axes).astype(x.dtype, copy=False)
+    grad_x = _normalize_backward(g_hat, x_hat, inv_std, axes).astype(np.result_type(x, g), copy=False)
     if w is None:
         return grad_x, None, None
     return grad_x, (g * x_hat).sum(axis=axes), g.sum(axis=axes)

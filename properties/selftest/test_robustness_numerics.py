@@ -685,3 +685,67 @@ def _report_case_counts() -> Iterator[None]:
         total = sum(CASES.values())
         lines = "\n".join(f"  {key}: {count}" for key, count in sorted(CASES.items()))
         print(f"\nrobustness: {total} generated calls\n{lines}", file=sys.__stderr__)
+
+
+# --------------------------------------------------------------------------------------------
+# Normalization, attention, dropout: generated calls under the same rules
+# --------------------------------------------------------------------------------------------
+
+
+@st.composite
+def layer_arguments(draw: st.DrawFn, name: str) -> tuple[tuple[Any, ...], dict[str, Any], bool]:
+    """Arguments for one call of ``name``: mostly well-formed, sometimes anything; and whether
+    the call is in the domain where a NaN result would be a defect (finite input, eps > 0)."""
+    x = draw(st.one_of(arrays(), arrays(finite=True)))
+    wild = draw(st.booleans())
+    eps = draw(st.one_of(st.floats(1e-8, 1.0), anything())) if wild else draw(st.floats(1e-8, 1.0))
+    last = x.shape[-1] if x.ndim else 1
+    if name in ("layer_norm", "rms_norm"):
+        shape = draw(anything()) if wild else last
+        return (x, shape), {"eps": eps}, not wild
+    if name in ("layer_norm_backward", "rms_norm_backward"):
+        grad = draw(arrays(shape=x.shape, finite=True)) if not wild else draw(anything())
+        return (x, grad, last), {"eps": eps}, not wild
+    if name == "batch_norm":
+        return (x,), {"eps": eps}, not wild
+    if name == "batch_norm_backward":
+        grad = draw(arrays(shape=x.shape, finite=True)) if not wild else draw(anything())
+        return (x, grad), {"eps": eps}, not wild
+    if name in ("attention_scores", "scaled_dot_product_attention"):
+        key = draw(arrays(shape=x.shape, finite=True)) if not wild else draw(anything())
+        scale = draw(st.one_of(st.none(), st.floats(1e-3, 10.0), anything()))
+        args = (x, key, key) if name == "scaled_dot_product_attention" else (x, key)
+        return args, {"scale": scale}, not wild and (scale is None or isinstance(scale, float))
+    p = draw(st.one_of(st.floats(0.0, 1.0), anything()))
+    return (x,), {"p": p, "rng": draw(st.one_of(st.integers(0, 9), anything()))}, False
+
+
+LAYERS = [
+    "layer_norm",
+    "layer_norm_backward",
+    "rms_norm",
+    "rms_norm_backward",
+    "batch_norm",
+    "batch_norm_backward",
+    "attention_scores",
+    "scaled_dot_product_attention",
+    "dropout",
+]
+
+
+@pytest.mark.parametrize("name", LAYERS)
+@given(data=st.data())
+@robust(40)
+def test_generated_layer_calls(name: str, data: st.DataObject) -> None:
+    """A result or a named ValueError/TypeError; no hang, warning, mutation, or NaN in-domain."""
+    args, kwargs, in_domain = data.draw(layer_arguments(name), label="arguments")
+    outcome, result = call("layers", getattr(impls, name), *args, **kwargs)
+    values = [a for a in args if isinstance(a, np.ndarray)]
+    if outcome == "result" and in_domain and _finite_floating(*values):
+        results = result if isinstance(result, tuple) else (result,)
+        for part in results:
+            if isinstance(part, np.ndarray) and part.size and np.all(np.isfinite(part.astype(np.float64))):
+                continue
+            if isinstance(part, np.ndarray) and part.size:
+                finite_in = all(np.all(np.abs(v.astype(np.float64)) < 1e150) for v in values)
+                assert not (finite_in and _has_nan(part)), f"{name}: NaN from finite input"

@@ -48,9 +48,18 @@ def softmax_cross_entropy(logits: Sequence[float], label: int) -> float:
     return top + math.log(float(np.sum(np.exp(x - top)))) - float(x[label])
 
 
+def _softplus(z: float) -> float:
+    """``log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))``, without overflow."""
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
 def bce_with_logits(x: float, y: float) -> float:
-    """``max(x, 0) - x y + log(1 + exp(-|x|))``: exact for every real x (TF's derivation)."""
-    return max(x, 0.0) - x * y + math.log1p(math.exp(-abs(x)))
+    """``(1 - y) softplus(x) + y softplus(-x)``: a sum of two non-negative terms, so no cancellation.
+
+    TF's form ``max(x, 0) - x y + log(1 + exp(-|x|))`` is the same value but cancels when
+    ``x y ~ x`` (2.6e-12 relative error at x = 9, y = 0.99999).
+    """
+    return (1.0 - y) * _softplus(x) + y * _softplus(-x)
 
 
 def bce_with_logits_gradient(x: float, y: float) -> float:

@@ -109,6 +109,28 @@ def verify_orthogonal_haar(orthogonal: Initializer, n: int, *, seed: int, claim_
     )
 
 
+def verify_truncated_support(w: np.ndarray, low: float, high: float, case: dict[str, Any]) -> None:
+    """Every draw of a truncated normal lies strictly inside ``(low, high)`` (bounds in ``w``'s dtype).
+
+    Two exact checks, in this order: no draw beyond a bound (the law's support is ``[a, b]``),
+    then no draw *on* a bound (a continuous law puts probability 0 there, so a draw that rounding
+    put on a bound must be redrawn; a target may declare that it keeps them, see
+    :class:`properties.targets.Deviation`).
+    """
+    low_, high_ = w.dtype.type(low), w.dtype.type(high)
+    for part, count in (
+        ("beyond a bound", np.count_nonzero((w < low_) | (w > high_) | np.isnan(w))),
+        ("on a bound", np.count_nonzero((w == low_) | (w == high_))),
+    ):
+        compare.check_close(
+            Context("truncated-normal-support", {**case, "part": part}),
+            count,
+            0,
+            rtol=0.0,
+            derivation=f"draws {part}: the support is the open interval (a, b)",
+        )
+
+
 def verify_sparse(
     sparse: Initializer, shape: tuple[int, int], sparsity: float, std: float, *, seed: int
 ) -> None:

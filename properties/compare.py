@@ -30,6 +30,9 @@ def comparison(
 ) -> Decision:
     """Decide ``|measured - predicted| <= atol + rtol |predicted|`` elementwise.
 
+    Equal values match exactly, equal infinities included (a limit at infinity is a claim too);
+    an infinite prediction grants no tolerance, and a NaN never matches.
+
     Args:
         measured: the implementation's values.
         predicted: theory's values (broadcast against ``measured``).
@@ -51,10 +54,13 @@ def comparison(
         false_fail = 0.0 if rule == "exact" else DEFAULT_FALSE_FAIL
     started = time.perf_counter()
     m, p = np.asarray(measured, float), np.asarray(predicted, float)
-    excess = np.abs(m - p) - (np.asarray(atol, float) + rtol * np.abs(p))
-    tolerance = np.broadcast_to(np.asarray(atol, float) + rtol * np.abs(p), excess.shape)
+    with np.errstate(invalid="ignore"):  # inf - inf: equal infinities are an exact match
+        error = np.where(m == p, 0.0, np.abs(m - p))
+        scale = np.where(np.isinf(p), 0.0, np.abs(p))  # an infinite prediction grants no tolerance
+        tolerance = np.broadcast_to(np.asarray(atol, float) + rtol * scale, error.shape)
+        excess = np.where(np.isnan(error), np.inf, error - tolerance)
     worst = int(np.argmax(excess)) if excess.size else 0
-    statistic = float(np.abs(m - p).ravel()[worst]) if excess.size else 0.0
+    statistic = float(error.ravel()[worst]) if excess.size else 0.0
     threshold = float(tolerance.ravel()[worst]) if excess.size else float(np.max(atol, initial=0.0))
     passed = bool(np.all(excess <= 0)) and bool(np.all(np.isfinite(m) == np.isfinite(p)))
     detail = f" (measured {m.ravel()[worst]:.6g}, predicted {p.ravel()[worst]:.6g}" if m.size else " ("

@@ -17,6 +17,9 @@ import mpmath
 import numpy as np
 import pytest
 
+from properties import compare
+from properties.decide import Context
+
 mpmath.mp.dps = 50
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -93,10 +96,17 @@ def bce_with_logits_definition(
 
 
 def _close(
-    measured: np.ndarray, expected: list | mpmath.mpf, rtol: float = 1e-12, atol: float = 1e-300
+    context: Context,
+    measured: np.ndarray,
+    expected: list | mpmath.mpf,
+    rtol: float = 1e-12,
+    atol: float = 1e-300,
 ) -> None:
+    """Record and decide ``measured`` against the 50-digit ``expected`` (a few ulp: rtol 1e-12)."""
     expected_array = np.array([float(v) for v in np.ravel(expected)]).reshape(np.shape(measured))
-    assert np.allclose(measured, expected_array, rtol=rtol, atol=atol), (measured, expected_array)
+    compare.check_close(
+        context, measured, expected_array, rtol=rtol, atol=atol, derivation="the definition in 50 digits"
+    )
 
 
 CE_CASES = [
@@ -133,7 +143,8 @@ def _ce_case(index: int, scale: float = 3.0):
 def test_cross_entropy_matches_its_definition(impl, index: int, reduction: str) -> None:
     x, target, weight, smoothing = _ce_case(index)
     measured = impl.cross_entropy(x, target, weight, reduction=reduction, label_smoothing=smoothing)
-    _close(measured, cross_entropy_definition(x, target, weight, -100, reduction, smoothing))
+    context = Context("cross-entropy-is-nll-of-log-softmax", {"case": index, "reduction": reduction})
+    _close(context, measured, cross_entropy_definition(x, target, weight, -100, reduction, smoothing))
 
 
 @pytest.mark.claim("cross-entropy-is-nll-of-log-softmax")
@@ -146,10 +157,11 @@ def test_cross_entropy_at_logits_of_800(impl, shape: tuple[int, ...]) -> None:
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         measured = impl.cross_entropy(x, target, reduction="none")
         log_p = impl.log_softmax(x, axis=1)
-    _close(measured, cross_entropy_definition(x, target, None, -100, "none", 0.0))
+    context = Context("cross-entropy-is-nll-of-log-softmax", {"shape": shape, "logits": "+-800"})
+    _close(context, measured, cross_entropy_definition(x, target, None, -100, "none", 0.0))
     expected = [_log_softmax(_row(x, p)) for p in _positions(shape)]
     got = [[log_p[_at(p, c)] for c in range(shape[1])] for p in _positions(shape)]
-    _close(np.array(got), expected)
+    _close(context, np.array(got), expected)
 
 
 @pytest.mark.claim("cross-entropy-gradient")
@@ -191,7 +203,9 @@ def test_bce_with_logits_options_and_gradient(impl, options: str, reduction: str
         grad = impl.binary_cross_entropy_with_logits_grad(x, y, weight, pos_weight, reduction)
     total = mpmath.fsum(per_element)
     expected = {"none": per_element, "sum": total, "mean": total / x.size}[reduction]
-    _close(loss, expected)
+    case = {"options": options, "reduction": reduction, "x": x.ravel().tolist(), "y": y.ravel().tolist()}
+    case |= {"weight": w.ravel().tolist(), "pos_weight": pw.ravel().tolist()}
+    _close(Context("bce-with-logits-stable", case), loss, expected)
     divide = x.size if reduction == "mean" else 1
     slopes = [
         mpmath.diff(lambda v, i=i: bce_with_logits_definition(v, y[i], w[i], pw[i]), x[i]) / divide
@@ -199,7 +213,8 @@ def test_bce_with_logits_options_and_gradient(impl, options: str, reduction: str
     ]
     # Absolute 1e-15 besides: the gradient, of order 1, is (1 - t) - sigmoid(-x) t', which cancels
     # to 0 at x = -40, t = 0 (exact 4.2e-18): an accuracy limit of the closed form, not an option bug.
-    _close(grad, slopes, rtol=1e-10, atol=1e-15 / divide)
+    context = Context("bce-with-logits-stable", {**case, "of": "gradient"})
+    _close(context, grad, slopes, rtol=1e-10, atol=1e-15 / divide)
 
 
 @pytest.mark.claim("bce-log-clamp")
@@ -218,7 +233,8 @@ def test_bce_on_probabilities_with_weight(impl, reduction: str) -> None:
     ]
     total = mpmath.fsum(per_element)
     expected = {"none": per_element, "sum": total, "mean": total / p.size}[reduction]
-    _close(impl.binary_cross_entropy(p, y, w, reduction), expected)
+    context = Context("bce-log-clamp", {"reduction": reduction})
+    _close(context, impl.binary_cross_entropy(p, y, w, reduction), expected)
 
 
 @pytest.mark.claim("cross-entropy-is-nll-of-log-softmax")
@@ -227,7 +243,8 @@ def test_nll_loss_with_weights_and_ignore_index(impl, reduction: str) -> None:
     x, target, weight, _ = _ce_case(4)
     log_p = impl.log_softmax(x, axis=1)
     measured = impl.nll_loss(log_p, target, weight, reduction=reduction)
-    _close(measured, cross_entropy_definition(x, target, weight, -100, reduction, 0.0), rtol=1e-11)
+    context = Context("cross-entropy-is-nll-of-log-softmax", {"nll_loss": True, "reduction": reduction})
+    _close(context, measured, cross_entropy_definition(x, target, weight, -100, reduction, 0.0), rtol=1e-11)
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1])

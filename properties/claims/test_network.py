@@ -78,6 +78,7 @@ def test_jacobian_matches_finite_differences(impl) -> None:
 
 
 def test_network_errors(impl) -> None:
+    impl.require_reference_api("argument errors")
     with pytest.raises(ValueError, match="widths must hold at least two positive ints"):
         impl.init_mlp([3], impl.zeros)
     params = impl.init_mlp([3, 2], impl.zeros)

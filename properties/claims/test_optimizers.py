@@ -92,6 +92,7 @@ def test_adaptive_options_by_hand(impl) -> None:
 
 
 def test_optimizer_errors(impl) -> None:
+    impl.require_reference_api("argument errors")
     with pytest.raises(ValueError, match=re.escape("Invalid learning rate: -1")):
         impl.sgd(-1)
     with pytest.raises(ValueError, match=re.escape("Invalid momentum value: -0.5")):
@@ -148,13 +149,23 @@ def test_float32_is_preserved(impl, name: str) -> None:
 
 @pytest.mark.claim("momentum-zero-is-sgd")
 @given(grads=cs.gradient_sequences(steps=20), lr=cs.learning_rates())
-def test_momentum_zero_is_gradient_descent_bitwise(impl, grads: np.ndarray, lr: float) -> None:
+def test_momentum_zero_is_gradient_descent(impl, grads: np.ndarray, lr: float) -> None:
+    """mu = 0 is plain SGD whatever the dampening: bitwise the implementation's own SGD without
+    momentum, and p_t - lr g_t up to rounding. Each step rounds at most twice (the product and
+    the sum; a fused multiply-add, as PyTorch's CPU kernel may use, rounds once), so the two
+    evaluations differ by at most 2u(|lr g_t| + |p_t+1|) per step, and these add up over steps."""
     p = np.linspace(-1, 1, grads.shape[1])
     with_momentum, _ = run(impl.sgd(lr, momentum=0.0, dampening=0.3), p, grads)
-    plain = p.copy()
+    without, _ = run(impl.sgd(lr), p, grads)
+    assert np.array_equal(with_momentum, without)
+    plain, bound = p.copy(), np.zeros_like(p)
+    u = np.finfo(np.float64).eps / 2
     for g in grads:
         plain = plain + (-lr) * g
-    assert np.array_equal(with_momentum, plain)
+        bound += 2 * u * (np.abs(lr * g) + np.abs(plain))
+    assert np.all(np.abs(with_momentum - plain) <= bound)
+    if impl.is_reference:  # impls evaluates p + (-lr) g with two roundings: bit for bit
+        assert np.array_equal(with_momentum, plain)
 
 
 @pytest.mark.claim("momentum-constant-gradient")

@@ -25,6 +25,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from impls import __all__ as _PUBLIC_API
+from properties.records import DEFAULT_TARGET as REFERENCE
 
 PUBLIC_API: frozenset[str] = frozenset(_PUBLIC_API)
 """The names a complete implementation supplies: impls' public API, the suite's vocabulary."""
@@ -128,6 +129,29 @@ class Target:
         """The first declared deviation covering a check of ``claim`` on ``case``, if any."""
         version = self.framework_version
         return next((d for d in self.deviations if d.covers(claim, case, version)), None)
+
+    @property
+    def is_reference(self) -> bool:
+        """Whether this is impls itself or derived from it (a mutant): its own API contract applies."""
+        return REFERENCE in (self.name, self.based_on)
+
+    def require_reference_api(self, what: str) -> None:
+        """Refuse, as not applicable, a test of impls' own API contract on any other target.
+
+        impls' error types and messages, its optimizer-state fields and its bitwise formulas are
+        the reference's documented contract, not claims of theory; a framework keeps its own
+        conventions there (PyTorch raises ``RuntimeError`` for a bad ``approximate``, ...).
+
+        Args:
+            what: the contract the test checks, for the report (``"argument errors"``, ...).
+
+        Raises:
+            NotApplicable: this target is neither impls nor derived from it.
+        """
+        if not self.is_reference:
+            raise NotApplicable(
+                f"{what} are impls' own API contract, not a claim of theory; {self.name!r} keeps its own"
+            )
 
     def has(self, *public_names: str) -> bool:
         """Whether the target supplies every one of ``public_names``."""

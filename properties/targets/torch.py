@@ -32,7 +32,7 @@ impls' network helpers and constants, ``adam(bias_correction=False)``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -68,8 +68,11 @@ def _numpy_of(tensor: torch.Tensor) -> np.ndarray:
 
 
 def _tensor_of(x: Any, name: str) -> torch.Tensor:
-    """``x`` as a tensor sharing a C-contiguous copy (torch refuses negative strides)."""
-    return torch.from_numpy(np.ascontiguousarray(as_float_array(x, name)))
+    """``x`` as a tensor sharing a C-contiguous copy (torch refuses negative strides).
+
+    ``np.require``, not ``np.ascontiguousarray``: the latter turns a 0-d array into shape (1,).
+    """
+    return torch.from_numpy(np.require(as_float_array(x, name), requirements="C"))
 
 
 def _fill(
@@ -548,8 +551,42 @@ def _unflatten(tree: Any, leaves: list[np.ndarray]) -> Any:
     return tree_map(lambda _: next(it), tree)
 
 
+class TorchOptimizerState:
+    """``torch.optim``'s ``state_dict()`` read through impls' state fields.
+
+    ``state.exp_avg``, ``state.momentum_buffer``, ``state.sum``, ... are PyTorch's own per-parameter
+    buffers of the same names (impls took its field names from ``torch.optim``), as NumPy arrays
+    in the parameters' tree; ``state.step`` is PyTorch's step count. A buffer PyTorch does not keep
+    in this configuration (``max_exp_avg_sq`` without AMSGrad, ``momentum_buffer`` before the first
+    step, ``step`` for SGD) is an ``AttributeError``: the view never makes up a value.
+
+    Args:
+        state_dict: a deep copy of the optimizer's ``state_dict()``.
+        params: the parameter tree the buffers belong to (for the structure only).
+    """
+
+    def __init__(self, state_dict: dict[str, Any], params: Any) -> None:
+        self.state_dict = state_dict
+        self.params = params
+
+    def __getattr__(self, field: str) -> Any:
+        if field.startswith("_") or field in ("state_dict", "params"):
+            raise AttributeError(field)
+        per_parameter = self.state_dict["state"]
+        count = len(tree_leaves(as_param_tree(self.params, "params")))
+        values = [per_parameter.get(i, {}).get(field) for i in range(count)]
+        if any(v is None for v in values):
+            raise AttributeError(f"torch.optim keeps no {field!r} buffer in this configuration")
+        if field == "step":
+            return int(values[0])
+        return _unflatten(self.params, [v.detach().numpy().copy() for v in values])
+
+    def __repr__(self) -> str:
+        return f"TorchOptimizerState({self.state_dict['state']!r})"
+
+
 def _torch_optimizer(factory: Callable[[list[torch.Tensor]], torch.optim.Optimizer]) -> impls.Optimizer:
-    """``torch.optim`` as impls' pure pair: the state is a deep copy of ``state_dict()``.
+    """``torch.optim`` as impls' pure pair: the state is a :class:`TorchOptimizerState`.
 
     ``step`` copies the parameters into fresh tensors, gives them the gradients, rebuilds the
     optimizer, loads the state, calls ``optimizer.step()`` and returns copies: nothing the caller
@@ -557,11 +594,14 @@ def _torch_optimizer(factory: Callable[[list[torch.Tensor]], torch.optim.Optimiz
     """
     factory([torch.zeros(1, dtype=torch.float64)])  # hyper-parameter errors at construction, as impls
 
-    def init(params: Any) -> Any:
+    def init(params: Any) -> TorchOptimizerState:
         leaves = tree_leaves(as_param_tree(params, "params"))
-        return copy.deepcopy(factory([torch.tensor(p) for p in leaves]).state_dict())
+        fresh = factory([torch.tensor(p) for p in leaves])
+        return TorchOptimizerState(copy.deepcopy(fresh.state_dict()), params)
 
-    def step(params: Any, grads: Any, state: Any) -> tuple[Any, Any]:
+    def step(params: Any, grads: Any, state: Any) -> tuple[Any, TorchOptimizerState]:
+        if not isinstance(state, TorchOptimizerState):
+            raise TypeError(f"state must be what this optimizer's init returned, got {type(state).__name__}")
         leaves = tree_leaves(as_param_tree(params, "params"))
         grad_leaves = tree_leaves(as_param_tree(grads, "grads"))
         tree_map(lambda p, g: None, params, grads, name="params")  # same structure
@@ -573,10 +613,10 @@ def _torch_optimizer(factory: Callable[[list[torch.Tensor]], torch.optim.Optimiz
             tensor.grad = torch.tensor(g, dtype=tensor.dtype)
             tensors.append(tensor)
         optimizer = factory(tensors)
-        optimizer.load_state_dict(copy.deepcopy(state))
+        optimizer.load_state_dict(copy.deepcopy(state.state_dict))
         optimizer.step()
-        new = [t.detach().numpy().copy() for t in tensors]
-        return _unflatten(params, new), copy.deepcopy(optimizer.state_dict())
+        new = _unflatten(params, [t.detach().numpy().copy() for t in tensors])
+        return new, TorchOptimizerState(copy.deepcopy(optimizer.state_dict()), new)
 
     return impls.Optimizer(init, step)
 
@@ -746,6 +786,38 @@ _CLAMPED = (
     "bounds and, in float32/bfloat16 with a small std, outliers thousands of std from the mean"
 )
 
+
+def _activation_is(*names: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda case: case.get("activation") in names
+
+
+def _bce_cancels(case: Mapping[str, Any]) -> bool:
+    """Whether PyTorch's form of the loss misses the claim's relative 1e-12 on this case.
+
+    PyTorch 2.13 computes ``w [(1 - y) x - (1 + (pw - 1) y) log_sigmoid(x)]`` (checked bit for bit
+    on 10^5 random cases for ``pw = w = 1``): the two terms cancel when ``x << 0`` and ``y ~ 0``
+    (or ``x >> 0``, ``y ~ 1``), leaving an absolute error near ``u |x|``; at ``x = -40, y = 0`` the
+    exact loss 4.2e-18 comes out 0. The predicate evaluates that form in float64 (``log_sigmoid``
+    as ``-logaddexp(0, -x)``) against the cancellation-free ``w [(1 - y) softplus(x) +
+    pw y softplus(-x)]``: a loss check (not a gradient check) is covered when the form misses,
+    elementwise for ``reduction="none"``, on the total otherwise.
+    """
+    if case.get("of", "loss") != "loss" or "x" not in case:
+        return False
+    x, y = np.asarray(case["x"], float), np.asarray(case["y"], float)
+    w = np.broadcast_to(np.asarray(case.get("weight", 1.0), float), x.shape)
+    pw = np.broadcast_to(np.asarray(case.get("pos_weight", 1.0), float), x.shape)
+    torch_form = w * ((1 - y) * x + (1 + (pw - 1) * y) * np.logaddexp(0.0, -x))
+    exact = w * ((1 - y) * np.logaddexp(0.0, x) + pw * y * np.logaddexp(0.0, -x))
+    if case.get("reduction", "none") != "none":
+        torch_form, exact = np.array([torch_form.sum()]), np.array([exact.sum()])
+    return bool(np.any(np.abs(torch_form - exact) > 1e-12 * exact + 1e-300))
+
+
+def _self_divergence_with_zeros(case: Mapping[str, Any]) -> bool:
+    return case.get("q") == "p" and 0.0 in case.get("p", ())
+
+
 DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         "truncated-normal-support",
@@ -755,6 +827,48 @@ DEVIATIONS: tuple[Deviation, ...] = (
     ),
     Deviation(
         "truncated-normal-law", _CLAMPED, "https://github.com/pytorch/pytorch/issues/145498", versions="<2.13"
+    ),
+    Deviation(
+        "truncated-normal-support",
+        "convention: trunc_normal_ redraws values outside [a, b] and keeps a draw that rounding to the "
+        "tensor's dtype put exactly on a bound (the documented interval is closed)",
+        "https://docs.pytorch.org/docs/stable/nn.init.html#torch.nn.init.trunc_normal_",
+        applies=lambda case: case.get("part") == "on a bound",
+    ),
+    Deviation(
+        "activation-stability",
+        "gelu(-inf) is NaN (x Phi(x) evaluated literally: -inf * 0) and autograd's gelu'(+-inf) is NaN; "
+        "#187293 fixed gelu(+inf) only",
+        "https://github.com/pytorch/pytorch/issues/187293",
+        applies=_activation_is("gelu"),
+    ),
+    Deviation(
+        "activation-stability",
+        "silu(-inf) is NaN (-inf / (1 + e^inf)) and autograd's silu'(+-inf) is NaN; "
+        "fix proposed in PR #195197",
+        "https://github.com/pytorch/pytorch/issues/160876",
+        applies=_activation_is("silu"),
+    ),
+    Deviation(
+        "activation-stability",
+        "softsign(+-inf) and its autograd derivative are NaN: x / (1 + |x|) evaluated literally "
+        "(inf / inf); no upstream report found",
+        "https://github.com/pytorch/pytorch/blob/main/torch/nn/functional.py (softsign)",
+        applies=_activation_is("softsign"),
+    ),
+    Deviation(
+        "bce-with-logits-stable",
+        "binary_cross_entropy_with_logits computes (1 - y) x - log_sigmoid(x), which cancels for "
+        "x << 0, y ~ 0: absolute error ~u|x|, e.g. 0 at x = -40, y = 0 (exact 4.2e-18)",
+        "https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/native/Loss.cpp "
+        "(binary_cross_entropy_with_logits)",
+        applies=_bce_cancels,
+    ),
+    Deviation(
+        "kl-non-negative",
+        "kl_div(log q, p) is xlogy(p, p) - p log q: NaN (0 * -inf) where p = q = 0, not 0 log(0/0) = 0",
+        "https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/native/Loss.cpp (kl_div)",
+        applies=_self_divergence_with_zeros,
     ),
 )
 """Known deviations: only documented upstream bugs, each with its link and version range."""

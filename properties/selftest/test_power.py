@@ -23,6 +23,7 @@ from properties.checks import (
     verify_orthogonal_haar,
     verify_scheme,
     verify_sparse,
+    verify_truncated_support,
 )
 from properties.decide import CheckFailed
 from properties.records import collecting
@@ -171,3 +172,97 @@ def test_mutant_is_caught(name: str) -> None:
 
 def test_catalogue_is_large_enough() -> None:
     assert len(CATALOGUE) >= 15
+
+
+# --------------------------------------------------------------------------------------------
+# Broken adapters: the target path itself has power
+# --------------------------------------------------------------------------------------------
+
+
+def _torch_target() -> Target:
+    pytest.importorskip("torch")
+    from properties.targets import torch as torch_adapter
+
+    return torch_adapter.target()
+
+
+def _jax_target() -> Target:
+    pytest.importorskip("optax")
+    from properties.targets import jax as jax_adapter
+
+    return jax_adapter.target()
+
+
+def _fan_swapped(name: str) -> Callable[[Target], dict[str, Any]]:
+    """``name`` (a kaiming initializer) translated with fan_in and fan_out exchanged."""
+
+    def breaking(target: Target) -> dict[str, Any]:
+        original = getattr(target, name)
+
+        def swapped(shape: Any, a: float = 0.0, mode: str = "fan_in", *args: Any, **kwargs: Any) -> Any:
+            return original(shape, a, "fan_out" if mode.lower() == "fan_in" else "fan_in", *args, **kwargs)
+
+        return {name: swapped}
+
+    return breaking
+
+
+def _truncation_clamped(target: Target) -> dict[str, Any]:
+    """truncated_normal as a normal draw clamped into [a, b] (pytorch#155588's bug, in an adapter)."""
+    import torch
+
+    def truncated_normal(
+        shape: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, **kwargs: Any
+    ) -> np.ndarray:
+        w = target.normal(shape, mean, std, **kwargs)
+        return torch.clamp(torch.from_numpy(w), a, b).numpy()
+
+    return {"truncated_normal": truncated_normal}
+
+
+def _adam_eps_in_root(target: Target) -> dict[str, Any]:
+    """adam translated onto Optax with eps inside the root (``eps_root``) instead of outside."""
+    import optax
+
+    from properties.targets import jax as jax_adapter
+
+    def adam(lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, **_: Any) -> Any:
+        return jax_adapter._optax_optimizer(optax.adam(lr, betas[0], betas[1], eps=0.0, eps_root=eps))
+
+    return {"adam": adam}
+
+
+def _support(t: Target) -> None:
+    w = t.truncated_normal((64, 64), 0.0, 1.0, -0.5, 0.5, rng=SEED)
+    verify_truncated_support(w, -0.5, 0.5, {"a": -0.5, "b": 0.5})
+
+
+BROKEN_ADAPTERS: dict[
+    str, tuple[Callable[[], Target], Callable[[Target], dict[str, Any]], Callable[[Target], None]]
+] = {
+    # broken adapter: (the framework target, the broken translation, the check that catches it)
+    "torch: fans swapped": (
+        _torch_target,
+        _fan_swapped("kaiming_normal"),
+        scheme("kaiming_normal", "kaiming_normal", (64, 8), {"layout": "torch"}, "he-normal-law"),
+    ),
+    "jax: fans swapped": (  # JAX's he_normal is truncated (a declared convention): its uniform
+        _jax_target,
+        _fan_swapped("kaiming_uniform"),
+        scheme("kaiming_uniform", "kaiming_uniform", (64, 8), {"layout": "torch"}, "he-uniform-law"),
+    ),
+    "torch: truncation by clamping": (_torch_target, _truncation_clamped, _support),
+    "jax: adam epsilon inside the root": (_jax_target, _adam_eps_in_root, adam_steps(1e-4, eps=1e-6)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_ADAPTERS))
+def test_broken_adapter_is_caught(name: str) -> None:
+    load, breaking, run = BROKEN_ADAPTERS[name]
+    target = load()
+    broken = target.derive(f"broken adapter: {name}", breaking(target))
+    with collecting() as records:
+        with pytest.raises(CheckFailed):
+            run(broken)
+        run(target)  # the same check passes through the correct adapter
+    assert records[-1].passed

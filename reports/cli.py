@@ -107,6 +107,11 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="worker processes of the embedded cluster (default: cores; 0: one thread in this process)",
     )
     parser.add_argument("--resume", action="store_true", help="reuse the cells a previous run completed")
+    parser.add_argument(
+        "--target",
+        help="implementations the verification runs the claims against, as pytest's --target "
+        "(impls, torch, jax, keras-jax, keras-torch, all, module:object; comma-separated; default impls)",
+    )
     args = parser.parse_args(argv)
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
@@ -122,8 +127,9 @@ QUICK_PATHS = ("properties/claims",)
 self-tests, calibration and the framework adapters' smoke tests run in the full verification)."""
 
 
-def verify_command(staging: Path, quick: bool = False) -> list[str]:
-    """The pytest command of ``verify``; its report plugin writes into ``staging``."""
+def verify_command(staging: Path, quick: bool = False, target: str | None = None) -> list[str]:
+    """The pytest command of ``verify``; its report plugin writes into ``staging``; ``target`` is
+    passed on as ``--target`` (the conformance matrix then has a column for each)."""
     return [
         sys.executable,
         "-m",
@@ -135,10 +141,11 @@ def verify_command(staging: Path, quick: bool = False) -> list[str]:
         "no:cacheprovider",
         f"--report-staging={staging}",
         *(QUICK_PATHS if quick else ()),
+        *(("--target", target) if target else ()),
     ]
 
 
-def verify(stage: Staging, quick: bool) -> int:
+def verify(stage: Staging, quick: bool, target: str | None = None) -> int:
     """Run the suite; its report plugin writes the claim tables into the staging folder.
 
     Returns:
@@ -150,7 +157,7 @@ def verify(stage: Staging, quick: bool) -> int:
     env = {key: value for key, value in os.environ.items() if key != "INITCHECK_REPORT_DIR"}
     if quick:
         env["HYPOTHESIS_PROFILE"] = "quick"
-    command = verify_command(stage.path, quick)
+    command = verify_command(stage.path, quick, target)
     say(f"verify: {' '.join(command[2:])}")
     child = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
     try:
@@ -227,7 +234,7 @@ def run(args: argparse.Namespace, folder: ReportFolder) -> int:
 
     with folder.staging() as stage:
         if args.command in ("all", "verify"):
-            status = verify(stage, args.quick)
+            status = verify(stage, args.quick, args.target)
         if args.command in ("all", "bench"):
             settings = Settings(stage.path, args.seed, args.quick, not args.no_progress, args.scale or "")
             bench(settings, args, stage)

@@ -622,13 +622,18 @@ def test_cli_malformed_claims_table_is_one_line(tmp_path: Path, capsys: pytest.C
 def tiny_suite(inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """``verify`` runs pytest on a one-test suite instead of the whole project."""
 
-    def command(staging: Path, quick: bool = False) -> list[str]:
+    def command(staging: Path, quick: bool = False, target: str | None = None) -> list[str]:
         return [sys.executable, "-m", "pytest", "-p", "reports.plugin", "-p", "no:cacheprovider",
                 "-p", "no:xdist", "-q", str(inner.path), f"--rootdir={inner.path}",
                 f"--report-staging={staging}"]  # fmt: skip
 
     monkeypatch.setattr(cli, "verify_command", command)
     return inner
+
+
+def test_verify_command_passes_the_targets_on() -> None:
+    assert cli.verify_command(Path("s"), target="impls,torch")[-2:] == ["--target", "impls,torch"]
+    assert "--target" not in cli.verify_command(Path("s"))
 
 
 def test_cli_verify_reports_the_tests_and_does_not_blame_them(
@@ -641,9 +646,8 @@ def test_cli_verify_reports_the_tests_and_does_not_blame_them(
     assert statuses(out)["sigmoid-symmetry"] == "verified"
     assert json.loads((out / "run.json").read_text())["verify"]["pytest_exit"] == 1
     before = snapshot(out)
-    monkeypatch.setattr(
-        cli, "verify_command", lambda staging, quick=False: [sys.executable, "-c", "raise SystemExit(5)"]
-    )
+    exit_5 = [sys.executable, "-c", "raise SystemExit(5)"]
+    monkeypatch.setattr(cli, "verify_command", lambda staging, quick=False, target=None: exit_5)
     capsys.readouterr()
     assert cli.main(["verify", "--out", str(out)]) == cli.INCOMPLETE  # pytest ran no test: not a failure
     err = capsys.readouterr().err

@@ -323,6 +323,21 @@ def test_unsupported_arguments_are_not_applicable() -> None:
         torch_target.adam(bias_correction=False)
 
 
+def test_torch_truncated_normal_far_in_a_tail_is_refused_not_waited_for() -> None:
+    """PyTorch 2.13's uniform-proposal sampler accepts ~std^2 / (distance x width) of its proposals:
+    mean 3, std 0.01 on [-4, -3.5] would loop ~3e5 rounds (hours). The adapter refuses it."""
+    torch_target = _framework("torch")
+    from properties.targets.torch import MAX_PROPOSAL_ROUNDS, expected_proposal_rounds
+
+    assert expected_proposal_rounds(3.0, 0.01, -4.0, -3.5, 2112) > 100 * MAX_PROPOSAL_ROUNDS
+    assert expected_proposal_rounds(0.0, 1.0, -2.0, 2.0, 2112) < 10  # normal proposal, Z = 0.95
+    with pytest.raises(NotApplicable, match="rejection sampler needs"):
+        torch_target.truncated_normal((64, 33), 3.0, 0.01, -4.0, -3.5, rng=0)
+    with pytest.warns(UserWarning, match="more than 2 std"):
+        w = torch_target.truncated_normal((64, 33), 0.0, 1.0, 5.0, 6.0, rng=0)  # ~40 rounds: runs
+    assert np.all((w >= 5.0) & (w <= 6.0))
+
+
 def test_torch_gains_and_pytorch_linear_default() -> None:
     torch_target = _framework("torch")
     for name in ("linear", "sigmoid", "tanh", "relu", "selu", "conv2d"):

@@ -57,6 +57,7 @@ class Deviation:
         applies: a predicate on the failing check's case (a dict); ``None`` means every case.
         versions: the framework versions it applies to, as a PEP 440 specifier (``"<2.15"``),
             empty for all.
+        reproduce: a one-line reproduction in the framework's own API, shown in the reports.
     """
 
     claim: str
@@ -64,6 +65,7 @@ class Deviation:
     link: str
     applies: Callable[[Mapping[str, Any]], bool] | None = None
     versions: str = ""
+    reproduce: str = ""
 
     def covers(self, claim: str, case: Mapping[str, Any], version: str | None) -> bool:
         """Whether a check of ``claim`` on ``case`` against framework ``version`` is declared here.
@@ -78,8 +80,9 @@ class Deviation:
         return version is not None and SpecifierSet(self.versions).contains(version, prereleases=True)
 
     def describe(self) -> str:
-        """One line for reports: the reason and the upstream link."""
-        return f"{self.reason} ({self.link})"
+        """One line for reports: the reason, the upstream link and the reproduction."""
+        reproduce = f"; reproduce: `{self.reproduce}`" if self.reproduce else ""
+        return f"{self.reason} ({self.link}){reproduce}"
 
 
 @dataclass(frozen=True)

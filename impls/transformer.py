@@ -321,7 +321,8 @@ def transformer_layer_backward(
     g = as_float_array(grad_out, "grad_out").astype(np.float64)
     if g.shape != cache.x.shape:
         raise ValueError(f"grad_out must have shape {cache.x.shape}, got {g.shape}")
-    eps, skip, grads = cache.eps, cache.alpha, {}
+    eps, skip = cache.eps, cache.alpha
+    grads: dict[str, Any] = {}
 
     def norm_back(t: np.ndarray, gy: np.ndarray, name: str) -> np.ndarray:
         gx, gw, gb = layer_norm_backward(t, gy, d, p[f"{name}.weight"], eps)

@@ -364,10 +364,12 @@ _TRANSFORMERS = [
         "fixup-rescale-bounded-update",
         "Fixup's L^(-1/(2m-2)) makes the first update of the stream independent of depth",
         "with the last layer of each of L branches at zero and the other m - 1 He-initialized layers "
-        "multiplied by c = L^(-1/(2m-2)), the first SGD step (batch of one, output gradient g) moves "
-        "the stream by -eta g sum_l ||h_l||^2 to first order (h_l the branch's penultimate ReLU "
-        "output, every branch sees x_0), and E sum_l ||h_l||^2 = L c^(2m-2) ||x_0||^2 = ||x_0||^2 "
-        "at every width and depth; without the rescaling it is L ||x_0||^2",
+        "multiplied by c = L^(-1/(2m-2)), the first SGD step that moves the branches (batch of one, "
+        "gradient g at the stream's output; Fixup's zero classifier makes g = 0 at step 0, so it is "
+        "the step after the classifier's first) moves the stream by -eta g sum_l ||h_l||^2 to first "
+        "order (h_l the branch's penultimate ReLU output; every branch still sees x_0), and "
+        "E sum_l ||h_l||^2 = L c^(2m-2) ||x_0||^2 = ||x_0||^2 at every width and depth; without the "
+        "rescaling it is L ||x_0||^2",
         f"{FIXUP}, Sec. 3 (eqs. (5)-(6) and the derivation of the rescaling)",
         S,
         "ReLU branches of width N without biases, He (2/N) Gaussian weights, x_0 != 0 fixed",

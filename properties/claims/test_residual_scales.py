@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from properties import decide
+from properties import decide, layer_checks
 from properties import strategies as cs
 from properties.decide import Context
-from theory import normalization, residual
+from theory import residual
 
 EFFECT = 0.2
 """Declared detectable effect, relative to the claimed mean."""
@@ -93,25 +93,4 @@ def test_fixup_first_update(
 @cs.scaled(2)
 def test_batchnorm_linear_gradient_factor(impl, batch: int, width_extra: int, seed: int) -> None:
     """One output channel per sample: ||dL/dh||^2 ||w||^2 / (B - 1) by impl's batch_norm_backward."""
-    rng = np.random.default_rng(seed)
-    width = batch + width_extra
-    # X at BatchNorm's fixed point: X X^T = c^2 G, c^2 = N B / (B - 1), G = I - 11^T / B
-    basis, _ = np.linalg.qr(rng.normal(size=(width, batch)))
-    centring = np.eye(batch) - 1.0 / batch
-    x = np.sqrt(width * batch / (batch - 1)) * centring @ basis.T
-    mean, second = normalization.batchnorm_channel_gradient_moments(batch, width)
-
-    def factors(n: int) -> np.ndarray:
-        w = impl.kaiming_normal((n, width), nonlinearity="linear", rng=rng)  # n independent channels
-        h = x @ w.T
-        upstream = centring @ rng.normal(size=(batch, n))  # independent of w, orthogonal to 1
-        grad_h, _, _ = impl.batch_norm_backward(h, upstream, eps=0.0)
-        return np.sum(grad_h * grad_h, axis=0) * np.sum(w * w, axis=1) / (batch - 1)
-
-    decide.check_mean(
-        Context("batchnorm-gradient-explosion", {"batch": batch, "width": width}, seed),
-        factors,
-        mean,
-        second - mean**2,
-        effect=EFFECT * mean,
-    )
+    layer_checks.verify_batchnorm_gradient_factor(impl, batch=batch, width=batch + width_extra, seed=seed)

@@ -142,8 +142,13 @@ def _check_params(params: Any) -> tuple[dict[str, np.ndarray], int, int]:
         raise TypeError(f"params must be a mapping of parameter names to arrays, got {type(params).__name__}")
     if "in_proj_weight" not in params or "linear1.weight" not in params:
         raise ValueError("params must hold in_proj_weight and linear1.weight (see init_transformer_layer)")
+    for name in ("in_proj_weight", "linear1.weight"):
+        if np.ndim(params[name]) != 2:
+            raise ValueError(f"params[{name!r}] must be 2-D, got shape {np.shape(params[name])}")
     d = np.shape(params["in_proj_weight"])[-1]
     f = np.shape(params["linear1.weight"])[0]
+    if d < 1 or f < 1:
+        raise ValueError(f"params must have d_model >= 1 and dim_feedforward >= 1, got {d} and {f}")
     expected = _shapes(d, f)
     if set(params) != set(expected):
         raise ValueError(f"params must have exactly the keys {sorted(expected)}, got {sorted(params)}")
@@ -276,6 +281,8 @@ def transformer_layer_forward(
     p, d, _ = _check_params(params)
     heads = _heads(d, nhead)
     act, epsilon, skip = _settings(activation, eps, alpha)
+    if not isinstance(norm_first, bool | np.bool_):
+        raise TypeError(f"norm_first must be a bool, got {type(norm_first).__name__}: {norm_first!r}")
     first = bool(norm_first)
     a = as_float_array(x, "x").astype(np.float64)
     if a.ndim != 3 or a.shape[-1] != d:

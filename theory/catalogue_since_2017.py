@@ -4,7 +4,7 @@ Residual networks and their branch scales, normalization layers, attention logit
 corrections of deep ReLU networks, the loss at initialization, and decoupled weight decay. Each
 claim cites its primary source; the predicted values come from :mod:`theory.residual`,
 :mod:`theory.finite_width`, :mod:`theory.normalization`, :mod:`theory.attention`,
-:mod:`theory.initial_loss` and :mod:`theory.weight_decay`.
+:mod:`theory.initial_loss`, :mod:`theory.weight_decay` and :mod:`theory.transformer`.
 """
 
 from __future__ import annotations
@@ -321,14 +321,17 @@ _TRANSFORMERS = [
         "DeepNet's alpha and beta keep the SGD update bound at O(eta)",
         "encoder-only alpha = (2N)^(1/4), beta = (8N)^(-1/4); decoder-only the same with M; "
         "encoder-decoder: encoder alpha = 0.81 (N^4 M)^(1/16), beta = 0.87 (N^4 M)^(-1/16), decoder "
-        "alpha = (3M)^(1/4), beta = (12M)^(-1/4); with v = w = beta, sum over the sublayers of "
-        "(v^2 + w^2) / alpha^2 = 1 exactly (2N sublayers for an N-layer encoder or decoder-only "
-        "stack, 3M for a decoder with cross-attention), the condition of Theorem 4.2's SGD bound; "
-        "and x_{l+1} = LN(alpha x_l + G(x_l)) is Post-LN with the skip path scaled by alpha",
+        "alpha = (3M)^(1/4), beta = (12M)^(-1/4); with v = w = beta these satisfy v^2 + w^2 = "
+        "alpha^(-2) and sum over the sublayers of (v^2 + w^2) / alpha^2 = 1 exactly (2N sublayers "
+        "for an N-layer encoder or decoder-only stack, 3M for a decoder with cross-attention), so "
+        "the SGD update bound eta ||dL/dF|| sum (v^2 + w^2) / alpha^2 derived from Theorem 4.2 is "
+        "eta ||dL/dF||, independent of depth; and x_{l+1} = LN(alpha x_l + G(x_l)) is Post-LN with "
+        "the skip path scaled by alpha",
         f"{DEEPNET}, Sec. 4.3, Fig. 2 (table)",
         E,
         "the encoder-decoder encoder's constants 0.81 and 0.87 are the paper's rounded values; the "
-        "identity is checked for the other three stacks only",
+        "identities are checked for the other three stacks only (for that encoder only alpha beta = "
+        "0.81 * 0.87 is)",
         references=(f"{DEEPNET}, Thm. 4.2, Sec. 4.3",),
     ),
     Claim(

@@ -68,6 +68,7 @@ def test_deepnet_constants(impl, layers: int, decoder: int, seed: int) -> None:
     ):
         alpha, beta = transformer.deepnorm_constants(architecture, layers, decoder)[stack]
         assert transformer.deepnorm_update_sum(alpha, beta, sublayers) == pytest.approx(1.0, rel=1e-12)
+        assert 2 * beta**2 == pytest.approx(alpha**-2, rel=1e-12)  # v^2 + w^2 = alpha^-2
         assert alpha**4 == pytest.approx(sublayers, rel=1e-12)  # 2N, 2M, 3M
     encoder = transformer.deepnorm_constants("encoder-decoder", layers, decoder)["encoder"]
     assert encoder.alpha * encoder.beta == pytest.approx(0.81 * 0.87, rel=1e-12)  # the exponents cancel

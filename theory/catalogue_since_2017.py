@@ -266,8 +266,9 @@ _LOSS_AND_DECAY = [
 ]
 
 _ONE_TOKEN = (
-    "one token (the softmax is 1, so attention is W_o W_v u), Gaussian weights N(0, std^2) with "
-    "the output projections N(0, output_std^2), zero biases, LayerNorm weight 1, bias 0 and eps = 0"
+    "one token (the softmax is 1, so attention is W_o W_v u whatever W_q, W_k), Gaussian weights "
+    "N(0, std^2) with the output projections N(0, output_std^2), zero biases, LayerNorm weight 1, "
+    "bias 0 and eps = 0"
 )
 
 _TRANSFORMERS = [

@@ -105,6 +105,15 @@ from impls.optimizers import (
     sgd,
 )
 from impls.residual import ResidualForward, init_residual_mlp, residual_backward, residual_forward
+from impls.transformer import (
+    StackCache,
+    TransformerCache,
+    init_transformer_layer,
+    transformer_backward,
+    transformer_forward,
+    transformer_layer_backward,
+    transformer_layer_forward,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -118,6 +127,8 @@ __all__ = [
     "Optimizer",
     "ResidualForward",
     "RngLike",
+    "StackCache",
+    "TransformerCache",
     "adagrad",
     "adam",
     "adamw",
@@ -145,6 +156,7 @@ __all__ = [
     "get_activation",
     "init_mlp",
     "init_residual_mlp",
+    "init_transformer_layer",
     "input_gradient",
     "jacobian",
     "kaiming_normal",
@@ -177,6 +189,10 @@ __all__ = [
     "softsign",
     "sparse",
     "tanh",
+    "transformer_backward",
+    "transformer_forward",
+    "transformer_layer_backward",
+    "transformer_layer_forward",
     "truncated_normal",
     "uniform",
     "variance_scaling",

@@ -187,3 +187,42 @@ def gelu_tanh_as_exact_derivative(x):
 
 GELU_TANH_AS_EXACT = impls.Activation("gelu", gelu_tanh_as_exact, gelu_tanh_as_exact_derivative)
 """The registry entry of the tanh-approximate GELU posing as the exact one."""
+
+
+def transformer_forward_norm_first_ignored(
+    layers, x, *, nhead, norm_first=False, activation="relu", eps=1e-5, alpha=1.0, final_norm=None
+):
+    """Always Post-LN (a stack built before ``norm_first`` existed, PyTorch < 1.10)."""
+    return impls.transformer_forward(
+        layers,
+        x,
+        nhead=nhead,
+        norm_first=False,
+        activation=activation,
+        eps=eps,
+        alpha=alpha,
+        final_norm=final_norm,
+    )
+
+
+def transformer_forward_final_norm_ignored(
+    layers, x, *, nhead, norm_first=False, activation="relu", eps=1e-5, alpha=1.0, final_norm=None
+):
+    """Pre-LN without its final LayerNorm (the ``x_Final`` of Xiong et al. 2020, Fig. 1, forgotten)."""
+    return impls.transformer_forward(
+        layers, x, nhead=nhead, norm_first=norm_first, activation=activation, eps=eps, alpha=alpha
+    )
+
+
+def batch_norm_backward_constant_statistics(x, grad_y, weight=None, eps=1e-5):
+    """Treats the batch mean and variance as constants: ``grad_x = grad_y * weight / sqrt(var + eps)``."""
+    x, g = np.asarray(x, dtype=np.float64), np.asarray(grad_y, dtype=np.float64)
+    axes = (0, *range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    w = np.ones(x.shape[1]) if weight is None else np.asarray(weight, dtype=np.float64)
+    inv_std = 1.0 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    x_hat = (x - x.mean(axis=axes, keepdims=True)) * inv_std
+    grad_x = g * w.reshape(shape) * inv_std
+    if weight is None:
+        return grad_x, None, None
+    return grad_x, (g * x_hat).sum(axis=axes), g.sum(axis=axes)

@@ -4,7 +4,7 @@ Residual networks and their branch scales, normalization layers, attention logit
 corrections of deep ReLU networks, the loss at initialization, and decoupled weight decay. Each
 claim cites its primary source; the predicted values come from :mod:`theory.residual`,
 :mod:`theory.finite_width`, :mod:`theory.normalization`, :mod:`theory.attention`,
-:mod:`theory.initial_loss` and :mod:`theory.weight_decay`.
+:mod:`theory.initial_loss`, :mod:`theory.weight_decay` and :mod:`theory.transformer`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ ALL19 = "Arora, Li & Lyu (2019), ICLR, arXiv:1812.03981, Lemma 2.4"
 VA17 = "Vaswani et al. (2017), 'Attention is all you need', arXiv:1706.03762, Sec. 3.2.1, footnote 4"
 SZ16 = "Szegedy et al. (2016), arXiv:1512.00567, Sec. 7"
 MKH19 = "Müller, Kornblith & Hinton (2019), arXiv:1906.02629"
+GPT2 = "Radford et al. (2019), 'Language models are unsupervised multitask learners', OpenAI, Sec. 2.3"
+MEGATRON = "Shoeybi et al. (2019), 'Megatron-LM', arXiv:1909.08053, Sec. 3 (weight initialization)"
+XIONG20 = "Xiong et al. (2020), 'On layer normalization in the Transformer architecture', arXiv:2002.04745"
+DEEPNET = "Wang et al. (2022), 'DeepNet: scaling Transformers to 1,000 layers', arXiv:2203.00555"
+GOYAL17 = "Goyal et al. (2017), 'Accurate, large minibatch SGD', arXiv:1706.02677, Sec. 5.1"
+YANG19 = "Yang et al. (2019), 'A mean field theory of batch normalization', ICLR, arXiv:1902.08129"
 LH19 = "Loshchilov & Hutter (2019), 'Decoupled weight decay regularization', ICLR, arXiv:1711.05101"
 
 _BRANCH = (
@@ -259,6 +265,139 @@ _LOSS_AND_DECAY = [
     ),
 ]
 
+_ONE_TOKEN = (
+    "one token (the softmax is 1, so attention is W_o W_v u whatever W_q, W_k), Gaussian weights "
+    "N(0, std^2) with the output projections N(0, output_std^2), zero biases, LayerNorm weight 1, "
+    "bias 0 and eps = 0"
+)
+
+_TRANSFORMERS = [
+    Claim(
+        "gpt2-prenorm-residual-scaling",
+        "Pre-LN streams grow linearly in depth; GPT-2's 1/sqrt(N) on the residual projections bounds them",
+        "in a Pre-LN stack the LayerNorm fixes each branch's input norm, so every sublayer adds an "
+        "independent increment: E ||x_N||^2 = ||x_0||^2 + sum_l d E tau_l^2 exactly at every width "
+        "(tau_l^2 = var_o ||W_v u||^2 for attention, var_2 ||relu(W_1 u)||^2 for the MLP), linear in "
+        "the number N of residual layers, not geometric; multiplying the output projections by "
+        "1/sqrt(N) divides every increment by N, so E ||x_N||^2 stays ||x_0||^2 + (the mean increment "
+        "of one unscaled layer) at every depth",
+        f"{GPT2}; {XIONG20}, Lemma 1",
+        S,
+        _ONE_TOKEN + "; with longer sequences the attention increment depends on the tokens' "
+        "correlations (Xiong's Lemma 1 bounds it) and the check does not cover it",
+        see_also=("resnet-depth-scaled-branch-bounded", "megatron-output-std-bounded"),
+        references=(f"{XIONG20}, Lemma 1", GPT2),
+    ),
+    Claim(
+        "megatron-output-std-bounded",
+        "Megatron-LM's sigma/sqrt(2L) output layers keep the residual stream's scale depth-free",
+        "all weights N(0, sigma^2) but the attention and MLP output layers N(0, sigma^2 / (2L)) for L "
+        "Pre-LN layers: E ||x_L||^2 / d = ||x_0||^2 / d + sigma^4 d (d + f / 2) / 2 at every depth "
+        "(d model width, f MLP width): the sum over the 2L residual branches of sigma^2 / (2L) is "
+        "sigma^2 whatever L",
+        MEGATRON,
+        S,
+        _ONE_TOKEN,
+        see_also=("gpt2-prenorm-residual-scaling",),
+        references=(MEGATRON,),
+    ),
+    Claim(
+        "pre-post-ln-gradient-depth",
+        "Post-LN's last-layer gradient does not depend on depth; Pre-LN's shrinks as 1/sigma(x_L)",
+        "the gradient of the last MLP weight W_2 of an L-layer stack at initialization: in Post-LN it "
+        "has the same law at every depth L (each layer's input is a LayerNorm output, and Gaussian "
+        "weights are rotation invariant); in Pre-LN (with the final LayerNorm) ||dl/dW_2|| sigma(x_L) "
+        "has the same law at every depth while E sigma^2(x_L) grows linearly in L (the growth "
+        "gpt2-prenorm-residual-scaling checks), so the gradient scales as L^(-1/2) (Xiong et al.'s "
+        "O(d sqrt(ln d)) and O(d sqrt(ln d / L)))",
+        f"{XIONG20}, Thm. 1 and Lemma 1",
+        S,
+        _ONE_TOKEN + "; loss <r, out> with r ~ N(0, I_d) independent; Xiong's theorem bounds the "
+        "gradient with high probability, the check verifies the exact depth dependence that yields it",
+        see_also=("gpt2-prenorm-residual-scaling",),
+        references=(f"{XIONG20}, Thm. 1, Lemma 1",),
+    ),
+    Claim(
+        "deepnet-constants",
+        "DeepNet's alpha and beta keep the SGD update bound at O(eta)",
+        "encoder-only alpha = (2N)^(1/4), beta = (8N)^(-1/4); decoder-only the same with M; "
+        "encoder-decoder: encoder alpha = 0.81 (N^4 M)^(1/16), beta = 0.87 (N^4 M)^(-1/16), decoder "
+        "alpha = (3M)^(1/4), beta = (12M)^(-1/4); with v = w = beta these satisfy v^2 + w^2 = "
+        "alpha^(-2) and sum over the sublayers of (v^2 + w^2) / alpha^2 = 1 exactly (2N sublayers "
+        "for an N-layer encoder or decoder-only stack, 3M for a decoder with cross-attention), so "
+        "the SGD update bound eta ||dL/dF|| sum (v^2 + w^2) / alpha^2 derived from Theorem 4.2 is "
+        "eta ||dL/dF||, independent of depth; and x_{l+1} = LN(alpha x_l + G(x_l)) is Post-LN with "
+        "the skip path scaled by alpha",
+        f"{DEEPNET}, Sec. 4.3, Fig. 2 (table)",
+        E,
+        "the encoder-decoder encoder's constants 0.81 and 0.87 are the paper's rounded values; the "
+        "identities are checked for the other three stacks only (for that encoder only alpha beta = "
+        "0.81 * 0.87 is)",
+        references=(f"{DEEPNET}, Thm. 4.2, Sec. 4.3",),
+    ),
+    Claim(
+        "deepnorm-branch-share",
+        "A DeepNorm sublayer's branch carries beta^4 gamma / alpha^2 of the skip path's energy at init",
+        "x' = LN(alpha x + G(x)) with the MLP's two weights multiplied by beta: for a LayerNorm output "
+        "x (||x||^2 = d), E ||G(x)||^2 / ||alpha x||^2 = beta^4 var_1 var_2 d f / (2 alpha^2) exactly "
+        "(gamma = var_1 var_2 d f / 2 the unscaled gain); with the encoder constants this is "
+        "gamma / (8N sqrt(2N)) per sublayer, so summed over the 2N sublayers the branches' share "
+        "gamma / (4 sqrt(2N)) shrinks with depth, where Post-LN (alpha = beta = 1) sums to 2N gamma",
+        f"{DEEPNET}, Sec. 3-4",
+        S,
+        "MLP sublayer, Gaussian weights N(0, var_i) times beta, zero biases, eps = 0; this is the "
+        "scale of the stream's update at initialization, not the training-time model-update bound "
+        "of Theorem 4.2, which the check does not verify",
+        see_also=("deepnet-constants",),
+        references=(DEEPNET,),
+    ),
+    Claim(
+        "zero-gamma-block-identity",
+        "Zero gamma in each residual block's last BatchNorm makes the block the identity",
+        "out = relu(x + BN_2(W_2 relu(BN_1(W_1 x)))) with BN_2's weight gamma = 0 (and bias 0) is "
+        "relu(x) = x for x >= 0 (every block after a ReLU), whatever W_1, W_2; the branch weights' "
+        "gradients are exactly 0 and gamma's gradient sum(g * x_hat) is not",
+        GOYAL17,
+        E,
+        "training-mode BatchNorm, block input x >= 0 (the output of the previous block's ReLU); "
+        "linear layers in place of the convolutions (BatchNorm per channel is the same)",
+        see_also=("fixup-zero-init-identity", "rezero-identity"),
+        references=(GOYAL17, "He et al. (2016), arXiv:1512.03385, Fig. 2 (the block)"),
+    ),
+    Claim(
+        "fixup-rescale-bounded-update",
+        "Fixup's L^(-1/(2m-2)) makes the first update of the stream independent of depth",
+        "with the last layer of each of L branches at zero and the other m - 1 He-initialized layers "
+        "multiplied by c = L^(-1/(2m-2)), the first SGD step that moves the branches (batch of one, "
+        "gradient g at the stream's output; Fixup's zero classifier makes g = 0 at step 0, so it is "
+        "the step after the classifier's first) moves the stream by -eta g sum_l ||h_l||^2 to first "
+        "order (h_l the branch's penultimate ReLU output; every branch still sees x_0), and "
+        "E sum_l ||h_l||^2 = L c^(2m-2) ||x_0||^2 = ||x_0||^2 at every width and depth; without the "
+        "rescaling it is L ||x_0||^2",
+        f"{FIXUP}, Sec. 3 (eqs. (5)-(6) and the derivation of the rescaling)",
+        S,
+        "ReLU branches of width N without biases, He (2/N) Gaussian weights, x_0 != 0 fixed",
+        see_also=("fixup-zero-init-identity",),
+        references=(f"{FIXUP}, Sec. 3",),
+    ),
+    Claim(
+        "batchnorm-gradient-explosion",
+        "A linear BatchNorm layer multiplies the squared gradient by (B - 2)/(B - 3) (1 - 2/N)",
+        "for a batch of B at BatchNorm's fixed point (batch Gram proportional to I - 11^T/B) and an "
+        "upstream gradient independent of the layer's weights, one linear layer W followed by "
+        "training-mode BatchNorm multiplies E ||grad||^2 by (B - 2)/(B - 3) (1 - 2/N) at width N, "
+        "whatever the weights' scale: in the mean-field limit the gradient explodes as "
+        "((B - 2)/(B - 3))^L with depth, and no weight variance removes it (the rate is derived "
+        "here for the linear case; the paper's ReLU rate differs)",
+        f"{YANG19}, Sec. 3 (gradient backpropagation; linear activation)",
+        S,
+        "linear activation, B >= 6 (finite fourth moment), N >= B, eps = 0; the upstream gradient "
+        "is drawn independently of W (mean field's gradient independence); the geometric growth "
+        "over many layers rests on that assumption and is not checked",
+        references=(YANG19,),
+    ),
+]
+
 _LOW_PRECISION = [
     Claim(
         "float16-subnormal-fraction",
@@ -293,6 +432,7 @@ CLAIMS_SINCE_2017: list[Claim] = [
     *_NORMALIZATION,
     *_DROPOUT,
     *_ATTENTION,
+    *_TRANSFORMERS,
     *_LOSS_AND_DECAY,
     *_LOW_PRECISION,
 ]

@@ -68,3 +68,69 @@ def dropout_second_moment_factor(p: float) -> float:
     if p >= 1:
         raise ValueError(f"p must be < 1, got {p}")
     return 1.0 / (1.0 - p)
+
+
+def batchnorm_linear_gradient_rate(batch: int) -> float:
+    """The mean-field gradient explosion rate of linear BatchNorm layers: ``(B - 2) / (B - 3)``.
+
+    Yang et al. (2019), "A mean field theory of batch normalization", ICLR, arXiv:1902.08129:
+    the limit ``N -> inf`` of :func:`batchnorm_linear_gradient_factor`.
+
+    Args:
+        batch: the batch size B >= 4.
+    """
+    b = _batch(batch, 4)
+    return (b - 2) / (b - 3)
+
+
+def _batch(batch: int, least: int) -> int:
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < least:
+        raise ValueError(f"batch must be an int >= {least}, got {batch!r}")
+    return batch
+
+
+def batchnorm_linear_gradient_factor(batch: int, width: int) -> float:
+    """``E ||dL/dX||^2 / E ||dL/dY||^2 = (B - 2)/(B - 3) (1 - 2/N)`` for ``Y = BN(X W^T)``.
+
+    Derivation (here): the input X (B x N) is at BatchNorm's fixed point, ``X X^T = c^2 G``
+    (``G = I - 11^T / B``, ``c^2 = N B / (B - 1)``); the upstream gradient ``g = G z``, ``z ~ N(0, I)``,
+    is independent of W (the mean-field gradient independence). Per output channel
+    ``h = X w``, ``||h||^2 = t ~ (s^2 c^2 / N) chi^2_{B-1}``; BatchNorm's Jacobian (eps = 0) gives
+    ``||J^T g||^2 = B ||P g||^2 / t`` with ``P`` the projection off ``1`` and ``h``
+    (``||P g||^2 ~ chi^2_{B-2}``); and ``||w||^2 = t / c^2 + a``, ``a ~ (s^2 / N) chi^2_{N-B+1}``
+    independent of ``t``. So ``E ||J^T g||^2 ||w||^2 = (B (B - 2) / c^2) (N - 2) / (B - 3)``;
+    divided by ``E ||g||^2 = B - 1``. The channels' cross terms vanish (``h -> -h`` symmetry).
+
+    Args:
+        batch: B >= 4.
+        width: N >= B (the layer's input width).
+
+    Returns:
+        The factor by which the layer multiplies the expected squared gradient norm.
+    """
+    b, n = _batch(batch, 4), int(width)
+    if isinstance(width, bool) or not isinstance(width, int) or n < b:
+        raise ValueError(f"width must be an int >= batch = {b}, got {width!r}")
+    return batchnorm_linear_gradient_rate(b) * (1 - 2 / n)
+
+
+def batchnorm_channel_gradient_moments(batch: int, width: int) -> tuple[float, float]:
+    """``(E S, E S^2)`` of one output channel's ``S = ||J^T g||^2 ||w||^2 / (B - 1)``.
+
+    Formula: ``S = (B p / c^2) (A / T + 1) / (B - 1)`` with ``p ~ chi^2_{B-2}``,
+    ``A ~ chi^2_{N-B+1}``, ``T ~ chi^2_{B-1}`` independent (see
+    :func:`batchnorm_linear_gradient_factor`); ``E T^-1 = 1/(B - 3)``,
+    ``E T^-2 = 1/((B - 3)(B - 5))``, so B >= 6 for the second moment.
+
+    Args:
+        batch: B >= 6.
+        width: N >= B.
+    """
+    b = _batch(batch, 6)
+    mean = batchnorm_linear_gradient_factor(b, width)
+    n = int(width)
+    c2 = n * b / (b - 1)
+    k_p, k_a, k_t = b - 2, n - b + 1, b - 1
+    ratio_second = (k_a**2 + 2 * k_a) / ((k_t - 2) * (k_t - 4)) + 2 * k_a / (k_t - 2) + 1
+    second = (b / c2) ** 2 * (k_p**2 + 2 * k_p) * ratio_second / (b - 1) ** 2
+    return mean, second

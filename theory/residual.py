@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 
 from theory._domain import non_negative, positive, positive_int
+from theory.finite_width import relu_layer_ratio_moment
 
 
 def residual_ratio_moments(
@@ -122,3 +123,35 @@ def fixup_branch_rescale(depth: int, branch_layers: int) -> float:
     if m < 2:
         raise ValueError(f"branch_layers must be >= 2, got {m}")
     return float(positive_int(depth, "depth") ** (-1 / (2 * m - 2)))
+
+
+def fixup_first_update_moments(
+    width: int, depth: int, branch_layers: int, rescale: bool = True
+) -> tuple[float, float]:
+    """``(E U, E U^2)`` of ``U = sum_l ||h_l||^2 / ||x_0||^2``, the first SGD step's size.
+
+    With every branch's last layer at zero the stream is ``x_0`` at every block, and one SGD step
+    on a batch of one with output gradient g moves it by ``-eta g U ||x_0||^2`` to first order
+    (the last layers' gradients are ``g h_l^T``). ``h_l`` is the branch's penultimate output: m - 1
+    He-initialized ReLU layers of width N, multiplied by ``c = L^(-1/(2m-2))`` with Fixup, so
+    ``||h_l||^2 / ||x_0||^2 = c^(2m-2) prod_j rho_j`` with i.i.d. He layer ratios ``rho``
+    (``E rho = 1``, ``E rho^2`` from :func:`theory.finite_width.relu_layer_ratio_moment`),
+    independent across branches.
+
+    Args:
+        width: N.
+        depth: L, the number of branches.
+        branch_layers: m >= 2.
+        rescale: Fixup's rescaling (True) or plain He branches (False).
+
+    Returns:
+        The first two moments of U: ``E U = L c^(2m-2)`` (1 with Fixup, L without).
+    """
+    n, layers = positive_int(width, "width"), positive_int(depth, "depth")
+    m = positive_int(branch_layers, "branch_layers")
+    c2 = fixup_branch_rescale(layers, m) ** 2 if rescale else 1.0
+    single_mean = c2 ** (m - 1)
+    single_second = c2 ** (2 * (m - 1)) * relu_layer_ratio_moment(n, 2) ** (m - 1)
+    variance = layers * (single_second - single_mean**2)
+    mean = layers * single_mean
+    return mean, variance + mean**2

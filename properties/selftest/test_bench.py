@@ -21,7 +21,15 @@ QUICK = Settings(Path("unused"), seed=3, quick=True)
 
 
 def test_one_list_of_experiments_in_report_order() -> None:
-    assert list(EXPERIMENTS) == ["propagation", "seeds", "optimizers", "isometry", "speed"]
+    assert list(EXPERIMENTS) == [
+        "propagation",
+        "seeds",
+        "optimizers",
+        "isometry",
+        "residual_depth_sweep",
+        "attention_pre_post_ln",
+        "speed",
+    ]
     assert all(name == experiment.name for name, experiment in EXPERIMENTS.items())
 
 
@@ -141,3 +149,20 @@ def test_float32_only_where_mean_field_keeps_the_signal_in_range() -> None:
     assert propagation.precision("relu", 1e6, 10, 16) is np.float64
     assert propagation.precision("relu", 1e-6, 10, 16) is np.float64  # vanishes: 1e-30 at layer 10
     assert propagation.precision("tanh", 1.0, 10, 16) is np.float32
+
+
+def test_residual_and_attention_sections_quote_their_frames() -> None:
+    from reports.bench import attention_layers, residual_depth
+
+    frame = residual_depth.measure(QUICK)
+    text = residual_depth.section(frame).markdown()
+    table = residual_depth.summarize(frame)
+    deepest = table[(table["scheme"] == "plain") & (table["depth"] == table["depth"].max())]
+    assert f"{float(deepest['E ratio'].iloc[0]):.4g}" in text
+    assert set(table["scheme"]) == set(residual_depth.SCHEMES)
+    frame = attention_layers.measure(QUICK)
+    text = attention_layers.section(frame).markdown()
+    slopes = attention_layers.slopes(frame).set_index("norm")
+    assert (
+        f"L^{slopes.loc['Pre-LN', 'slope']:.2f}" in text and f"L^{slopes.loc['Post-LN', 'slope']:.2f}" in text
+    )

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import impls
-from properties import mutants
+from properties import layer_checks, mutants
 from properties.checks import (
     verify_bce_with_logits,
     verify_constant_gradient_steps,
@@ -153,6 +153,28 @@ CATALOGUE: dict[str, tuple[dict[str, Any], str, Callable[[Target], None]]] = {
         },
         "verify_gains (quadrature)",
         lambda t: verify_gains(t.gelu, t.ACTIVATIONS["gelu"].derivative, "gelu"),
+    ),
+    "pre-ln stack built as post-ln": (
+        {"transformer_forward": mutants.transformer_forward_norm_first_ignored},
+        "verify_prenorm_stream (median of means)",
+        lambda t: layer_checks.verify_prenorm_stream(
+            t,
+            claim="gpt2-prenorm-residual-scaling",
+            blocks=1,
+            std=0.125,
+            output_std=0.125 / 2**0.5,
+            seed=SEED,
+        ),
+    ),
+    "pre-ln final layernorm forgotten": (
+        {"transformer_forward": mutants.transformer_forward_final_norm_ignored},
+        "verify_depth_free_gradient (exact binomial)",
+        lambda t: layer_checks.verify_depth_free_gradient(t, norm_first=True, deeper=2, seed=SEED),
+    ),
+    "batchnorm backward with constant statistics": (
+        {"batch_norm_backward": mutants.batch_norm_backward_constant_statistics},
+        "verify_batchnorm_gradient_factor (median of means)",
+        lambda t: layer_checks.verify_batchnorm_gradient_factor(t, batch=6, width=16, seed=SEED),
     ),
 }
 

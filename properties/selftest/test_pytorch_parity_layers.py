@@ -105,3 +105,74 @@ def test_residual_backward_matches_autograd(width: int, depth: int, alpha: float
     _close(grad_x, xt.grad)
     for name, grad in grads.items():
         _close(grad, tp[name].grad)
+
+
+def _torch_name(name: str) -> str:
+    return f"self_attn.{name}" if "proj" in name else name
+
+
+@given(
+    heads=st.sampled_from([1, 2, 4]),
+    head_dim=st.integers(1, 3),
+    d_ff=st.integers(1, 9),
+    seq=st.integers(1, 4),
+    norm_first=st.booleans(),
+    activation=st.sampled_from(["relu", "gelu"]),
+    seed=cs.seeds(),
+)
+def test_transformer_layer_matches_torch(
+    heads: int, head_dim: int, d_ff: int, seq: int, norm_first: bool, activation: str, seed: int
+) -> None:
+    """impls' encoder layer against ``nn.TransformerEncoderLayer(dropout=0, batch_first=True)``:
+    forward, every parameter's gradient and the input's (PyTorch's default initialization)."""
+    rng = np.random.default_rng(seed)
+    d = heads * head_dim
+    params = impls.init_transformer_layer(d, heads, d_ff, rng=rng)
+    params["norm1.weight"] = rng.normal(size=d)  # non-trivial LayerNorm affine parameters
+    params["norm2.bias"] = rng.normal(size=d)
+    x, gy = rng.normal(size=(2, seq, d)), rng.normal(size=(2, seq, d))
+    layer = torch.nn.TransformerEncoderLayer(
+        d, heads, d_ff, dropout=0.0, activation=activation, batch_first=True, norm_first=norm_first
+    ).double()
+    layer.load_state_dict({_torch_name(k): torch.tensor(v) for k, v in params.items()})
+    xt = _t(x)
+    yt = layer(xt)
+    yt.backward(torch.tensor(gy))
+    out, cache = impls.transformer_layer_forward(
+        params, x, nhead=heads, norm_first=norm_first, activation=activation
+    )
+    _close(out, yt)
+    grads, grad_x = impls.transformer_layer_backward(params, cache, gy)
+    _close(grad_x, xt.grad)
+    named = dict(layer.named_parameters())
+    for name, grad in grads.items():
+        _close(grad, named[_torch_name(name)].grad)
+
+
+@given(depth=st.integers(1, 3), norm_first=st.booleans(), seed=cs.seeds())
+def test_transformer_stack_with_final_norm_matches_torch(depth: int, norm_first: bool, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    layers = [impls.init_transformer_layer(4, 2, 6, std=0.3, rng=rng) for _ in range(depth)]
+    x, gy = rng.normal(size=(1, 3, 4)), rng.normal(size=(1, 3, 4))
+    modules = []
+    for params in layers:
+        layer = torch.nn.TransformerEncoderLayer(
+            4, 2, 6, dropout=0.0, batch_first=True, norm_first=norm_first
+        )
+        layer = layer.double()
+        layer.load_state_dict({_torch_name(k): torch.tensor(v) for k, v in params.items()})
+        modules.append(layer)
+    xt = _t(x)
+    a = xt
+    for module in modules:
+        a = module(a)
+    a = F.layer_norm(a, (4,))
+    a.backward(torch.tensor(gy))
+    out, cache = impls.transformer_forward(layers, x, nhead=2, norm_first=norm_first, final_norm=True)
+    _close(out, a)
+    grads, grad_x = impls.transformer_backward(layers, cache, gy)
+    _close(grad_x, xt.grad)
+    for module, layer_grads in zip(modules, grads, strict=True):
+        named = dict(module.named_parameters())
+        for name, grad in layer_grads.items():
+            _close(grad, named[_torch_name(name)].grad)

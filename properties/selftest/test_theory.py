@@ -305,6 +305,8 @@ INPUTS: dict[str, set[str]] = {
     "rmsprop-constant-gradient": {"0.99", "0.999", "0.9", "1%"},
     "seed-001-tanh-small-init": {"0.01"},
     "float16-subnormal-fraction": {"1e-5"},  # the std of the example
+    "deepnet-constants": {"0.81", "0.87", "4.2"},  # the paper's printed constants; Theorem 4.2
+    "deepnorm-branch-share": {"4.2"},  # Theorem 4.2
 }
 """Numbers in a claim's prose that are its inputs (parameters, defaults, quoted values)."""
 

@@ -123,3 +123,62 @@ def test_normalization_and_weight_decay_closed_forms() -> None:
         weight_decay.adamw_first_step(2.0, 0.5, 0.1, 0.3, 1e-8),
     )
     assert l2 == pytest.approx(2.0 - 0.1) and decoupled == pytest.approx(2.0 * 0.97 - 0.1)
+
+
+def test_prenorm_step_against_the_noncentral_chi_square() -> None:
+    """One Pre-LN step with a fixed tau: scipy's ncx2 moments of tau^2 chi'^2_k(||x||^2 / tau^2)."""
+    from theory import transformer
+
+    k, x2, tau2 = 7, 3.5, 0.4
+    law = stats.ncx2(k, x2 / tau2, scale=tau2)
+    first, second = transformer.prenorm_stream_moments(x2, [(tau2, tau2**2)], k)
+    assert (first, second) == pytest.approx((law.mean(), law.var() + law.mean() ** 2), rel=1e-12)
+
+
+def test_relu_hidden_moments_against_scipy() -> None:
+    from theory import transformer
+
+    f = 5
+    second = stats.norm.expect(lambda z: max(z, 0.0) ** 2)
+    fourth = stats.norm.expect(lambda z: max(z, 0.0) ** 4)
+    expected = (f * second, f * fourth + f * (f - 1) * second**2)
+    assert transformer.relu_hidden_moments(f, 1.0, 1.0) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(("batch", "width"), [(6, 6), (8, 20)])
+def test_batchnorm_channel_moments_by_quadrature(batch: int, width: int) -> None:
+    """S = (B p / c^2)(A / T + 1) / (B - 1) with scipy's chi-square laws, integrated numerically."""
+    c2 = width * batch / (batch - 1)
+    p, a, t = stats.chi2(batch - 2), stats.chi2(width - batch + 1), stats.chi2(batch - 1)
+    inv_t, inv_t2 = t.expect(lambda v: 1 / v), t.expect(lambda v: 1 / v**2)
+    mean = batch * p.mean() / c2 * (a.mean() * inv_t + 1) / (batch - 1)
+    ratio_second = a.moment(2) * inv_t2 + 2 * a.mean() * inv_t + 1
+    second = (batch / c2) ** 2 * p.moment(2) * ratio_second / (batch - 1) ** 2
+    got = normalization.batchnorm_channel_gradient_moments(batch, width)
+    assert got == pytest.approx((mean, second), rel=1e-7)
+    assert normalization.batchnorm_linear_gradient_factor(batch, width) == pytest.approx(mean, rel=1e-7)
+
+
+def test_deepnet_and_megatron_closed_forms() -> None:
+    from theory import transformer
+
+    assert transformer.deepnorm_constants("encoder", 1)["encoder"] == pytest.approx((2**0.25, 8**-0.25))
+    encoder = transformer.deepnorm_constants("encoder-decoder", 2, 1)["encoder"]
+    assert encoder == pytest.approx((0.81 * 2 ** (4 / 16), 0.87 * 2 ** (-4 / 16)))
+    with pytest.raises(ValueError, match="architecture"):
+        transformer.deepnorm_constants("decoder-encoder", 1, 1)
+    # Megatron: the increment does not depend on L
+    d, f, sigma = 8, 16, 0.3
+    for layers in (1, 5, 40):
+        branches = transformer.prenorm_block_branches(
+            d, f, sigma, transformer.megatron_output_std(sigma, layers)
+        )
+        first, _ = transformer.prenorm_stream_moments(0.0, branches * layers, d)
+        assert first / d == pytest.approx(transformer.megatron_mean_square_increment(d, f, sigma), rel=1e-12)
+
+
+def test_fixup_first_update_is_one_at_every_depth() -> None:
+    for depth in (1, 3, 50):
+        for m in (2, 3, 4):
+            assert residual.fixup_first_update_moments(10, depth, m)[0] == pytest.approx(1.0, rel=1e-12)
+            assert residual.fixup_first_update_moments(10, depth, m, rescale=False)[0] == depth

@@ -7,7 +7,7 @@ Each module defines its cells, ``measure(settings) -> DataFrame`` (pure), ``plot
 
 from types import MappingProxyType
 
-from reports.bench import isometry, optimizers, propagation, seeds, speed
+from reports.bench import attention_layers, isometry, optimizers, propagation, residual_depth, seeds, speed
 from reports.bench.experiment import Experiment
 
 EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType(
@@ -18,6 +18,8 @@ EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType(
             seeds.EXPERIMENT,
             optimizers.EXPERIMENT,
             isometry.EXPERIMENT,
+            residual_depth.EXPERIMENT,
+            attention_layers.EXPERIMENT,
             speed.EXPERIMENT,
         )
     }

@@ -21,7 +21,15 @@ QUICK = Settings(Path("unused"), seed=3, quick=True)
 
 
 def test_one_list_of_experiments_in_report_order() -> None:
-    assert list(EXPERIMENTS) == ["propagation", "seeds", "optimizers", "isometry", "speed"]
+    assert list(EXPERIMENTS) == [
+        "propagation",
+        "seeds",
+        "optimizers",
+        "isometry",
+        "mup_coordinate_check",
+        "finite_width_fluctuation",
+        "speed",
+    ]
     assert all(name == experiment.name for name, experiment in EXPERIMENTS.items())
 
 

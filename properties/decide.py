@@ -912,6 +912,15 @@ def sign_test_sample_size(
     )
 
 
+def sign_test_detectable_effect(
+    n: int, false_fail: float = DEFAULT_FALSE_FAIL, false_pass: float = DEFAULT_FALSE_PASS
+) -> float:
+    """Smallest ``coverage - 1/2`` caught with n values (1/2 if even coverage 1 is not caught)."""
+    _check_rates(false_fail, false_pass)
+    k = sign_test_count(n, false_fail)
+    return _smallest_effect(lambda e: stats.binom.sf(k - 1, n, 0.5 + e) < 1 - false_pass, 0.5)
+
+
 def median_band_test(
     sampler: Sampler,
     low: float,

@@ -32,8 +32,9 @@ The forward pass applies the activation to every layer but the last (a linear re
 
 References: Yang & Hu (2021), "Feature learning in infinite-width neural networks", ICML,
 arXiv:2011.14522, Sec. 3 and Table 1 (abc-parametrizations); Yang et al. (2022), "Tensor
-Programs V", arXiv:2203.03466, Table 3 (μP in fans; Tables 8-9: equivalent formulations); Jacot,
-Gabriel & Hongler (2018), arXiv:1806.07572, Sec. 2 (NTK parametrization).
+Programs V", arXiv:2203.03466, Table 3 (μP in fans; Table 8, the ``mup`` package's form, moves
+the readout's scale into a ``1/fan_in`` multiplier: the same updates, a smaller initial readout);
+Jacot, Gabriel & Hongler (2018), arXiv:1806.07572, Sec. 2 (NTK parametrization).
 """
 
 from __future__ import annotations

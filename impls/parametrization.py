@@ -48,13 +48,14 @@ import numpy as np
 from impls._types import DTypeLike, RngLike
 from impls._validation import as_choice, as_count, as_float_array, as_float_dtype, as_real, as_rng
 from impls.activations import get_activation
-from impls.network import Backward, Forward
+from impls.network import Backward, Forward, _finite, _quiet
 from impls.optimizers import Optimizer, adam, sgd
 
 PARAMETRIZATIONS = ("sp", "ntk", "mup")
 """The parametrizations: standard, neural tangent kernel, maximal update (μP)."""
 PARAMETRIZED_OPTIMIZERS = ("sgd", "adam")
 """The optimizers whose per-layer learning rates the parametrizations prescribe."""
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class LayerScaling(NamedTuple):
@@ -131,15 +132,20 @@ def _network(params: Any) -> list[int]:
         layers += 1
     if layers < 2 or set(params) != {f"W{i}" for i in range(1, layers + 1)}:
         raise ValueError(f"params must hold exactly W1, ..., WL with L >= 2, got {sorted(map(str, params))}")
-    widths = [np.shape(params["W1"])[-1]]
+    widths: list[int] = []
     for layer in range(1, layers + 1):
         weight = params[f"W{layer}"]
-        if not isinstance(weight, np.ndarray) or weight.dtype.kind != "f":
-            raise TypeError(f"params['W{layer}'] must be a floating ndarray, got {type(weight).__name__}")
-        if weight.ndim != 2 or weight.shape[1] != widths[-1]:
+        if not isinstance(weight, np.ndarray) or weight.dtype not in _DTYPES:
+            kind = weight.dtype if isinstance(weight, np.ndarray) else type(weight).__name__
+            raise TypeError(f"params['W{layer}'] must be a float32 or float64 ndarray, got {kind}")
+        if weight.ndim != 2:
+            raise ValueError(f"params['W{layer}'] must be 2-D (out, in), got shape {weight.shape}")
+        if widths and weight.shape[1] != widths[-1]:
             raise ValueError(
                 f"params: W{layer} {weight.shape} does not continue a layer of width {widths[-1]}"
             )
+        if not widths:
+            widths.append(weight.shape[1])
         widths.append(weight.shape[0])
     return widths
 
@@ -154,15 +160,16 @@ def init_parametrized_mlp(
 ) -> dict[str, np.ndarray]:
     """The stored weights of a bias-free MLP in a parametrization: ``w_l = s_l z_l``, ``z_l ~ N(0, 1)``.
 
-    The standard normal draws ``z_l`` are taken in layer order from ``rng``, so the same seed gives
-    the same ``z`` in every parametrization: SP and NTK then compute the same function.
+    The standard normal draws ``z_l`` are taken in float64, in layer order, from ``rng`` (and
+    rounded once to ``dtype``), so the same seed gives the same ``z`` in every parametrization and
+    dtype: SP and NTK then compute the same function.
 
     Args:
         widths: ``(d_in, n_1, ..., d_out)``.
         parametrization: ``"sp"``, ``"ntk"`` or ``"mup"``.
         gain: the gain of the input and hidden layers.
         rng: Generator, int seed or None.
-        dtype: the weights' dtype (float32 or float64).
+        dtype: the weights' dtype, float32 or float64 (float16 and bfloat16 are refused).
 
     Returns:
         ``{"W1": (n_1, d_in), ..., "WL": (d_out, n_{L-1})}``.
@@ -172,7 +179,7 @@ def init_parametrized_mlp(
     """
     scalings = layer_scalings(widths, parametrization, gain)
     sizes, generator, kind = _widths(widths), as_rng(rng), as_float_dtype(dtype)
-    if kind not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if kind not in _DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {kind}")
     params = {}
     for layer, scaling in enumerate(scalings, start=1):
@@ -213,7 +220,10 @@ def parametrized_forward(
         raise ValueError(f"x must have shape (batch, {params['W1'].shape[1]}), got {a.shape}")
     pre, post = [], [a]
     for layer, multiplier in enumerate(multipliers, start=1):
-        h = multiplier * (a @ params[f"W{layer}"].T)
+        weight = params[f"W{layer}"]
+        with _quiet():
+            h = multiplier * (a @ weight.T)
+        _finite(h, f"layer {layer}'s pre-activations", a, weight)
         a = h if layer == len(multipliers) else phi(h)
         pre.append(h)
         post.append(a)
@@ -256,9 +266,12 @@ def parametrized_backward(
     pre_grads: list[np.ndarray] = [delta] * layers
     for layer in range(layers, 0, -1):
         pre_grads[layer - 1] = delta
-        grads[f"W{layer}"] = multipliers[layer - 1] * (delta.T @ cache.post[layer - 1])
+        below, weight, what = cache.post[layer - 1], params[f"W{layer}"], f"layer {layer}'s gradients"
+        with _quiet():
+            grads[f"W{layer}"] = _finite(multipliers[layer - 1] * (delta.T @ below), what, delta, below)
         if layer > 1:
-            upstream = multipliers[layer - 1] * (delta @ params[f"W{layer}"])
+            with _quiet():
+                upstream = _finite(multipliers[layer - 1] * (delta @ weight), what, delta, weight)
             delta = upstream * act.derivative(cache.pre[layer - 2])
     return Backward({f"W{layer}": grads[f"W{layer}"] for layer in range(1, layers + 1)}, pre_grads)
 

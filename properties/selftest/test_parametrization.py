@@ -84,6 +84,14 @@ ERRORS = [
     (_forward_call(params={"W1": np.ones((4, 3)), "W2": np.ones((2, 5))}), ValueError, "params"),
     (_forward_call(params={"W1": np.ones((4, 3)), "W2": [[1.0] * 4]}), TypeError, "params"),
     (_forward_call(params=[np.ones((4, 3))]), TypeError, "params"),
+    (_forward_call(params={"W1": np.array(1.0), "W2": np.ones((2, 4))}), ValueError, "params"),
+    (_forward_call(params={"W1": np.float64(1.0), "W2": np.ones((2, 4))}), TypeError, "params"),
+    (_forward_call(params={"W1": np.ones((4, 3), np.float16), "W2": np.ones((2, 4))}), TypeError, "params"),
+    (
+        _forward_call(params={"W1": np.full((4, 3), 1e200), "W2": np.ones((2, 4))}, x=np.full((2, 3), 1e200)),
+        ValueError,
+        "overflow",
+    ),
     (_forward_call(parametrization="standard"), ValueError, "parametrization"),
     (_forward_call(activation="swish"), ValueError, "activation"),
 ]

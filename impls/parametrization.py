@@ -69,7 +69,11 @@ class LayerScaling(NamedTuple):
 
 
 def _widths(widths: Any) -> list[int]:
-    if isinstance(widths, str | bytes) or not isinstance(widths, Sequence | np.ndarray):
+    if (
+        isinstance(widths, str | bytes)
+        or not isinstance(widths, Sequence | np.ndarray)
+        or (isinstance(widths, np.ndarray) and widths.ndim != 1)
+    ):
         raise TypeError(f"widths must be a sequence of ints, got {type(widths).__name__}: {widths!r}")
     sizes = [as_count(w, "widths", minimum=1) for w in widths]
     if len(sizes) < 3:
@@ -270,9 +274,9 @@ def parametrized_backward(
         with _quiet():
             grads[f"W{layer}"] = _finite(multipliers[layer - 1] * (delta.T @ below), what, delta, below)
         if layer > 1:
+            slope = act.derivative(cache.pre[layer - 2])
             with _quiet():
-                upstream = _finite(multipliers[layer - 1] * (delta @ weight), what, delta, weight)
-            delta = upstream * act.derivative(cache.pre[layer - 2])
+                delta = _finite(multipliers[layer - 1] * (delta @ weight) * slope, what, delta, weight, slope)
     return Backward({f"W{layer}": grads[f"W{layer}"] for layer in range(1, layers + 1)}, pre_grads)
 
 

@@ -68,6 +68,7 @@ ERRORS = [
     (lambda: impls.layer_scalings((3, 0, 2), "sp"), ValueError, "widths"),
     (lambda: impls.layer_scalings((3, 2.5, 2), "sp"), TypeError, "widths"),
     (lambda: impls.layer_scalings("abc", "sp"), TypeError, "widths"),
+    (lambda: impls.layer_scalings(np.array(3.0), "sp"), TypeError, "widths"),
     (lambda: impls.layer_scalings(WIDTHS, "sp", gain=0.0), ValueError, "gain"),
     (lambda: impls.layer_scalings(WIDTHS, "sp", gain=True), TypeError, "gain"),
     (lambda: impls.layer_scalings(WIDTHS, "sp", gain=math.inf), ValueError, "gain"),

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from scipy import special, stats
@@ -212,7 +213,9 @@ def relu_log_ratio_pdf(y: np.ndarray, width: int, sigma_w2: float = 2.0) -> np.n
     return np.exp(logpdf) @ weights
 
 
-def relu_log_norm_cdf(width: int, depth: int, sigma_w2: float = 2.0, points: int = 1 << 14) -> Any:
+def relu_log_norm_cdf(
+    width: int, depth: int, sigma_w2: float = 2.0, points: int = 1 << 14
+) -> Callable[[np.ndarray], np.ndarray]:
     """CDF of ``log R_L | x_L != 0`` by convolving the one-layer density ``L`` times on a grid.
 
     The grid spans the one-layer mean ``-40`` to ``+12`` standard deviations (the left tail of
@@ -229,6 +232,8 @@ def relu_log_norm_cdf(width: int, depth: int, sigma_w2: float = 2.0, points: int
         A callable CDF (linear interpolation on the grid; 0 and 1 outside it).
     """
     layers = positive_int(depth, "depth")
+    if positive_int(points, "points") < 16:
+        raise ValueError(f"points must be >= 16, got {points}")
     k1, k2, _, _ = relu_log_ratio_cumulants(width, sigma_w2)
     sd = math.sqrt(k2)
     low, high = k1 - 40 * sd, k1 + 12 * sd
@@ -240,7 +245,11 @@ def relu_log_norm_cdf(width: int, depth: int, sigma_w2: float = 2.0, points: int
     grid = layers * low + dy * np.arange(size)
     cdf = np.concatenate([[0.0], np.cumsum((total[1:] + total[:-1]) / 2) * dy])
     cdf = np.clip(cdf / cdf[-1], 0.0, 1.0)
-    return lambda x: np.interp(x, grid, cdf, left=0.0, right=1.0)
+
+    def interpolated(x: np.ndarray) -> np.ndarray:
+        return np.interp(x, grid, cdf, left=0.0, right=1.0)
+
+    return interpolated
 
 
 def relu_log_norm_normal_distance(width: int, depth: int, sigma_w2: float = 2.0) -> float:

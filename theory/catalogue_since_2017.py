@@ -103,11 +103,12 @@ _PARAMETRIZATIONS = [
         "width is 0",
         f"{TP5}, Table 3 and Fig. 5 (coordinate check); {YH21}, Sec. 5 and Thm. 6.1",
         A,
-        f"{_MLP}; one step on one input with a linear loss u.f (so dLoss/df = u = Theta(1)), measured "
-        "on that input. Finite-width tolerance: the per-seed slope's median lies within 1/4 of 0 "
-        "(half the spacing 1/2 of the exponents abc-parametrizations give); every term of the "
-        "change has exponent 0, so the bias of the slope comes from relative corrections rho/n: "
-        "at most 0.15 for rho <= 4 over widths 32..256 (theory.width_scaling.slope_bias_bound)",
+        f"{_MLP}; one step on a fixed-size batch with a linear loss u.f (so dLoss/df = u = "
+        "Theta(1)), measured on that batch. Finite-width tolerance: the median slope of "
+        "independent width ladders lies within 1/4 of 0 (half the spacing 1/2 of the exponents "
+        "abc-parametrizations give); every term of the change has exponent 0, so the bias of the "
+        "slope comes from relative corrections rho/n: at most 0.15 for rho <= 4 over widths "
+        "32..256 (theory.width_scaling.slope_bias_bound)",
         references=(TP5, YH21),
     ),
     Claim(
@@ -123,9 +124,10 @@ _PARAMETRIZATIONS = [
         "use gradient descent); first order in the update (the derivative along it: under SP the "
         "actual change is larger still, since ReLU rectifies changes much larger than the "
         "activations). Checked where every term below the leading one is smaller by n^-1 or "
-        "more (all but SP-Adam's output and NTK-Adam's hidden and output layers, whose next term "
-        "is only n^-1/2 smaller and biases a slope over widths 32..256 by up to ~0.25); tolerance "
-        "as mup-coordinate-check",
+        "more: not SP-Adam's output nor NTK-Adam's hidden and output layers, whose next term is "
+        "only n^-1/2 smaller (a correction n^-1/2 biases a slope over widths 32..256 by up to "
+        "0.27, as much as the band: theory.width_scaling.slope_bias_bound). Tolerance as "
+        "mup-coordinate-check",
         see_also=("mup-coordinate-check",),
         references=(YH21, TP5),
     ),

@@ -104,6 +104,17 @@ from impls.optimizers import (
     rmsprop,
     sgd,
 )
+from impls.parametrization import (
+    PARAMETRIZATIONS,
+    PARAMETRIZED_OPTIMIZERS,
+    LayerScaling,
+    init_parametrized_mlp,
+    layer_learning_rates,
+    layer_scalings,
+    parametrized_backward,
+    parametrized_forward,
+    parametrized_optimizer,
+)
 from impls.residual import ResidualForward, init_residual_mlp, residual_backward, residual_forward
 from impls.transformer import (
     StackCache,
@@ -117,6 +128,8 @@ from impls.transformer import (
 
 __all__ = [
     "ACTIVATIONS",
+    "PARAMETRIZATIONS",
+    "PARAMETRIZED_OPTIMIZERS",
     "SELU_ALPHA",
     "SELU_SCALE",
     "TRUNCATED_STD_2SIGMA",
@@ -124,6 +137,7 @@ __all__ = [
     "Backward",
     "Forward",
     "Initializer",
+    "LayerScaling",
     "Optimizer",
     "ResidualForward",
     "RngLike",
@@ -155,6 +169,7 @@ __all__ = [
     "gelu",
     "get_activation",
     "init_mlp",
+    "init_parametrized_mlp",
     "init_residual_mlp",
     "init_transformer_layer",
     "input_gradient",
@@ -162,8 +177,10 @@ __all__ = [
     "kaiming_normal",
     "kaiming_uniform",
     "kl_divergence",
+    "layer_learning_rates",
     "layer_norm",
     "layer_norm_backward",
+    "layer_scalings",
     "leaky_relu",
     "lecun_normal",
     "lecun_uniform",
@@ -172,6 +189,9 @@ __all__ = [
     "normal",
     "ones",
     "orthogonal",
+    "parametrized_backward",
+    "parametrized_forward",
+    "parametrized_optimizer",
     "pytorch_linear_default",
     "relu",
     "residual_backward",

@@ -22,6 +22,7 @@ Rules, rigorous first:
   ``(kappa - 1) sigma^4`` accounts for the law's kurtosis ``kappa``.
 - :func:`proportion_test` — the exact binomial test.
 - :func:`ratio_test` — a ratio of two means, as the mean of ``X - ratio Y``.
+- :func:`median_band_test` — the exact sign test that a median lies in a band.
 
 No rule uses an asymptotic approximation (exact and asymptotic comparisons live in
 :mod:`properties.compare`).
@@ -876,3 +877,103 @@ def ratio_test(
 
 
 check_ratio = requiring(ratio_test)
+
+
+# --------------------------------------------------------------------------------------------
+# Medians: exact sign test of a band
+# --------------------------------------------------------------------------------------------
+
+
+def sign_test_count(n: int, false_fail: float) -> int:
+    """Smallest ``k`` with ``P(Bin(n, 1/2) >= k) <= false_fail / 2`` (``n + 1`` if none)."""
+    law = stats.binom(n, 0.5)
+    k = int(law.isf(false_fail / 2)) + 1
+    while k > 0 and law.sf(k - 2) <= false_fail / 2:
+        k -= 1
+    while k <= n and law.sf(k - 1) > false_fail / 2:
+        k += 1
+    return k
+
+
+def sign_test_sample_size(
+    coverage: float = 0.99, false_fail: float = DEFAULT_FALSE_FAIL, false_pass: float = DEFAULT_FALSE_PASS
+) -> int:
+    """Smallest n at which a law with mass ``coverage`` on one side outside the band is caught.
+
+    Formula: reject when ``k = sign_test_count(n, false_fail)`` values lie on one side; the
+    alternative puts ``Bin(n, coverage)`` values there, caught if ``P(Bin(n, coverage) >= k) >=
+    1 - false_pass``.
+    """
+    _check_rates(false_fail, false_pass)
+    if not 0.5 < coverage < 1:
+        raise ValueError(f"coverage must be in (1/2, 1), got {coverage}")
+    return _smallest_n(
+        lambda n: stats.binom.sf(sign_test_count(n, false_fail) - 1, n, coverage) < 1 - false_pass
+    )
+
+
+def sign_test_detectable_effect(
+    n: int, false_fail: float = DEFAULT_FALSE_FAIL, false_pass: float = DEFAULT_FALSE_PASS
+) -> float:
+    """Smallest ``coverage - 1/2`` caught with n values (1/2 if even coverage 1 is not caught)."""
+    _check_rates(false_fail, false_pass)
+    k = sign_test_count(n, false_fail)
+    return _smallest_effect(lambda e: stats.binom.sf(k - 1, n, 0.5 + e) < 1 - false_pass, 0.5)
+
+
+def median_band_test(
+    sampler: Sampler,
+    low: float,
+    high: float,
+    *,
+    coverage: float = 0.99,
+    false_fail: float = DEFAULT_FALSE_FAIL,
+    false_pass: float = DEFAULT_FALSE_PASS,
+    n: int | None = None,
+) -> Decision:
+    """Decide that the median of X lies in ``[low, high]`` (exact sign test, any law).
+
+    Formula: if the median lies in the band, ``P(X > high) <= 1/2`` and ``P(X < low) <= 1/2``, so
+    each count of values beyond a side is stochastically below ``Bin(n, 1/2)``; reject when either
+    reaches ``k`` with ``P(Bin(n, 1/2) >= k) <= false_fail / 2``.
+
+    Args:
+        sampler: draws the values (i.i.d.).
+        low: the band's lower end.
+        high: the band's upper end, ``> low``.
+        coverage: a law with at least this mass on one side outside the band is caught with
+            probability ``1 - false_pass``.
+        false_fail: probability of failing a law whose median lies in the band.
+        false_pass: probability of missing a law of ``coverage`` outside.
+        n: sample size; :func:`sign_test_sample_size` if None.
+
+    Returns:
+        The decision (statistic: the larger count beyond a side; threshold: ``k - 1``; effect:
+        ``coverage - 1/2``, the excess over 1/2 of the probability beyond a side that is caught).
+    """
+    started = time.perf_counter()
+    if not high > low:
+        raise ValueError(f"high must be > low, got [{low}, {high}]")
+    n = n or sign_test_sample_size(coverage, false_fail, false_pass)
+    x = _draw(sampler, n)
+    above, below = int(np.count_nonzero(x > high)), int(np.count_nonzero(x < low))
+    k = sign_test_count(n, false_fail)
+    worst = max(above, below)
+    p_value = min(1.0, 2 * float(stats.binom.sf(worst - 1, n, 0.5)))
+    return Decision(
+        "sign-median",
+        n,
+        float(worst),
+        float(k - 1),
+        worst < k,
+        coverage - 0.5,
+        EffectUnit.ABSOLUTE_PROBABILITY.value,
+        false_fail,
+        false_pass,
+        p_value=p_value,
+        detail=f" ({below} below {low:.6g}, {above} above {high:.6g}; median {float(np.median(x)):.6g})",
+        seconds=time.perf_counter() - started,
+    )
+
+
+check_median_band = requiring(median_band_test)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from theory.claims import Claim, Kind
 
-C, E, S = Kind.CONTRACT, Kind.EXACT, Kind.STATISTICAL
+A, C, E, S = Kind.ASYMPTOTIC, Kind.CONTRACT, Kind.EXACT, Kind.STATISTICAL
 
 HR18 = "Hanin & Rolnick (2018), 'How to start training', NeurIPS, arXiv:1803.01719"
 HN19 = "Hanin & Nica (2019), Comm. Math. Phys., arXiv:1812.05994"
@@ -34,6 +34,9 @@ XIONG20 = "Xiong et al. (2020), 'On layer normalization in the Transformer archi
 DEEPNET = "Wang et al. (2022), 'DeepNet: scaling Transformers to 1,000 layers', arXiv:2203.00555"
 GOYAL17 = "Goyal et al. (2017), 'Accurate, large minibatch SGD', arXiv:1706.02677, Sec. 5.1"
 YANG19 = "Yang et al. (2019), 'A mean field theory of batch normalization', ICLR, arXiv:1902.08129"
+YH21 = "Yang & Hu (2021), 'Feature learning in infinite-width neural networks', ICML, arXiv:2011.14522"
+TP5 = "Yang et al. (2022), 'Tensor Programs V', arXiv:2203.03466"
+JGH18 = "Jacot, Gabriel & Hongler (2018), 'Neural tangent kernel', NeurIPS, arXiv:1806.07572"
 LH19 = "Loshchilov & Hutter (2019), 'Decoupled weight decay regularization', ICLR, arXiv:1711.05101"
 
 _BRANCH = (
@@ -59,6 +62,117 @@ _FINITE_WIDTH = [
         f"{HR18}, Sec. 3 (the exp(5 sum 1/n_j) factor); {HN19}",
         S,
         "equal widths N, Gaussian weights of variance 2/N, no biases, x_0 != 0 fixed",
+    ),
+]
+
+_LOG_NORM = [
+    Claim(
+        "he-relu-log-norm-moments",
+        "The exact finite-width mean and variance of log ||x_L|| at He initialization",
+        "given x_L != 0, log(||x_L||^2 / ||x_0||^2) = sum_l log r_l with i.i.d. r_l = (2/N) chi^2_K, "
+        "K ~ Bin(N, 1/2) | K >= 1: mean L kappa_1 and variance L kappa_2, with kappa_j the cumulants "
+        "of the binomial mixture of log chi^2_k (digamma and polygamma functions); kappa_1 = "
+        "-5/(2N) + O(N^-2), kappa_2 = 5/N + O(N^-2), so log ||x_L|| has mean ~ -5L/(4N) and variance "
+        "~ 5L/(4N)",
+        f"{HN19}, Thm. 1 and eq. (1.3); {HR18}, Sec. 3",
+        S,
+        "equal widths N, Gaussian weights of variance 2/N, no biases, x_0 != 0 fixed; conditioned on "
+        "x_L != 0 (a layer is entirely dead with probability 2^-N, and then log ||x_L|| = -inf, which "
+        "the papers' first-order statement leaves out). At N = 8 the exact variance is twice 5L/N",
+        see_also=("he-relu-fourth-moment",),
+    ),
+    Claim(
+        "he-relu-log-norm-gaussian",
+        "log ||x_L|| is asymptotically normal at He initialization",
+        "the Kolmogorov distance between the law of log(||x_L||^2 / ||x_0||^2) | x_L != 0 and the "
+        "normal law of the same mean and variance tends to 0 as N -> infinity (and as L -> infinity); "
+        "at finite (N, L) it is the number D(N, L) computed from the exact law (the L-fold convolution "
+        "of the one-layer mixture), e.g. 0.055 at (16, 1), 0.035 at (16, 3), 0.012 at (256, 1)",
+        f"{HN19}, Thm. 1 (log-normality with variance ~ 5 sum 1/n_j / 4)",
+        A,
+        "as he-relu-log-norm-moments; finite-size tolerance: D(N, L) computed by theory, plus the "
+        "grid error of the convolution (< 1e-3)",
+        see_also=("he-relu-log-norm-moments",),
+    ),
+]
+
+_MLP = "MLP widths (d, n, ..., n, k), d and k fixed, n -> infinity, ReLU, no biases"
+
+_PARAMETRIZATIONS = [
+    Claim(
+        "mup-coordinate-check",
+        "μP's coordinate check: the first update changes every layer by Theta(1) whatever the width",
+        "under μP (Table 3: input init var 1/fan_in, SGD lr eta fan_out, Adam lr eta; hidden 1/fan_in, "
+        "eta, eta/fan_in; output 1/fan_in^2, eta/fan_in, eta/fan_in) one SGD or Adam step with a "
+        "width-independent eta changes the pre-activations of the input layer, of every hidden "
+        "layer and the output by an RMS Theta(n^0): the log-log slope of the change against the "
+        "width is 0",
+        f"{TP5}, Table 3 and Fig. 5 (coordinate check); {YH21}, Sec. 5 and Thm. 6.1",
+        A,
+        f"{_MLP}; one step on a fixed-size batch with a linear loss u.f (so dLoss/df = u = "
+        "Theta(1)), measured on that batch. Finite-width tolerance: the median slope of "
+        "independent width ladders lies within 1/4 of 0 (half the spacing 1/2 of the exponents "
+        "abc-parametrizations give); every term of the change has exponent 0, so the bias of the "
+        "slope comes from relative corrections rho/n: at most 0.15 for rho <= 4 over widths "
+        "32..256 (theory.width_scaling.slope_bias_bound)",
+        references=(TP5, YH21),
+    ),
+    Claim(
+        "abc-first-update-exponents",
+        "SP blows up, NTK is lazy, μP is maximal: the width exponents of the first update",
+        "the first-order change of each layer's pre-activation after one step has RMS Theta(n^e) "
+        "with e from the abc-calculus (theory.width_scaling.first_update_exponents): SP with SGD "
+        "(input, hidden, output) = (-1/2, 1/2, 1), with Adam (0, 1, 3/2); NTK with SGD (-1/2, -1/2, "
+        "0): the features do not move, the output does; NTK with Adam (0, 1/2, 1); μP (0, 0, 0)",
+        f"{YH21}, Sec. 3 and Table 1 (abc-parametrizations, SP and NTK); {TP5}, Table 3; {JGH18}",
+        A,
+        f"{_MLP}; a width-independent base eta; NTK's Adam rates are the one global eta (Jacot et al. "
+        "use gradient descent); first order in the update (the derivative along it: under SP the "
+        "actual change is larger still, since ReLU rectifies changes much larger than the "
+        "activations). Checked where every term below the leading one is smaller by n^-1 or "
+        "more: not SP-Adam's output nor NTK-Adam's hidden and output layers, whose next term is "
+        "only n^-1/2 smaller (a correction n^-1/2 biases a slope over widths 32..256 by up to "
+        "0.27, as much as the band: theory.width_scaling.slope_bias_bound). Tolerance as "
+        "mup-coordinate-check",
+        see_also=("mup-coordinate-check",),
+        references=(YH21, TP5),
+    ),
+    Claim(
+        "ntk-param-same-function-as-sp",
+        "At initialization the NTK parametrization computes SP's function",
+        "with the same standard normal draws z_l, SP's weight (g / sqrt(fan_in)) z_l and NTK's "
+        "multiplier times weight (g / sqrt(fan_in)) * z_l are equal, so the two networks agree "
+        "on every input (and so do their laws); only the gradients, hence the training dynamics, differ",
+        f"{JGH18}, Sec. 2 (the NTK parametrization); {YH21}, Sec. 3",
+        E,
+        "the same gains; weights drawn from the same standard normal stream in layer order",
+        see_also=("ntk-two-layer-relu",),
+    ),
+    Claim(
+        "ntk-param-kernel-diagonal-law",
+        "The tangent kernel of a one-hidden-layer ReLU network in NTK parametrization, in law",
+        "f(x) = n^-1/2 sum_r a_r relu(g w_r.x / sqrt(d)), a, w standard normal: the empirical tangent "
+        "kernel on the diagonal is Theta_n(x, x) = (g^2 ||x||^2 / d) Gamma(K, scale 2) / n with "
+        "K ~ Bin(n, 1/2) (each neuron adds 1{u_r > 0} (a_r^2 + z_r^2), a chi^2_2 half the time): "
+        "mean g^2 ||x||^2 / d (the NTK) and relative standard deviation sqrt(3/n) at every width, "
+        "so the kernel converges at rate n^-1/2",
+        f"{JGH18}, Thm. 1; Arora et al. (2019), arXiv:1904.11955, Sec. 3",
+        S,
+        "one hidden layer of width n, no biases, x != 0, gradients taken with respect to the stored "
+        "weights of the NTK parametrization",
+        see_also=("ntk-two-layer-relu",),
+    ),
+    Claim(
+        "mup-output-variance",
+        "μP's output variance at initialization is 1/n of SP's",
+        "with He-initialized (gain sqrt(2)) ReLU layers and readout init var 1/fan_in^2 (μP) or "
+        "1/fan_in (SP): n E f^2 = ||x||^2 / d under μP and E f^2 = ||x||^2 / d under SP, exactly at "
+        "every width n (f = sum_j w_j x^L_j with E ||x^L||^2 / n = ||x||^2 / d): μP's logits are "
+        "Theta(n^-1/2) at initialization",
+        f"{TP5}, Table 3 and Sec. 4 (output weights); {YH21}, Sec. 5",
+        S,
+        "widths (d, n, k), ReLU, no biases, x != 0 fixed",
+        references=(TP5,),
     ),
 ]
 
@@ -426,6 +540,8 @@ _LOW_PRECISION = [
 
 CLAIMS_SINCE_2017: list[Claim] = [
     *_FINITE_WIDTH,
+    *_LOG_NORM,
+    *_PARAMETRIZATIONS,
     *_WIDTHS_AND_KERNELS,
     *_CONV_FANS,
     *_RESIDUAL,

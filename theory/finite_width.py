@@ -17,9 +17,12 @@ in deep neural networks", Comm. Math. Phys., arXiv:1812.05994 (log-normality of 
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from theory._domain import positive, positive_int
 
@@ -116,3 +119,148 @@ def relu_mean_square_ratio_moment(widths: tuple[int, ...], m: int, mode: str = "
         chi = float(np.sum(stats.binom.pmf(k, n_out, 0.5) * chi_square_rising_moment(k, m)))
         moment *= (n_in / n_out * 2.0 / fan) ** m * chi
     return moment
+
+
+def _log_chi_square_raw_moments(k: np.ndarray) -> np.ndarray:
+    """Raw moments 1..4 of ``log chi^2_k`` for each ``k >= 1``, from its cumulants.
+
+    ``log chi^2_k = log 2 + log G``, ``G ~ Gamma(k/2)``: ``kappa_1 = log 2 + psi(k/2)``,
+    ``kappa_j = psi^(j-1)(k/2)`` for ``j >= 2``.
+    """
+    half = k / 2.0
+    k1 = np.log(2.0) + special.digamma(half)
+    k2, k3, k4 = (special.polygamma(j, half) for j in (1, 2, 3))
+    m2 = k2 + k1**2
+    m3 = k3 + 3 * k2 * k1 + k1**3
+    m4 = k4 + 4 * k3 * k1 + 3 * k2**2 + 6 * k2 * k1**2 + k1**4
+    return np.stack([k1, m2, m3, m4])
+
+
+def relu_log_ratio_cumulants(width: int, sigma_w2: float = 2.0) -> tuple[float, float, float, float]:
+    """Cumulants 1..4 of ``log r`` for one ReLU layer, given ``K >= 1`` (``r > 0``).
+
+    Formula: ``log r = log(sigma_w^2 / N) + log chi^2_K`` with ``K ~ Bin(N, 1/2)`` conditioned on
+    ``K >= 1`` (``r = 0``, the whole layer dead, has probability ``2^-N``); the mixture's raw
+    moments are the binomial average of :func:`_log_chi_square_raw_moments`, shifted by the
+    constant. Large N: ``kappa_1 = -5/(2N) + O(N^-2)``, ``kappa_2 = 5/N + O(N^-2)``.
+
+    Args:
+        width: N.
+        sigma_w2: the weight variance times the fan-in (2 for He).
+
+    Returns:
+        ``(kappa_1, kappa_2, kappa_3, kappa_4)`` of ``log r | r > 0``.
+
+    References:
+        Hanin & Nica (2019), arXiv:1812.05994, Sec. 1 and eq. (1.3) (log-normality of ``||x_L||``).
+    """
+    n = positive_int(width, "width")
+    sigma_w2 = positive(sigma_w2, "sigma_w2")
+    k = np.arange(1, n + 1)
+    weights = stats.binom.pmf(k, n, 0.5)
+    weights = weights / weights.sum()
+    raw = _log_chi_square_raw_moments(k.astype(np.float64)) @ weights
+    mean = float(raw[0])
+    c2 = float(raw[1] - mean**2)
+    c3 = float(raw[2] - 3 * mean * raw[1] + 2 * mean**3)
+    c4 = float(raw[3] - 4 * mean * raw[2] + 6 * mean**2 * raw[1] - 3 * mean**4)
+    return mean + math.log(sigma_w2 / n), c2, c3, c4 - 3 * c2**2
+
+
+class LogNormMoments(NamedTuple):
+    """Mean, variance and (non-excess) kurtosis of ``log(||x_L||^2 / ||x_0||^2)`` given ``x_L != 0``."""
+
+    mean: float
+    variance: float
+    kurtosis: float
+
+
+def relu_log_norm_moments(width: int, depth: int, sigma_w2: float = 2.0) -> LogNormMoments:
+    """Exact moments of ``log R_L = sum_l log r_l`` at finite width: cumulants add over layers.
+
+    Formula: ``mean = L kappa_1``, ``variance = L kappa_2``, ``kurtosis = 3 + kappa_4 / (L kappa_2^2)``
+    with the one-layer cumulants of :func:`relu_log_ratio_cumulants` (the ratios are i.i.d.).
+    As ``N -> inf``: mean ``-5 L / (2N)``, variance ``5 L / N`` (so ``log ||x_L||`` has mean
+    ``-5L/(4N)`` and variance ``5L/(4N)``, Hanin & Nica 2019).
+
+    Args:
+        width: N.
+        depth: L.
+        sigma_w2: the weight variance times the fan-in.
+
+    Returns:
+        :class:`LogNormMoments`, conditioned on ``x_L != 0`` (probability ``(1 - 2^-N)^L``).
+    """
+    layers = positive_int(depth, "depth")
+    k1, k2, _, k4 = relu_log_ratio_cumulants(width, sigma_w2)
+    return LogNormMoments(layers * k1, layers * k2, 3.0 + k4 / (layers * k2**2))
+
+
+def relu_log_ratio_pdf(y: np.ndarray, width: int, sigma_w2: float = 2.0) -> np.ndarray:
+    """Density of ``log r | r > 0`` for one ReLU layer: a binomial mixture of log-chi-square laws.
+
+    Formula: ``p(y) = sum_{k >= 1} P(K = k | K >= 1) f_k(e^y / c) e^y / c``, ``c = sigma_w^2 / N``,
+    ``f_k`` the chi-square density with ``k`` degrees of freedom.
+    """
+    n = positive_int(width, "width")
+    scale = positive(sigma_w2, "sigma_w2") / n
+    k = np.arange(1, n + 1)
+    weights = stats.binom.pmf(k, n, 0.5)
+    weights = weights / weights.sum()
+    y = np.asarray(y, dtype=np.float64)
+    t = np.exp(y) / scale
+    logpdf = stats.chi2.logpdf(t[..., None], k) + np.log(t)[..., None]
+    return np.exp(logpdf) @ weights
+
+
+def relu_log_norm_cdf(
+    width: int, depth: int, sigma_w2: float = 2.0, points: int = 1 << 14
+) -> Callable[[np.ndarray], np.ndarray]:
+    """CDF of ``log R_L | x_L != 0`` by convolving the one-layer density ``L`` times on a grid.
+
+    The grid spans the one-layer mean ``-40`` to ``+12`` standard deviations (the left tail of
+    ``log chi^2_1`` is the long one) with ``points`` points; the convolution runs by FFT and the
+    CDF is the cumulative trapezoid of the result, renormalized to 1.
+
+    Args:
+        width: N.
+        depth: L.
+        sigma_w2: the weight variance times the fan-in.
+        points: grid points of the one-layer density.
+
+    Returns:
+        A callable CDF (linear interpolation on the grid; 0 and 1 outside it).
+    """
+    layers = positive_int(depth, "depth")
+    if positive_int(points, "points") < 16:
+        raise ValueError(f"points must be >= 16, got {points}")
+    k1, k2, _, _ = relu_log_ratio_cumulants(width, sigma_w2)
+    sd = math.sqrt(k2)
+    low, high = k1 - 40 * sd, k1 + 12 * sd
+    y, dy = np.linspace(low, high, points, retstep=True)
+    density = relu_log_ratio_pdf(y, width, sigma_w2)
+    size = layers * (points - 1) + 1
+    spectrum = np.fft.rfft(density, 2 * size) ** layers
+    total = np.fft.irfft(spectrum, 2 * size)[:size] * dy ** (layers - 1)
+    grid = layers * low + dy * np.arange(size)
+    cdf = np.concatenate([[0.0], np.cumsum((total[1:] + total[:-1]) / 2) * dy])
+    cdf = np.clip(cdf / cdf[-1], 0.0, 1.0)
+
+    def interpolated(x: np.ndarray) -> np.ndarray:
+        return np.interp(x, grid, cdf, left=0.0, right=1.0)
+
+    return interpolated
+
+
+def relu_log_norm_normal_distance(width: int, depth: int, sigma_w2: float = 2.0) -> float:
+    """Kolmogorov distance between ``log R_L | x_L != 0`` and the normal law of its mean and variance.
+
+    The asymptotic normality of Hanin & Nica (2019): the distance tends to 0 as ``N -> inf``
+    (each ``log r_l`` becomes normal) and as ``L -> inf`` (Berry-Esseen). Computed on the grid of
+    :func:`relu_log_norm_cdf`, at the grid points.
+    """
+    moments = relu_log_norm_moments(width, depth, sigma_w2)
+    cdf = relu_log_norm_cdf(width, depth, sigma_w2)
+    sd = math.sqrt(moments.variance)
+    x = moments.mean + sd * np.linspace(-8, 8, 20001)
+    return float(np.max(np.abs(cdf(x) - stats.norm.cdf(x, moments.mean, sd))))

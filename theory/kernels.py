@@ -23,10 +23,12 @@ arXiv:1904.11955, Sec. 3 and Appendix E.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
+from scipy import stats
 
-from theory._domain import positive
+from theory._domain import positive, positive_int
 
 
 def _angle(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -87,3 +89,36 @@ def relu_ntk_term_second_moment(x: np.ndarray, y: np.ndarray, a_fourth_moment: f
         + 2 * dot * nx * ny * arccos_j(1, theta)
         + (nx * ny) ** 2 * arccos_j(2, theta)
     ) / (2 * math.pi)
+
+
+def ntk_diagonal_cdf(width: int) -> Callable[[np.ndarray], np.ndarray]:
+    """CDF of ``Theta_n(x, x) / Theta(x, x)`` for one hidden ReLU layer of width n (NTK parametrization).
+
+    Formula: each neuron adds ``T_r = 1{u_r > 0} (a_r^2 + z_r^2) ||x||^2`` with ``u_r = w_r . x``,
+    ``z_r = u_r / ||x||`` and ``a_r`` independent standard normals, and ``a^2 + z^2 ~ chi^2_2``
+    (``z^2`` is chi^2_1 also given ``u > 0``). So ``Theta_n / ||x||^2 = Gamma(K, scale 2) / n``
+    with ``K ~ Bin(n, 1/2)`` active neurons (``K = 0``: the point mass at 0), at every width:
+    ``P(Theta_n / Theta <= t) = sum_k P(K = k) Gamma(k, scale 2).cdf(n t)``; mean 1, variance 3/n.
+
+    Args:
+        width: n, the hidden width.
+
+    Returns:
+        The CDF as a callable on arrays.
+    """
+    n = positive_int(width, "width")
+    k = np.arange(1, n + 1)
+    weights = stats.binom.pmf(k, n, 0.5)
+    dead = float(stats.binom.pmf(0, n, 0.5))
+
+    def cdf(t: np.ndarray) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        values = stats.gamma.cdf(n * np.maximum(t, 0.0)[..., None], k, scale=2.0) @ weights
+        return np.where(t >= 0, dead + values, 0.0)
+
+    return cdf
+
+
+def ntk_diagonal_relative_variance(width: int) -> float:
+    """``Var Theta_n(x, x) / Theta(x, x)^2 = 3 / n``: ``E[B E^2] - 1 = 8 / 2 - 1`` per neuron."""
+    return 3.0 / positive_int(width, "width")

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
 
 from properties import decide
 from properties import strategies as cs
@@ -219,3 +220,63 @@ def test_two_layer_relu_ntk(impl, d: int, seed: int) -> None:
         max(0.0, kernels.relu_ntk_term_second_moment(x, y) - mean**2),  # 0 at theta = pi, up to rounding
         effect=0.1 * scale,  # 10% of ||x|| ||y||: Theta(x, x) = ||x||^2
     )
+
+
+def log_ratios(impl, width: int, depth: int, rng: np.random.Generator) -> decide.Sampler:
+    """Sampler of ``log(||x_L||^2 / ||x_0||^2)`` given ``x_L != 0``, drawn once and reused.
+
+    Networks whose output is exactly 0 (a dead layer, probability ``1 - (1 - 2^-N)^L``) are
+    discarded: what is left has the conditional law the claims state. Every check takes a prefix
+    of the same draws (one sample, several decisions).
+    """
+    ratios = relu_ratios(impl, width, depth, 1, rng)
+    drawn = np.empty(0)
+
+    def sampler(n: int) -> np.ndarray:
+        nonlocal drawn
+        while drawn.size < n:
+            r = ratios(max(1024, n - drawn.size + (n - drawn.size) // 16))
+            drawn = np.concatenate([drawn, np.log(r[r > 0])])
+        return drawn[:n]
+
+    return sampler
+
+
+@pytest.mark.claim("he-relu-log-norm-moments")
+@given(width=st.integers(8, 12), depth=st.integers(1, 2), seed=cs.seeds())
+@cs.scaled(2)
+def test_he_relu_log_norm_moments(impl, width: int, depth: int, seed: int) -> None:
+    moments = finite_width.relu_log_norm_moments(width, depth)
+    logs = log_ratios(impl, width, depth, np.random.default_rng(seed))
+    case = {"width": width, "depth": depth}
+    # 0.2 in log units: a 20% error of the geometric mean of the squared norm
+    decide.check_mean(
+        Context("he-relu-log-norm-moments", case, seed), logs, moments.mean, moments.variance, effect=0.2
+    )
+    decide.check_variance(
+        Context("he-relu-log-norm-moments", {**case, "moment": "variance"}, seed),
+        logs,
+        moments.variance,
+        moments.kurtosis,
+        mean=moments.mean,
+        relative_std=0.3,
+    )
+
+
+@pytest.mark.claim("he-relu-log-norm-gaussian")
+@given(width=st.integers(8, 24), depth=st.integers(1, 3), seed=cs.seeds())
+@cs.scaled(2)
+def test_he_relu_log_norm_is_nearly_gaussian(impl, width: int, depth: int, seed: int) -> None:
+    moments = finite_width.relu_log_norm_moments(width, depth)
+    distance = finite_width.relu_log_norm_normal_distance(width, depth)
+    decide.check_cdf(
+        Context("he-relu-log-norm-gaussian", {"width": width, "depth": depth, "distance": distance}, seed),
+        log_ratios(impl, width, depth, np.random.default_rng(seed)),
+        stats.norm(moments.mean, np.sqrt(moments.variance)),
+        effect=0.05,
+        allowance=distance + GRID_ERROR,
+    )
+
+
+GRID_ERROR = 1e-3
+"""Bound on the error of the convolved CDF (grid of 2^14 points; selftest: two grids agree to 1e-4)."""

@@ -24,6 +24,7 @@ class Mutation(NamedTuple):
 
 _F, _I, _A = "impls/fans.py", "impls/initializers.py", "impls/activations.py"
 _L, _O, _N = "impls/losses.py", "impls/optimizers.py", "impls/network.py"
+_P = "impls/parametrization.py"
 
 
 def _m(id: str, path: str, original: str, replacement: str, description: str, expected: str) -> Mutation:
@@ -906,5 +907,46 @@ MUTATIONS: tuple[Mutation, ...] = (
         "call(zeros, (fan_out,))",
         "bias_init ignored",
         "init_mlp",
+    ),
+    # ---- parametrizations (SP, NTK, μP) ------------------------------------------------------
+    _m(
+        "mup-readout-sp-std",
+        _P,
+        "std = lr_sgd = lr_adam = 1.0 / fan_in",
+        "std, lr_sgd, lr_adam = 1.0 / math.sqrt(fan_in), 1.0 / fan_in, 1.0 / fan_in",
+        "μP readout initialized like SP's (1/sqrt(fan_in) instead of 1/fan_in)",
+        "mup-output-variance",
+    ),
+    _m(
+        "mup-hidden-adam-rate-unscaled",
+        _P,
+        '"hidden":\n                lr_adam = 1.0 / fan_in',
+        '"hidden":\n                lr_adam = 1.0',
+        "μP hidden layers keep Adam's global rate (no 1/fan_in)",
+        "mup-coordinate-check",
+    ),
+    _m(
+        "mup-input-sgd-rate-unscaled",
+        _P,
+        "lr_sgd = float(fan_out)",
+        "lr_sgd = 1.0",
+        "μP input layer keeps SGD's global rate (no fan_out)",
+        "mup-coordinate-check",
+    ),
+    _m(
+        "ntk-gain-dropped",
+        _P,
+        "std, multiplier = 1.0, scale / math.sqrt(fan_in)",
+        "std, multiplier = 1.0, 1.0 / math.sqrt(fan_in)",
+        "NTK multiplier without the gain",
+        "ntk-param-same-function-as-sp",
+    ),
+    _m(
+        "parametrized-gradient-multiplier-dropped",
+        _P,
+        'grads[f"W{layer}"] = multipliers[layer - 1] * (delta.T @ cache.post[layer - 1])',
+        'grads[f"W{layer}"] = delta.T @ cache.post[layer - 1]',
+        "weight gradient forgets the forward multiplier",
+        "ntk-param-kernel-diagonal-law",
     ),
 )

@@ -12,10 +12,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.bench import EXPERIMENTS, isometry, optimizers, propagation, seeds
+from reports.bench import (
+    EXPERIMENTS,
+    coordinate_check,
+    finite_width,
+    isometry,
+    optimizers,
+    propagation,
+    seeds,
+)
 from reports.bench.common import Figure, Settings, Table
 from reports.bench.experiment import Cell, cell_rng, gather, spawn_key
+from theory import finite_width as theory_finite_width
 from theory import isometry as theory_isometry
+from theory import width_scaling
 
 QUICK = Settings(Path("unused"), seed=3, quick=True)
 
@@ -28,6 +38,8 @@ def test_one_list_of_experiments_in_report_order() -> None:
         "isometry",
         "residual_depth_sweep",
         "attention_pre_post_ln",
+        "mup_coordinate_check",
+        "finite_width_fluctuation",
         "speed",
     ]
     assert all(name == experiment.name for name, experiment in EXPERIMENTS.items())
@@ -166,3 +178,37 @@ def test_residual_and_attention_sections_quote_their_frames() -> None:
     assert (
         f"L^{slopes.loc['Pre-LN', 'slope']:.2f}" in text and f"L^{slopes.loc['Post-LN', 'slope']:.2f}" in text
     )
+
+
+def test_coordinate_check_slopes_and_prose_come_from_the_frame() -> None:
+    frame = coordinate_check.measure(QUICK)
+    assert set(frame["width"]) == {32, 64, 128} and frame["draw"].nunique() == 3
+    table = coordinate_check.slopes(frame)
+    assert len(table) == 3 * 2 * 3  # parametrizations x optimizers x layers
+    theory = [
+        e.exponent
+        for p in width_scaling.PARAMETRIZATIONS
+        for o in width_scaling.OPTIMIZERS
+        for e in width_scaling.first_update_exponents(p, o)
+    ]
+    assert sorted(table["slope (theory)"]) == sorted(theory)
+    mup = table[table["parametrization"] == "μP"]
+    text = coordinate_check.section(frame).markdown()
+    assert f"{mup['actual slope'].min():.3f} and {mup['actual slope'].max():.3f}" in text
+    assert "widths 32..128, 3 networks per width" in text
+    # the same draw index has the same input at every width: the ladders are paired
+    first = frame[(frame["draw"] == 0) & (frame["optimizer"] == "sgd") & (frame["layer"] == "input")]
+    assert first.groupby("parametrization")["width"].nunique().eq(3).all()
+
+
+def test_finite_width_table_has_theory_next_to_measurement() -> None:
+    frame = finite_width.measure(QUICK)
+    table = finite_width.summarize(frame)
+    assert list(zip(table["N"], table["L"], strict=True)) == [(8, 1), (8, 4), (16, 1), (16, 4)]
+    assert list(table["(1+5/N)^L"]) == [
+        theory_finite_width.he_relu_fourth_moment(n, d) for n, d in zip(table["N"], table["L"], strict=True)
+    ]
+    exact = theory_finite_width.relu_log_norm_moments(8, 4)
+    assert table["var log R (exact)"].iloc[1] == exact.variance
+    text = finite_width.section(frame).markdown()
+    assert f"{int(table['samples'].min())}..{int(table['samples'].max())} networks per cell" in text

@@ -154,6 +154,29 @@ def test_every_rule_has_the_tfp_triple() -> None:
     )
 
 
+def test_sign_test_triple_calibration_and_power() -> None:
+    """The band test: its triple, its size at a median on the band's edge, and its power."""
+    n = decide.sign_test_sample_size(0.99)
+    assert decide.sign_test_detectable_effect(n) <= 0.49 < decide.sign_test_detectable_effect(n - 1)
+    k = decide.sign_test_count(n, 1e-9)
+    assert stats.binom.sf(k - 1, n, 0.5) <= 5e-10 < stats.binom.sf(k - 2, n, 0.5)
+    # at a false-fail rate of 0.05, a median exactly on the edge fails at most 5% of the time
+    count = failures(
+        lambda rng: decide.median_band_test(rng.standard_normal, 0.0, 5.0, false_fail=RATE, n=60)
+    )
+    _, high = binomial_bounds(RUNS, RATE)
+    assert count <= high
+    rng = np.random.default_rng(3)
+    assert not decide.median_band_test(lambda m: rng.normal(0.6, 0.1, m), -0.25, 0.25).passed
+    assert not decide.median_band_test(lambda m: rng.normal(-0.6, 0.1, m), -0.25, 0.25).passed
+    decision = decide.median_band_test(lambda m: rng.normal(0.2, 0.1, m), -0.25, 0.25)
+    assert decision.passed and decision.effect_unit == EffectUnit.ABSOLUTE_PROBABILITY.value
+    with pytest.raises(ValueError, match="high"):
+        decide.median_band_test(rng.standard_normal, 1.0, 1.0)
+    with pytest.raises(ValueError, match="coverage"):
+        decide.sign_test_sample_size(0.4)
+
+
 def test_decisions_declare_what_their_effect_means() -> None:
     rng = np.random.default_rng(0)
     units = {

@@ -749,3 +749,71 @@ def test_generated_layer_calls(name: str, data: st.DataObject) -> None:
             if isinstance(part, np.ndarray) and part.size:
                 finite_in = all(np.all(np.abs(v.astype(np.float64)) < 1e150) for v in values)
                 assert not (finite_in and _has_nan(part)), f"{name}: NaN from finite input"
+
+
+# --------------------------------------------------------------------------------------------
+# Parametrizations (SP, NTK, μP): generated calls under the same rules
+# --------------------------------------------------------------------------------------------
+
+
+@st.composite
+def parametrization_arguments(draw: st.DrawFn, name: str) -> tuple[tuple[Any, ...], dict[str, Any], bool]:
+    """Arguments for one call of ``name``: a valid network and batch, with some arguments replaced
+    by anything; and whether the call is in the domain where a NaN result would be a defect."""
+    widths: Any = draw(st.lists(st.integers(1, 5), min_size=3, max_size=4).map(tuple))
+    parametrization: Any = draw(st.sampled_from(impls.PARAMETRIZATIONS))
+    gain: Any = draw(st.floats(0.1, 3.0))
+    wild = draw(st.sets(st.sampled_from(["widths", "parametrization", "gain", "x", "grad", "other"])))
+    if "widths" in wild:
+        widths = draw(st.one_of(anything(), st.lists(st.one_of(st.integers(-2, 5), anything()), max_size=4)))
+    if "parametrization" in wild:
+        parametrization = draw(anything())
+    if "gain" in wild:
+        gain = draw(anything())
+    if name == "layer_scalings":
+        return (widths, parametrization), {"gain": gain}, False
+    optimizer = (
+        draw(st.sampled_from(impls.PARAMETRIZED_OPTIMIZERS)) if "other" not in wild else draw(anything())
+    )
+    lr = draw(st.floats(0.0, 1.0)) if "other" not in wild else draw(anything())
+    if name == "layer_learning_rates":
+        return (widths, parametrization, optimizer, lr), {}, False
+    if name == "parametrized_optimizer":
+        return (widths, parametrization, optimizer, lr), {}, False
+    if name == "init_parametrized_mlp":
+        dtype = draw(st.sampled_from([np.float32, np.float64])) if "other" not in wild else draw(anything())
+        return (widths, parametrization), {"gain": gain, "rng": 0, "dtype": dtype}, False
+    sizes = draw(st.lists(st.integers(1, 5), min_size=3, max_size=4).map(tuple))
+    kind = draw(st.sampled_from(impls.PARAMETRIZATIONS))
+    params = impls.init_parametrized_mlp(sizes, kind, rng=draw(st.integers(0, 9)))
+    batch = draw(st.integers(1, 3))
+    x = draw(arrays(shape=(batch, sizes[0]), finite=True)) if "x" not in wild else draw(anything())
+    if name == "parametrized_forward":
+        return (params, x, parametrization), {"gain": gain}, not wild
+    cache = impls.parametrized_forward(params, np.ones((batch, sizes[0])), kind)
+    grad = draw(arrays(shape=(batch, sizes[-1]), finite=True)) if "grad" not in wild else draw(anything())
+    return (params, cache, grad, kind), {"gain": gain}, not wild
+
+
+PARAMETRIZATION_FUNCTIONS = [
+    "layer_scalings",
+    "layer_learning_rates",
+    "init_parametrized_mlp",
+    "parametrized_forward",
+    "parametrized_backward",
+    "parametrized_optimizer",
+]
+
+
+@pytest.mark.parametrize("name", PARAMETRIZATION_FUNCTIONS)
+@given(data=st.data())
+@robust(40)
+def test_generated_parametrization_calls(name: str, data: st.DataObject) -> None:
+    """A result or a named ValueError/TypeError; no hang, warning, mutation, or NaN in-domain."""
+    args, kwargs, in_domain = data.draw(parametrization_arguments(name), label="arguments")
+    outcome, result = call("parametrizations", getattr(impls, name), *args, **kwargs)
+    values = [a for a in args if isinstance(a, np.ndarray)]
+    if outcome == "result" and in_domain and _finite_floating(*values):
+        parts = result.pre if name == "parametrized_forward" else list(result.params.values())
+        finite_in = all(np.all(np.abs(v.astype(np.float64)) < 1e150) for v in values)
+        assert not (finite_in and any(_has_nan(p) for p in parts)), f"{name}: NaN from finite input"

@@ -15,6 +15,7 @@ from theory import (
     CLAIMS,
     activations,
     distributions,
+    finite_width,
     haar,
     isometry,
     low_precision,
@@ -23,6 +24,7 @@ from theory import (
     seeds,
     selu,
     variance,
+    width_scaling,
 )
 
 
@@ -286,6 +288,15 @@ PRINTED: list[tuple[str, str, Callable[[], float]]] = [
         "1.2e-4",
         lambda: low_precision.rounding_kolmogorov_bound(1.0, low_precision.FLOAT16),
     ),
+    ("he-relu-log-norm-gaussian", "0.055", lambda: finite_width.relu_log_norm_normal_distance(16, 1)),
+    ("he-relu-log-norm-gaussian", "0.035", lambda: finite_width.relu_log_norm_normal_distance(16, 3)),
+    ("he-relu-log-norm-gaussian", "0.012", lambda: finite_width.relu_log_norm_normal_distance(256, 1)),
+    ("mup-coordinate-check", "0.15", lambda: width_scaling.slope_bias_bound((32, 64, 128, 256), 1.0, 4.0)),
+    (
+        "abc-first-update-exponents",
+        "0.27",
+        lambda: width_scaling.slope_bias_bound((32, 64, 128, 256), 0.5, 1.0),
+    ),
 ]
 """(claim id, a number as printed in its prose, theory's value of it)."""
 
@@ -307,6 +318,7 @@ INPUTS: dict[str, set[str]] = {
     "float16-subnormal-fraction": {"1e-5"},  # the std of the example
     "deepnet-constants": {"0.81", "0.87", "4.2"},  # the paper's printed constants; Theorem 4.2
     "deepnorm-branch-share": {"4.2"},  # Theorem 4.2
+    "he-relu-log-norm-gaussian": {"1e-3"},  # the grid error allowed (two grids agree to 1e-4)
 }
 """Numbers in a claim's prose that are its inputs (parameters, defaults, quoted values)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -182,3 +183,85 @@ def test_fixup_first_update_is_one_at_every_depth() -> None:
         for m in (2, 3, 4):
             assert residual.fixup_first_update_moments(10, depth, m)[0] == pytest.approx(1.0, rel=1e-12)
             assert residual.fixup_first_update_moments(10, depth, m, rescale=False)[0] == depth
+
+
+@pytest.mark.parametrize("width", [2, 8, 20])
+def test_log_ratio_cumulants_against_quadrature(width: int) -> None:
+    """kappa_1, kappa_2 of log r | r > 0 by integrating the mixture density (scipy.integrate)."""
+    k1, k2, _, k4 = finite_width.relu_log_ratio_cumulants(width)
+
+    def moment(m: int) -> float:
+        total = 0.0
+        for k in range(1, width + 1):
+            law = stats.chi2(k, scale=2.0 / width)  # r = (2/N) chi^2_k
+            total += (
+                stats.binom.pmf(k, width, 0.5)
+                * integrate.quad(lambda t, law=law: np.log(t) ** m * law.pdf(t), 0, np.inf, limit=400)[0]
+            )
+        return total / (1 - 0.5**width)
+
+    mean = moment(1)
+    assert k1 == pytest.approx(mean, rel=1e-7)
+    assert k2 == pytest.approx(moment(2) - mean**2, rel=1e-6)
+    big = finite_width.relu_log_ratio_cumulants(4096)
+    assert big[0] == pytest.approx(-5 / (2 * 4096), rel=2e-3)  # the first-order forms
+    assert big[1] == pytest.approx(5 / 4096, rel=2e-3)
+    assert finite_width.relu_log_norm_moments(width, 3).kurtosis == pytest.approx(3 + k4 / (3 * k2**2))
+
+
+def test_log_norm_cdf_grid_error_and_normal_distance() -> None:
+    """Two grids agree to 1e-4 (the claim's allowance uses 1e-3); the distance shrinks with N."""
+    x = np.linspace(-6, 3, 301)
+    for width, depth in ((8, 1), (8, 3)):
+        coarse = finite_width.relu_log_norm_cdf(width, depth)(x)
+        fine = finite_width.relu_log_norm_cdf(width, depth, points=1 << 16)(x)
+        assert np.max(np.abs(coarse - fine)) < 1e-4
+    # L = 1: the grid against the exact mixture CDF of (2/N) chi^2_K
+    t = np.exp(x)
+    k = np.arange(1, 9)
+    exact = stats.chi2.cdf(t[:, None] * 8 / 2, k) @ (stats.binom.pmf(k, 8, 0.5) / (1 - 0.5**8))
+    assert np.max(np.abs(finite_width.relu_log_norm_cdf(8, 1)(x) - exact)) < 1e-4
+    distances = [finite_width.relu_log_norm_normal_distance(n, 1) for n in (8, 32, 128)]
+    assert distances[0] > distances[1] > distances[2] > 0
+
+
+def test_ntk_diagonal_law_against_its_representation() -> None:
+    """Mean 1 and variance 3/n of Gamma(K, 2)/n by integrating the CDF; the atom at 0 is 2^-n."""
+    for n in (1, 4, 16):
+        cdf = kernels.ntk_diagonal_cdf(n)
+        assert float(cdf(np.array(0.0))) == pytest.approx(0.5**n)
+
+        def survival(t: float, cdf: Any = cdf) -> float:
+            return 1.0 - float(cdf(np.array(t)))
+
+        mean = integrate.quad(survival, 0, np.inf, limit=200)[0]
+        second = integrate.quad(lambda t, s=survival: 2 * t * s(t), 0, np.inf, limit=200)[0]
+        assert mean == pytest.approx(1.0, rel=1e-7)
+        assert second - mean**2 == pytest.approx(kernels.ntk_diagonal_relative_variance(n), rel=1e-6)
+
+
+def test_width_scaling_exponents() -> None:
+    """Table 3's exponents and the calculus' results for the three parametrizations (SGD, Adam)."""
+    from theory import width_scaling
+
+    expected = {
+        ("sp", "sgd"): [-0.5, 0.5, 1.0],
+        ("sp", "adam"): [0.0, 1.0, 1.5],
+        ("ntk", "sgd"): [-0.5, -0.5, 0.0],
+        ("ntk", "adam"): [0.0, 0.5, 1.0],
+        ("mup", "sgd"): [0.0, 0.0, 0.0],
+        ("mup", "adam"): [0.0, 0.0, 0.0],
+    }
+    for (p, o), exponents in expected.items():
+        assert [s.exponent for s in width_scaling.first_update_exponents(p, o)] == exponents
+    # deeper networks: μP stays Theta(1) everywhere, NTK-SGD's features stay lazy
+    assert {s.exponent for s in width_scaling.first_update_exponents("mup", "adam", 6)} == {0.0}
+    assert [s.exponent for s in width_scaling.first_update_exponents("ntk", "sgd", 5)] == [-0.5] * 4 + [0.0]
+    assert width_scaling.forward_exponents("mup") == [0.0, 0.0, -0.5]
+    assert width_scaling.first_update_exponents("ntk", "adam")[1].gap == 0.5
+    assert width_scaling.slope_bias_bound((32, 64, 128, 256), 1.0, 4.0) < 0.25
+    assert width_scaling.slope_bias_bound((2, 4), 1.0, 4.0) == math.inf
+    with pytest.raises(ValueError, match="parametrization"):
+        width_scaling.abc_exponents("standard")
+    with pytest.raises(ValueError, match="optimizer"):
+        width_scaling.first_update_exponents("sp", "lamb")

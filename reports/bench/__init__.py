@@ -7,7 +7,17 @@ Each module defines its cells, ``measure(settings) -> DataFrame`` (pure), ``plot
 
 from types import MappingProxyType
 
-from reports.bench import attention_layers, isometry, optimizers, propagation, residual_depth, seeds, speed
+from reports.bench import (
+    attention_layers,
+    coordinate_check,
+    finite_width,
+    isometry,
+    optimizers,
+    propagation,
+    residual_depth,
+    seeds,
+    speed,
+)
 from reports.bench.experiment import Experiment
 
 EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType(
@@ -20,6 +30,8 @@ EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType(
             isometry.EXPERIMENT,
             residual_depth.EXPERIMENT,
             attention_layers.EXPERIMENT,
+            coordinate_check.EXPERIMENT,
+            finite_width.EXPERIMENT,
             speed.EXPERIMENT,
         )
     }

@@ -893,7 +893,8 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "truncated-normal-support",
         "convention: trunc_normal_ redraws values outside [a, b] and keeps a draw that rounding to the "
         "tensor's dtype put exactly on a bound (the documented interval is closed)",
-        "https://docs.pytorch.org/docs/stable/nn.init.html#torch.nn.init.trunc_normal_",
+        "https://github.com/pytorch/pytorch/blob/main/torch/nn/init.py (trunc_normal_: "
+        "'values outside [a, b] redrawn')",
         applies=lambda case: case.get("part") == "on a bound",
         reproduce="w = torch.nn.init.trunc_normal_(torch.empty(64, 33), 1.0000001788, 2**-23, 1.0, "
         "1.0000003576, generator=torch.Generator().manual_seed(0)); "

@@ -257,6 +257,46 @@ _LOSS_AND_DECAY = [
         E,
         "the first step (t = 1), bias correction on",
     ),
+    Claim(
+        "adamw-decay-multiplied-by-lr",
+        "PyTorch's AdamW multiplies the decay by the current learning rate",
+        "torch.optim.AdamW (and Adam(decoupled_weight_decay=True)) steps p_t = p_{t-1} (1 - lr_t "
+        "lambda) + d_t, where d_t is the step Adam without decay takes on the same gradients (it "
+        "does not depend on p): the decay is decoupled from the moments but scaled by lr_t. "
+        "Loshchilov & Hutter's Algorithm 2 multiplies lambda by the schedule multiplier eta_t "
+        "only (lr_t = alpha eta_t), so PyTorch's weight_decay is the paper's lambda / alpha",
+        f"{LH19}, Algorithm 2 (line 12); torch/optim/adamw.py",
+        C,
+        "any gradient sequence, any per-step learning rate, bias correction on; the paper's "
+        "lambda is per unit of eta_t, PyTorch's per unit of lr_t",
+        see_also=("adam-l2-differs-from-adamw",),
+        references=(LH19, "PyTorch torch.optim.AdamW documentation (algorithm box)"),
+    ),
+    Claim(
+        "gaussian-logits-cross-entropy",
+        "The expected cross-entropy of Gaussian logits",
+        "for logits z ~ N(0, s^2 I_K), E CE = E log sum_j exp(z_j) - E z_y = E log sum_j exp(z_j), "
+        "computed exactly by Frullani's integral; for small s it is ln K + (1 - 1/K) s^2 / 2 + "
+        "O(s^4): the often-quoted ln K + s^2/2 is its large-K form, and for K = 2 the excess "
+        "over ln K is half of s^2/2",
+        f"{FIXUP}, Sec. 3 (loss ln K at zero logits); Karpathy (2019), 'A recipe for training "
+        "neural networks' (loss at initialization)",
+        S,
+        "logits i.i.d. N(0, s^2), independent of the target; 0 < s <= 4; no label smoothing",
+        see_also=("zero-logits-loss-log-k",),
+        references=(FIXUP,),
+    ),
+    Claim(
+        "gaussian-logits-softmax-saturation",
+        "The softmax of Gaussian logits saturates as their scale grows",
+        "E max_j softmax(z)_j for z ~ N(0, s^2 I_K) equals K E_x int_0^inf exp(-t) g(t, x)^(K-1) dt "
+        "(g(t, x) = E[exp(-t exp(s (Z - x))); Z < x]); it increases with s from 1/K at s = 0 "
+        "towards 1: large initial logits make the classifier confident before it has learned",
+        f"{VA17} (the saturated softmax motivating the logit scale); {FIXUP}, Sec. 3",
+        S,
+        "logits i.i.d. N(0, s^2); 0 < s <= 4",
+        see_also=("gaussian-logits-cross-entropy", "attention-unscaled-variance-dk"),
+    ),
 ]
 
 _LOW_PRECISION = [

@@ -4,7 +4,8 @@ Modules group formulas by subject: :mod:`theory.variance`, :mod:`theory.distribu
 :mod:`theory.activations`, :mod:`theory.selu`, :mod:`theory.meanfield`, :mod:`theory.isometry`,
 :mod:`theory.haar`, :mod:`theory.optimizers`, :mod:`theory.losses`, :mod:`theory.seeds`, and
 since 2017 :mod:`theory.residual`, :mod:`theory.finite_width`, :mod:`theory.normalization`,
-:mod:`theory.attention`, :mod:`theory.initial_loss`, :mod:`theory.weight_decay`.
+:mod:`theory.attention`, :mod:`theory.initial_loss`, :mod:`theory.weight_decay`,
+:mod:`theory.edge_of_chaos`.
 ``theory`` never imports ``impls``: predictions are derived independently.
 """
 

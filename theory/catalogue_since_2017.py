@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from theory.claims import Claim, Kind
 
-C, E, S = Kind.CONTRACT, Kind.EXACT, Kind.STATISTICAL
+A, C, E, S = Kind.ASYMPTOTIC, Kind.CONTRACT, Kind.EXACT, Kind.STATISTICAL
 
 HR18 = "Hanin & Rolnick (2018), 'How to start training', NeurIPS, arXiv:1803.01719"
 HN19 = "Hanin & Nica (2019), Comm. Math. Phys., arXiv:1812.05994"
@@ -28,6 +28,12 @@ ALL19 = "Arora, Li & Lyu (2019), ICLR, arXiv:1812.03981, Lemma 2.4"
 VA17 = "Vaswani et al. (2017), 'Attention is all you need', arXiv:1706.03762, Sec. 3.2.1, footnote 4"
 SZ16 = "Szegedy et al. (2016), arXiv:1512.00567, Sec. 7"
 MKH19 = "Müller, Kornblith & Hinton (2019), arXiv:1906.02629"
+PO16 = "Poole et al. (2016), 'Exponential expressivity in deep neural networks', arXiv:1606.05340"
+SC17 = "Schoenholz et al. (2017), 'Deep information propagation', ICLR, arXiv:1611.01232"
+HDR19 = (
+    "Hayou, Doucet & Rousseau (2019), 'On the impact of the activation function on deep neural "
+    "networks training', ICML, arXiv:1902.06853"
+)
 LH19 = "Loshchilov & Hutter (2019), 'Decoupled weight decay regularization', ICLR, arXiv:1711.05101"
 
 _BRANCH = (
@@ -178,6 +184,50 @@ _NORMALIZATION = [
         f"{VL17}; {ALL19}",
         E,
         "eps = 0 (with eps > 0 the invariance holds up to eps / s^2); c > 0",
+    ),
+    Claim(
+        "erf-edge-of-chaos-closed-form",
+        "erf's mean field in closed form (the arcsine kernel)",
+        "for phi = erf, E[erf(u1) erf(u2)] = (2/pi) arcsin(2 q12 / sqrt((1 + 2 q11)(1 + 2 q22))), so "
+        "the length map is q -> sigma_w^2 (2/pi) arcsin(2q / (1 + 2q)) + sigma_b^2 and chi_1 = "
+        "sigma_w^2 (4/pi) / sqrt(1 + 4 q*); the edge of chaos at sigma_b = 0 is sigma_w^2 = pi/4",
+        f"Williams (1997), 'Computing with infinite networks', NeurIPS, eq. (11); {PO16}, Sec. 2",
+        A,
+        "mean-field limit N -> infinity; weights N(0, sigma_w^2 / N), biases N(0, sigma_b^2); "
+        "checked at finite width against networks of impls' normal weights with scipy's erf",
+        see_also=("meanfield-length-map",),
+        references=("Williams (1997), NeurIPS, eq. (11)", PO16),
+    ),
+    Claim(
+        "gelu-silu-critical-curve",
+        "GELU and SiLU have a critical curve, stable only above a bias threshold",
+        "the (sigma_b^2, sigma_w^2) with chi_1 = 1 at the fixed point form a curve, parametrized by "
+        "q*: sigma_w^2 = 1 / E phi'(sqrt q* z)^2, sigma_b^2 = q* - sigma_w^2 E phi(sqrt q* z)^2; on "
+        "it the gradient's second moment is constant with depth. The fixed point is stable (the "
+        "length map's slope < 1) only for sigma_b^2 >= 0.1729 (GELU) and >= 0.5551 (SiLU): below, "
+        "the critical point exists but a network leaves it, and sigma_w = 1/phi'(0) = 2 at sigma_b "
+        "= 0 (q* = 0) is unstable too",
+        f"{HDR19}, Sec. 3 (edge of chaos of smooth ReLU-like activations, Fig. 2); {SC17}, Sec. 3",
+        A,
+        "mean-field limit N -> infinity; weights N(0, sigma_w^2 / N), biases N(0, sigma_b^2); the "
+        "stability thresholds are computed here (brentq on the slope), not quoted from the paper",
+        see_also=("relu-edge-of-chaos-point", "tanh-critical-line"),
+        references=(HDR19, SC17),
+    ),
+    Claim(
+        "dropout-breaks-critical-point",
+        "Dropout decorrelates identical inputs: no order-to-chaos critical point",
+        "with inputs of a layer kept with probability rho and scaled by 1/rho, two copies of one "
+        "input a give pre-activations with E[h_a h_b] / E[h_a^2] = (sigma_w^2 m + sigma_b^2) / "
+        "(sigma_w^2 m / rho + sigma_b^2) < 1 at every width (m = mean a^2): c = 1 is not a fixed "
+        "point of the correlation map, the correlations converge to c* < 1 and the depth scale "
+        "xi_c stays finite for every (sigma_w, sigma_b): no critical point for rho < 1",
+        f"{SC17}, Sec. 6, eqs. (12)-(13)",
+        S,
+        "independent Bernoulli(rho) masks for the two copies; weights N(0, sigma_w^2 / N), biases "
+        "N(0, sigma_b^2), one fixed layer input a; the mean-field consequences (c* < 1) from theory",
+        see_also=("dropout-second-moment",),
+        references=(SC17,),
     ),
 ]
 

@@ -15,6 +15,7 @@ from theory import (
     CLAIMS,
     activations,
     distributions,
+    edge_of_chaos,
     haar,
     isometry,
     low_precision,
@@ -285,6 +286,16 @@ PRINTED: list[tuple[str, str, Callable[[], float]]] = [
         "low-precision-rounding-harmless",
         "1.2e-4",
         lambda: low_precision.rounding_kolmogorov_bound(1.0, low_precision.FLOAT16),
+    ),
+    (
+        "gelu-silu-critical-curve",
+        "0.1729",
+        lambda: edge_of_chaos.critical_point_at(edge_of_chaos.stable_curve_threshold("gelu"), "gelu")[1],
+    ),
+    (
+        "gelu-silu-critical-curve",
+        "0.5551",
+        lambda: edge_of_chaos.critical_point_at(edge_of_chaos.stable_curve_threshold("silu"), "silu")[1],
     ),
 ]
 """(claim id, a number as printed in its prose, theory's value of it)."""

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from theory import initial_loss, weight_decay
+from theory import edge_of_chaos, initial_loss, meanfield, weight_decay
+from theory.gaussian import bivariate_expectation, expectation
 
 
 def _normal_expectation(f, variance: float) -> float:
@@ -74,9 +75,9 @@ def test_max_softmax_three_classes_against_direct_quadrature(std: float) -> None
     assert initial_loss.gaussian_logits_max_softmax(3, std) == pytest.approx(expected, abs=1e-8)
 
 
-@pytest.mark.parametrize("classes", [2, 10, 100])
+@pytest.mark.parametrize("classes", [2, 100])
 def test_max_softmax_is_increasing_from_one_over_k(classes: int) -> None:
-    values = [initial_loss.gaussian_logits_max_softmax(classes, s) for s in np.linspace(0, 4, 9)]
+    values = [initial_loss.gaussian_logits_max_softmax(classes, s) for s in np.linspace(0, 4, 5)]
     assert values[0] == 1 / classes
     assert all(b > a for a, b in itertools.pairwise(values)) and values[-1] < 1
 
@@ -93,3 +94,66 @@ def test_adamw_decay_factor() -> None:
     assert weight_decay.paper_decay_from_pytorch(1e-3, 1e-2) == pytest.approx(1e-5)
     with pytest.raises(ValueError, match="lr"):
         weight_decay.adamw_decay_factor(0.0, 0.1)
+
+
+# --------------------------------------------------------------------------------------------
+# Edges of chaos
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("q11", "q22", "c"), [(0.1, 0.1, 0.5), (1.0, 2.0, -0.3), (3.0, 0.5, 0.99), (2.0, 2.0, 1.0)]
+)
+def test_erf_kernel_against_gauss_hermite(q11: float, q22: float, c: float) -> None:
+    expected = bivariate_expectation(lambda a, b: special.erf(a) * special.erf(b), q11, q22, c, nodes=161)
+    q12 = c * math.sqrt(q11 * q22)
+    assert edge_of_chaos.erf_kernel(q11, q22, q12) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("q", [0.01, 0.5, 3.0])
+def test_erf_chi1_against_quadrature(q: float) -> None:
+    d2 = expectation(lambda x: 4 / math.pi * math.exp(-2 * x * x), q)
+    assert edge_of_chaos.erf_chi1(1.7, q) == pytest.approx(1.7 * d2, rel=1e-10)
+
+
+def test_erf_edge_of_chaos() -> None:
+    assert edge_of_chaos.erf_critical_sigma_w2(0.0) == math.pi / 4
+    for sigma_b2 in (1e-4, 0.0025, 0.1, 1.0):
+        sigma_w2 = edge_of_chaos.erf_critical_sigma_w2(sigma_b2)
+        q = edge_of_chaos.erf_fixed_point(sigma_w2, sigma_b2)
+        assert edge_of_chaos.erf_chi1(sigma_w2, q) == pytest.approx(1.0, abs=1e-9)
+        assert edge_of_chaos.erf_length_map(q, sigma_w2, sigma_b2) == pytest.approx(q, rel=1e-12)
+
+
+@pytest.mark.parametrize("phi", ["gelu", "silu"])
+def test_critical_curve_points_are_critical_fixed_points(phi: str) -> None:
+    for sigma_b2 in (0.6, 1.0, 3.0):
+        sigma_w2, q = edge_of_chaos.critical_sigma_w2(sigma_b2, phi)
+        assert meanfield.length_map(q, sigma_w2, sigma_b2, phi) == pytest.approx(q, rel=1e-10)
+        assert meanfield.chi1(sigma_w2, q, phi) == pytest.approx(1.0, abs=1e-10)
+        assert edge_of_chaos.fixed_point_slope(q, phi) < 1
+        assert meanfield.critical_sigma_w(math.sqrt(sigma_b2), phi) == pytest.approx(math.sqrt(sigma_w2))
+    # the iteration from 0.9 q* returns to the stable critical fixed point
+    assert meanfield.fixed_point(sigma_w2, 3.0, phi, q0=0.9 * q) == pytest.approx(q, rel=1e-6)
+
+
+@pytest.mark.parametrize("phi", ["gelu", "silu"])
+def test_below_the_threshold_the_critical_fixed_point_is_unstable(phi: str) -> None:
+    q_low = edge_of_chaos.stable_curve_threshold(phi)
+    assert edge_of_chaos.fixed_point_slope(q_low, phi) == pytest.approx(1.0, abs=1e-8)
+    assert edge_of_chaos.fixed_point_slope(q_low / 2, phi) > 1
+    sigma_b2 = edge_of_chaos.critical_point_at(q_low / 2, phi)[1]
+    with pytest.raises(ValueError, match="unstable"):
+        edge_of_chaos.critical_sigma_w2(sigma_b2, phi)
+    with pytest.raises(ValueError, match="diverges"):  # the old bracket's upper end, sigma_w = 4
+        meanfield.fixed_point(16.0, 0.01, phi)
+
+
+def test_dropout_has_no_critical_point() -> None:
+    """c = 1 maps below 1 for rho < 1 and the correlation settles at c* < 1 (for tanh on its
+    critical line without dropout, and deep in the ordered phase)."""
+    for sigma_w2, sigma_b2 in ((meanfield.critical_sigma_w(0.05) ** 2, 0.0025), (0.5, 0.1)):
+        assert edge_of_chaos.dropout_correlations(sigma_w2, sigma_b2, 1.0, 3)[-1] == pytest.approx(1.0)
+        cs = edge_of_chaos.dropout_correlations(sigma_w2, sigma_b2, 0.9, 60)
+        assert cs[0] < 1 and cs[-1] < 0.99
+        assert abs(cs[-1] - cs[-2]) < 1e-3  # converged to c* < 1

@@ -34,6 +34,10 @@ HDR19 = (
     "Hayou, Doucet & Rousseau (2019), 'On the impact of the activation function on deep neural "
     "networks training', ICML, arXiv:1902.06853"
 )
+XI18 = "Xiao et al. (2018), 'Dynamical isometry and a mean field theory of CNNs', ICML, arXiv:1806.05393"
+LJH15 = "Le, Jaitly & Hinton (2015), 'A simple way to initialize recurrent networks', arXiv:1504.00941"
+SMG14 = "Saxe, McClelland & Ganguli (2014), ICLR, arXiv:1312.6120"
+MM16 = "Mishkin & Matas (2016), 'All you need is a good init', ICLR, arXiv:1511.06422"
 LH19 = "Loshchilov & Hutter (2019), 'Decoupled weight decay regularization', ICLR, arXiv:1711.05101"
 
 _BRANCH = (
@@ -72,6 +76,20 @@ _WIDTHS_AND_KERNELS = [
         "He et al. (2015), arXiv:1502.01852, Sec. 2.2 (after eq. (10) and (14))",
         S,
         "Gaussian weights of variance 2/fan, no biases, any widths n_0..n_L, x_0 != 0 fixed",
+    ),
+    Claim(
+        "glorot-unequal-widths-bracket",
+        "With unequal widths Glorot's compromise satisfies neither condition",
+        "Var W = 2 / (n_in + n_out) gives n_in Var W = 2 n_in / (n_in + n_out) and n_out Var W = "
+        "2 n_out / (n_in + n_out): they sum to 2 and multiply to at most 1, so when n_in != n_out "
+        "one is below 1 and the other above (they bracket 1) and neither the forward nor the "
+        "backward variance is preserved by the layer; xavier_normal and xavier_uniform draw laws "
+        "with exactly these products",
+        "Glorot & Bengio (2010), AISTATS, Sec. 4.2.1, eqs. (10)-(12)",
+        S,
+        "2-D weights (fan_out, fan_in), gain 1; the products are those of the law's variance",
+        see_also=("glorot-compromise", "he-either-mode-suffices"),
+        references=("Glorot & Bengio (2010), AISTATS, eqs. (10)-(12)",),
     ),
     Claim(
         "relu-edge-of-chaos-point",
@@ -349,6 +367,58 @@ _LOSS_AND_DECAY = [
     ),
 ]
 
+_STRUCTURED = [
+    Claim(
+        "delta-orthogonal-circular-isometry",
+        "A delta-orthogonal kernel makes a circular convolution an exact isometry",
+        "W (out, in, *k) zero but for gain H at the kernel's centre, H^T H = I (out >= in): the "
+        "convolution with circular padding applies H at every position, so ||conv(x)|| = |gain| "
+        "||x|| for every input x and every singular value of the layer is |gain|",
+        f"{XI18}, Sec. 2.4 and Algorithm 2",
+        E,
+        "PyTorch layout (out, in, *k), stride 1, circular padding, out >= in; up to rounding",
+        see_also=("orthogonal-identity", "orthogonal-linear-isometry"),
+        references=(XI18,),
+    ),
+    Claim(
+        "orthogonal-rnn-norm-preserving",
+        "Orthogonal and identity recurrent matrices preserve the state's norm at every step",
+        "h_t = W h_{t-1} with W orthogonal (Saxe et al.) or W = I (IRNN): ||h_t|| = ||h_0|| for every "
+        "t, however long the sequence",
+        f"{LJH15}, Sec. 2 (IRNN); {SMG14}, Sec. 3",
+        E,
+        "linear recurrence without input or bias (the IRNN's ReLU keeps the norm only where h >= 0); "
+        "up to rounding, which grows linearly in t",
+        see_also=("tied-gaussian-rnn-norm-drift", "orthogonal-linear-isometry"),
+        references=(LJH15, SMG14),
+    ),
+    Claim(
+        "tied-gaussian-rnn-norm-drift",
+        "A Gaussian recurrent matrix does not preserve E||h_t||^2 at finite width",
+        "h_t = W^t h_0 with one W of iid N(0, 1/n) entries: E ||h_t||^2 / ||h_0||^2 is 1 at t = 1 but "
+        "1 + 2/n^2 at t = 2 (Wick) and grows with t (n = 2: 1, 1.5, 4, 14.5), unlike a product of "
+        "independent layers (exactly 1 at every depth): the recurrence's weight tying correlates "
+        "the steps",
+        f"{LJH15}, Sec. 1 (exploding and vanishing states of random recurrent matrices); {SMG14}",
+        S,
+        "linear recurrence, no input or bias; n small enough for the exact Gauss-Hermite moment",
+        see_also=("orthogonal-rnn-norm-preserving", "jx-norm-law"),
+        references=(LJH15, "Isserlis (1918), Biometrika 12 (Wick's theorem)"),
+    ),
+    Claim(
+        "lsuv-unit-variance",
+        "LSUV leaves every layer's output with unit variance on its batch",
+        "after layer-sequential unit-variance initialization with tolerance tol, every layer's "
+        "output variance on the batch is within tol of 1 (or a warning names the layer that "
+        "reached max_iter); with zero biases each layer needs exactly one rescaling, whatever the "
+        "activation (ReLU, tanh): the output is linear in the weight",
+        f"{MM16}, Algorithm 1",
+        C,
+        "an MLP (impls.init_mlp) with orthogonal weights; Var over the batch and all units",
+        references=(MM16, SMG14),
+    ),
+]
+
 _LOW_PRECISION = [
     Claim(
         "float16-subnormal-fraction",
@@ -384,6 +454,7 @@ CLAIMS_SINCE_2017: list[Claim] = [
     *_DROPOUT,
     *_ATTENTION,
     *_LOSS_AND_DECAY,
+    *_STRUCTURED,
     *_LOW_PRECISION,
 ]
 """The claims of this module, in order; :data:`theory.CLAIMS` holds them after the seeds' claims."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from theory import edge_of_chaos, initial_loss, meanfield, weight_decay
+from theory import edge_of_chaos, initial_loss, isometry, meanfield, variance, weight_decay
 from theory.gaussian import bivariate_expectation, expectation
 
 
@@ -157,3 +157,30 @@ def test_dropout_has_no_critical_point() -> None:
         cs = edge_of_chaos.dropout_correlations(sigma_w2, sigma_b2, 0.9, 60)
         assert cs[0] < 1 and cs[-1] < 0.99
         assert abs(cs[-1] - cs[-2]) < 1e-3  # converged to c* < 1
+
+
+# --------------------------------------------------------------------------------------------
+# Recurrences and Glorot's products
+# --------------------------------------------------------------------------------------------
+
+
+def test_tied_gaussian_rnn_moments_closed_forms() -> None:
+    """n = 1: E W^(2t) = (2t - 1)!!; t = 1: chi^2_n / n (mean 1, second moment 1 + 2/n);
+    t = 2: 1 + 2/n^2 (Wick)."""
+    for t in (1, 2, 3):
+        assert isometry.tied_gaussian_rnn_moment(1, t) == pytest.approx(
+            special.factorial2(2 * t - 1), rel=1e-12
+        )
+    for n in (1, 2, 3):
+        assert isometry.tied_gaussian_rnn_moment(n, 1) == pytest.approx(1.0, rel=1e-12)
+        assert isometry.tied_gaussian_rnn_moment(n, 1, 2) == pytest.approx(1 + 2 / n, rel=1e-12)
+        assert isometry.tied_gaussian_rnn_moment(n, 2) == pytest.approx(1 + 2 / n**2, rel=1e-12)
+    with pytest.raises(ValueError, match="rule points"):
+        isometry.tied_gaussian_rnn_moment(4, 3, 2)
+
+
+def test_glorot_fan_products_bracket_one() -> None:
+    for fan_in, fan_out in ((1, 2), (100, 300), (7, 7), (2048, 3)):
+        p_in, p_out = variance.glorot_fan_products(fan_in, fan_out)
+        assert p_in + p_out == pytest.approx(2.0) and p_in * p_out <= 1
+        assert (p_in == p_out == 1) if fan_in == fan_out else (min(p_in, p_out) < 1 < max(p_in, p_out))

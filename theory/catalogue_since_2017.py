@@ -421,6 +421,22 @@ _STRUCTURED = [
 
 _LOW_PRECISION = [
     Claim(
+        "low-precision-initializer-laws",
+        "Every variance-scaling initializer keeps its law in float16 and bfloat16",
+        "uniform, normal and 2-sigma truncated normal initializers (Glorot, He, LeCun, PyTorch's "
+        "Linear default) return in float16/bfloat16 their float32 draw rounded once, so the "
+        "Kolmogorov distance to their law is at most u / (1 - u) sup_y y f(y) + h sup f for a "
+        "symmetric density f non-increasing on y > 0 (u the unit roundoff, h half the subnormal "
+        "spacing): sup y f = 1/2 for a uniform law, phi(1) for a normal, phi(1) / (2 Phi(2) - 1) "
+        "for the truncated normal; drawing *in* the low-precision format (an inverse CDF of a "
+        "bfloat16 uniform) is not covered and moves the law by half the uniform's spacing near 1",
+        "Higham (2002), 'Accuracy and stability of numerical algorithms', Sec. 2.2; Kalamkar et "
+        "al. (2019), arXiv:1905.12322, Sec. 2; pytorch/pytorch#145498 (trunc_normal_ in bfloat16)",
+        S,
+        "zero-mean symmetric laws; one rounding to nearest from float32 (impls' dtype policy)",
+        see_also=("low-precision-rounding-harmless", "float16-subnormal-fraction"),
+    ),
+    Claim(
         "float16-subnormal-fraction",
         "float16 underflows the small stds of wide layers",
         "a N(0, sigma^2) weight rounded to float16 is subnormal or zero (below the smallest normal "

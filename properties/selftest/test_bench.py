@@ -12,16 +12,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.bench import EXPERIMENTS, isometry, optimizers, propagation, seeds
+from reports.bench import EXPERIMENTS, isometry, low_precision, optimizers, propagation, seeds
 from reports.bench.common import Figure, Settings, Table
 from reports.bench.experiment import Cell, cell_rng, gather, spawn_key
 from theory import isometry as theory_isometry
+from theory import low_precision as theory_low_precision
 
 QUICK = Settings(Path("unused"), seed=3, quick=True)
 
 
 def test_one_list_of_experiments_in_report_order() -> None:
-    assert list(EXPERIMENTS) == ["propagation", "seeds", "optimizers", "isometry", "speed"]
+    assert list(EXPERIMENTS) == [
+        "propagation",
+        "seeds",
+        "optimizers",
+        "isometry",
+        "low_precision_table",
+        "speed",
+    ]
     assert all(name == experiment.name for name, experiment in EXPERIMENTS.items())
 
 
@@ -141,3 +149,24 @@ def test_float32_only_where_mean_field_keeps_the_signal_in_range() -> None:
     assert propagation.precision("relu", 1e6, 10, 16) is np.float64
     assert propagation.precision("relu", 1e-6, 10, 16) is np.float64  # vanishes: 1e-30 at layer 10
     assert propagation.precision("tanh", 1.0, 10, 16) is np.float32
+
+
+def test_low_precision_prose_numbers_come_from_the_frame() -> None:
+    cells = [
+        Cell(c.experiment, c.labels, c.function, {**c.params, "draws": 4096})
+        for c in low_precision.cells(QUICK)
+    ]
+    frame = gather(c.run(0) for c in cells)
+    assert len(frame) == len(low_precision.INITIALIZERS) * 3 * 2 and set(frame["fan"]) == {64, 16384}
+    readout = frame[(frame["initializer"] == "normal std 1/fan (muP readout)") & (frame["fan"] == 16384)]
+    f16 = readout[readout["dtype"] == "float16"].iloc[0]
+    assert f16["subnormal (theory)"] == pytest.approx(theory_low_precision.subnormal_probability(1 / 16384))
+    text = low_precision.section(frame).markdown()
+    assert f"is {f16['subnormal or zero']:.1%} subnormal or zero in float16" in text
+    assert "theory 0.002, half the uniform's spacing" in text
+    assert set(low_precision.EXPERIMENT.render(frame).files) == {
+        "low_precision_table.csv",
+        "low_precision_table.md",
+        "low_precision_distance.png",
+        "section_low_precision_table.md",
+    }

@@ -7,7 +7,7 @@ Each module defines its cells, ``measure(settings) -> DataFrame`` (pure), ``plot
 
 from types import MappingProxyType
 
-from reports.bench import isometry, optimizers, propagation, seeds, speed
+from reports.bench import isometry, low_precision, optimizers, propagation, seeds, speed
 from reports.bench.experiment import Experiment
 
 EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType(
@@ -18,6 +18,7 @@ EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType(
             seeds.EXPERIMENT,
             optimizers.EXPERIMENT,
             isometry.EXPERIMENT,
+            low_precision.EXPERIMENT,
             speed.EXPERIMENT,
         )
     }

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from theory import edge_of_chaos, initial_loss, isometry, meanfield, variance, weight_decay
+from theory import edge_of_chaos, initial_loss, isometry, low_precision, meanfield, variance, weight_decay
 from theory.gaussian import bivariate_expectation, expectation
 
 
@@ -184,3 +184,53 @@ def test_glorot_fan_products_bracket_one() -> None:
         p_in, p_out = variance.glorot_fan_products(fan_in, fan_out)
         assert p_in + p_out == pytest.approx(2.0) and p_in * p_out <= 1
         assert (p_in == p_out == 1) if fan_in == fan_out else (min(p_in, p_out) < 1 < max(p_in, p_out))
+
+
+# --------------------------------------------------------------------------------------------
+# Low precision
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_inverse_cdf_draw_distance_by_enumerating_the_grid(name: str) -> None:
+    """sup_u |P(round(U) <= u) - u| over the format's grid in (0, 1), enumerated with ml_dtypes."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    dtype = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16}[name]
+    bits = np.arange(1, 0x7F80 if name == "bfloat16" else 0x7C00, dtype=np.uint16)
+    grid = np.unique(bits.view(dtype).astype(np.float64))
+    grid = np.concatenate([[0.0], grid[(grid > 0) & (grid < 1)], [1.0]])
+    midpoints = (grid[:-1] + grid[1:]) / 2  # P(round(U) <= g_k) = midpoint to the next point
+    distance = max(np.max(midpoints - grid[:-1]), np.max(grid[1:] - midpoints))
+    assert low_precision.inverse_cdf_draw_distance(low_precision.FORMATS[name]) == pytest.approx(distance)
+
+
+@pytest.mark.parametrize(("family", "scale"), [("uniform", 0.03), ("truncated_normal", 0.5), ("normal", 2.0)])
+def test_law_rounding_constants_against_a_grid(family: str, scale: float) -> None:
+    law = {
+        "uniform": stats.uniform(-scale, 2 * scale),
+        "truncated_normal": stats.truncnorm(-2, 2, scale=scale),
+        "normal": stats.norm(scale=scale),
+    }[family]
+    top = {"uniform": scale, "truncated_normal": 2 * scale, "normal": 10 * scale}[family]
+    y = np.linspace(1e-9, top, 200_001)  # the support's right end included
+    sup_xf, sup_f = low_precision.law_rounding_constants(family, scale)
+    assert sup_xf == pytest.approx(np.max(y * law.pdf(y)), rel=1e-6)
+    assert sup_f == pytest.approx(law.pdf(0.0), rel=1e-12)
+    assert low_precision.law_rounding_kolmogorov_bound(
+        "normal", scale, low_precision.BFLOAT16
+    ) == pytest.approx(low_precision.rounding_kolmogorov_bound(scale, low_precision.BFLOAT16), rel=1e-15)
+
+
+def test_rounded_uniform_stays_within_its_bound() -> None:
+    """Exact Kolmogorov distance of U(-a, a) rounded to float16: the rounded law's CDF at each grid
+    point is the law's CDF at the midpoint to the next one."""
+    a = 0.03
+    bits = np.arange(0, 0x7C00, dtype=np.uint16)
+    positive_grid = bits.view(np.float16).astype(np.float64)
+    grid = np.unique(np.concatenate([-positive_grid, positive_grid]))
+    grid = grid[np.abs(grid) <= 2 * a]
+    cdf = stats.uniform(-a, 2 * a).cdf
+    rounded_cdf = cdf((grid[:-1] + grid[1:]) / 2)  # P(round(X) <= g_k)
+    distance = max(np.max(np.abs(rounded_cdf - cdf(grid[:-1]))), np.max(np.abs(rounded_cdf - cdf(grid[1:]))))
+    bound = low_precision.law_rounding_kolmogorov_bound("uniform", a, low_precision.FLOAT16, drawn_in=None)
+    assert distance <= bound and distance > bound / 4  # the bound is within a small factor

@@ -24,15 +24,16 @@ ROWS = 4096
 
 
 @pytest.mark.claim("gaussian-logits-cross-entropy")
-@given(classes=st.integers(2, 64), std=st.floats(1.0, 3.0), seed=cs.seeds())
+@given(classes=st.integers(2, 16), std=st.floats(1.0, 3.0), seed=cs.seeds())
 @example(classes=2, std=1.0, seed=0)
 @cs.scaled(2)
 def test_expected_cross_entropy_of_gaussian_logits(impl, classes: int, std: float, seed: int) -> None:
     """Mean per-sample CE against the exact integral.
 
     Variance bound: CE = f(s Z) with ``|grad_z f|^2 = s^2 |softmax - e_y|^2 <= 2 s^2``; the
-    Gaussian Poincare inequality gives ``Var CE <= 2 s^2``. Effect: ``0.2 s^2``, below the
-    ``s^2 / (2K)`` that separates the exact value from ``ln K + s^2/2`` at K = 2 (``s^2 / 4``).
+    Gaussian Poincare inequality gives ``Var CE <= 2 s^2``. Effect: ``0.1 s`` (the sample size
+    is then the same at every s), below the ``s^2 / (2K)`` that separates the exact value from
+    ``ln K + s^2/2`` at K = 2 (``s^2 / 4``).
     """
     rng = np.random.default_rng(seed)
 
@@ -47,10 +48,10 @@ def test_expected_cross_entropy_of_gaussian_logits(impl, classes: int, std: floa
         repeated(losses, rng),
         expected,
         2 * std**2,
-        effect=0.2 * std**2,
+        effect=0.1 * std,
     )
     if classes == 2:  # the large-K form is off by more than the effect the check catches
-        assert abs(expected - (math.log(2) + std**2 / 2)) > 0.2 * std**2
+        assert abs(expected - (math.log(2) + std**2 / 2)) > 0.1 * std
 
 
 @pytest.mark.claim("gaussian-logits-softmax-saturation")

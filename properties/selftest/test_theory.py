@@ -297,6 +297,8 @@ PRINTED: list[tuple[str, str, Callable[[], float]]] = [
         "0.5551",
         lambda: edge_of_chaos.critical_point_at(edge_of_chaos.stable_curve_threshold("silu"), "silu")[1],
     ),
+    ("tied-gaussian-rnn-norm-drift", "1.5", lambda: isometry.tied_gaussian_rnn_moment(2, 2)),
+    ("tied-gaussian-rnn-norm-drift", "14.5", lambda: isometry.tied_gaussian_rnn_moment(2, 4)),
 ]
 """(claim id, a number as printed in its prose, theory's value of it)."""
 

@@ -234,3 +234,17 @@ def test_rounded_uniform_stays_within_its_bound() -> None:
     distance = max(np.max(np.abs(rounded_cdf - cdf(grid[:-1]))), np.max(np.abs(rounded_cdf - cdf(grid[1:]))))
     bound = low_precision.law_rounding_kolmogorov_bound("uniform", a, low_precision.FLOAT16, drawn_in=None)
     assert distance <= bound and distance > bound / 4  # the bound is within a small factor
+
+
+@pytest.mark.parametrize(("phi", "sigma_b2"), [("gelu", 0.25), ("silu", 1.0)])
+def test_correlation_map_has_slope_one_at_c_one_on_the_curve(phi: str, sigma_b2: float) -> None:
+    """On the critical curve the correlation map's slope at c = 1 is chi_1 = 1 (one-sided
+    difference of the Gauss-Hermite map, O(h) error) while c = 1 stays a fixed point. The
+    121-node product rule is ~1e-5 off at SiLU's q* = 39 (the kink-like bend is narrow relative to
+    sqrt(q*)); the difference uses the same rule at both points."""
+    sigma_w2, q = edge_of_chaos.critical_sigma_w2(sigma_b2, phi)
+    at_one = meanfield.correlation_map(1.0, q, sigma_w2, sigma_b2, phi)
+    assert at_one == pytest.approx(1.0, abs=1e-4)
+    h = 1e-3
+    slope = (at_one - meanfield.correlation_map(1.0 - h, q, sigma_w2, sigma_b2, phi)) / h
+    assert slope == pytest.approx(1.0, abs=5e-3)

@@ -50,6 +50,7 @@ from impls.activations import (
     tanh,
 )
 from impls.attention import attention_scores, scaled_dot_product_attention
+from impls.delta_orthogonal import delta_orthogonal
 from impls.dropout import dropout
 from impls.fans import calculate_gain, compute_fans
 from impls.initializers import (
@@ -85,6 +86,7 @@ from impls.losses import (
     nll_loss,
     softmax,
 )
+from impls.lsuv import LSUVResult, lsuv
 from impls.network import Backward, Forward, backward, forward, init_mlp, input_gradient, jacobian
 from impls.normalization import (
     batch_norm,
@@ -137,6 +139,7 @@ __all__ = [
     "Backward",
     "Forward",
     "Initializer",
+    "LSUVResult",
     "LayerScaling",
     "Optimizer",
     "ResidualForward",
@@ -160,6 +163,7 @@ __all__ = [
     "constant",
     "cross_entropy",
     "cross_entropy_grad",
+    "delta_orthogonal",
     "dirac",
     "dropout",
     "elu",
@@ -185,6 +189,7 @@ __all__ = [
     "lecun_normal",
     "lecun_uniform",
     "log_softmax",
+    "lsuv",
     "nll_loss",
     "normal",
     "ones",

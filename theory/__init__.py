@@ -5,7 +5,7 @@ Modules group formulas by subject: :mod:`theory.variance`, :mod:`theory.distribu
 :mod:`theory.haar`, :mod:`theory.optimizers`, :mod:`theory.losses`, :mod:`theory.seeds`, and
 since 2017 :mod:`theory.residual`, :mod:`theory.finite_width`, :mod:`theory.normalization`,
 :mod:`theory.attention`, :mod:`theory.initial_loss`, :mod:`theory.weight_decay`,
-:mod:`theory.transformer`, :mod:`theory.width_scaling`.
+:mod:`theory.transformer`, :mod:`theory.width_scaling`, :mod:`theory.edge_of_chaos`.
 ``theory`` never imports ``impls``: predictions are derived independently.
 """
 

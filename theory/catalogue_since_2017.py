@@ -37,6 +37,16 @@ YANG19 = "Yang et al. (2019), 'A mean field theory of batch normalization', ICLR
 YH21 = "Yang & Hu (2021), 'Feature learning in infinite-width neural networks', ICML, arXiv:2011.14522"
 TP5 = "Yang et al. (2022), 'Tensor Programs V', arXiv:2203.03466"
 JGH18 = "Jacot, Gabriel & Hongler (2018), 'Neural tangent kernel', NeurIPS, arXiv:1806.07572"
+PO16 = "Poole et al. (2016), 'Exponential expressivity in deep neural networks', arXiv:1606.05340"
+SC17 = "Schoenholz et al. (2017), 'Deep information propagation', ICLR, arXiv:1611.01232"
+HDR19 = (
+    "Hayou, Doucet & Rousseau (2019), 'On the impact of the activation function on deep neural "
+    "networks training', ICML, arXiv:1902.06853"
+)
+XI18 = "Xiao et al. (2018), 'Dynamical isometry and a mean field theory of CNNs', ICML, arXiv:1806.05393"
+LJH15 = "Le, Jaitly & Hinton (2015), 'A simple way to initialize recurrent networks', arXiv:1504.00941"
+SMG14 = "Saxe, McClelland & Ganguli (2014), ICLR, arXiv:1312.6120"
+MM16 = "Mishkin & Matas (2016), 'All you need is a good init', ICLR, arXiv:1511.06422"
 LH19 = "Loshchilov & Hutter (2019), 'Decoupled weight decay regularization', ICLR, arXiv:1711.05101"
 
 _BRANCH = (
@@ -188,6 +198,20 @@ _WIDTHS_AND_KERNELS = [
         "Gaussian weights of variance 2/fan, no biases, any widths n_0..n_L, x_0 != 0 fixed",
     ),
     Claim(
+        "glorot-unequal-widths-bracket",
+        "With unequal widths Glorot's compromise satisfies neither condition",
+        "Var W = 2 / (n_in + n_out) gives n_in Var W = 2 n_in / (n_in + n_out) and n_out Var W = "
+        "2 n_out / (n_in + n_out): they sum to 2 and multiply to at most 1, so when n_in != n_out "
+        "one is below 1 and the other above (they bracket 1) and neither the forward nor the "
+        "backward variance is preserved by the layer; xavier_normal and xavier_uniform draw laws "
+        "with exactly these products",
+        "Glorot & Bengio (2010), AISTATS, Sec. 4.2.1, eqs. (10)-(12)",
+        S,
+        "2-D weights (fan_out, fan_in), gain 1; the products are those of the law's variance",
+        see_also=("glorot-compromise", "he-either-mode-suffices"),
+        references=("Glorot & Bengio (2010), AISTATS, eqs. (10)-(12)",),
+    ),
+    Claim(
         "relu-edge-of-chaos-point",
         "ReLU's edge of chaos is a single point",
         "chi_1 = sigma_w^2 E[relu'(sqrt(q) z)^2] = sigma_w^2 / 2 for every q, and the length map "
@@ -299,6 +323,50 @@ _NORMALIZATION = [
         E,
         "eps = 0 (with eps > 0 the invariance holds up to eps / s^2); c > 0",
     ),
+    Claim(
+        "erf-edge-of-chaos-closed-form",
+        "erf's mean field in closed form (the arcsine kernel)",
+        "for phi = erf, E[erf(u1) erf(u2)] = (2/pi) arcsin(2 q12 / sqrt((1 + 2 q11)(1 + 2 q22))), so "
+        "the length map is q -> sigma_w^2 (2/pi) arcsin(2q / (1 + 2q)) + sigma_b^2 and chi_1 = "
+        "sigma_w^2 (4/pi) / sqrt(1 + 4 q*); the edge of chaos at sigma_b = 0 is sigma_w^2 = pi/4",
+        f"Williams (1997), 'Computing with infinite networks', NeurIPS, eq. (11); {PO16}, Sec. 2",
+        A,
+        "mean-field limit N -> infinity; weights N(0, sigma_w^2 / N), biases N(0, sigma_b^2); "
+        "checked at finite width against networks of impls' normal weights with scipy's erf",
+        see_also=("meanfield-length-map",),
+        references=("Williams (1997), NeurIPS, eq. (11)", PO16),
+    ),
+    Claim(
+        "gelu-silu-critical-curve",
+        "GELU and SiLU have a critical curve, stable only above a bias threshold",
+        "the (sigma_b^2, sigma_w^2) with chi_1 = 1 at the fixed point form a curve, parametrized by "
+        "q*: sigma_w^2 = 1 / E phi'(sqrt q* z)^2, sigma_b^2 = q* - sigma_w^2 E phi(sqrt q* z)^2; on "
+        "it the gradient's second moment is constant with depth. The fixed point is stable (the "
+        "length map's slope < 1) only for sigma_b^2 >= 0.1729 (GELU) and >= 0.5551 (SiLU): below, "
+        "the critical point exists but a network leaves it, and sigma_w = 1/phi'(0) = 2 at sigma_b "
+        "= 0 (q* = 0) is unstable too",
+        f"{HDR19}, Sec. 3 (edge of chaos of smooth ReLU-like activations, Fig. 2); {SC17}, Sec. 3",
+        A,
+        "mean-field limit N -> infinity; weights N(0, sigma_w^2 / N), biases N(0, sigma_b^2); the "
+        "stability thresholds are computed here (brentq on the slope), not quoted from the paper",
+        see_also=("relu-edge-of-chaos-point", "tanh-critical-line"),
+        references=(HDR19, SC17),
+    ),
+    Claim(
+        "dropout-breaks-critical-point",
+        "Dropout decorrelates identical inputs: no order-to-chaos critical point",
+        "with inputs of a layer kept with probability rho and scaled by 1/rho, two copies of one "
+        "input a give pre-activations with E[h_a h_b] / E[h_a^2] = (sigma_w^2 m + sigma_b^2) / "
+        "(sigma_w^2 m / rho + sigma_b^2) < 1 at every width (m = mean a^2): c = 1 is not a fixed "
+        "point of the correlation map, the correlations converge to c* < 1 and the depth scale "
+        "xi_c stays finite for every (sigma_w, sigma_b): no critical point for rho < 1",
+        f"{SC17}, Sec. 6, eqs. (12)-(13)",
+        S,
+        "independent Bernoulli(rho) masks for the two copies; weights N(0, sigma_w^2 / N), biases "
+        "N(0, sigma_b^2), one fixed layer input a; the mean-field consequences (c* < 1) from theory",
+        see_also=("dropout-second-moment",),
+        references=(SC17,),
+    ),
 ]
 
 _CONV_FANS = [
@@ -376,6 +444,98 @@ _LOSS_AND_DECAY = [
         f"{LH19}, Prop. 2, Algorithm 2; torch.optim.AdamW",
         E,
         "the first step (t = 1), bias correction on",
+    ),
+    Claim(
+        "adamw-decay-multiplied-by-lr",
+        "PyTorch's AdamW multiplies the decay by the current learning rate",
+        "torch.optim.AdamW (and Adam(decoupled_weight_decay=True)) steps p_t = p_{t-1} (1 - lr_t "
+        "lambda) + d_t, where d_t is the step Adam without decay takes on the same gradients (it "
+        "does not depend on p): the decay is decoupled from the moments but scaled by lr_t. "
+        "Loshchilov & Hutter's Algorithm 2 multiplies lambda by the schedule multiplier eta_t "
+        "only (lr_t = alpha eta_t), so PyTorch's weight_decay is the paper's lambda / alpha",
+        f"{LH19}, Algorithm 2 (line 12); torch/optim/adamw.py",
+        C,
+        "any gradient sequence, any per-step learning rate, bias correction on; the paper's "
+        "lambda is per unit of eta_t, PyTorch's per unit of lr_t",
+        see_also=("adam-l2-differs-from-adamw",),
+        references=(LH19, "PyTorch torch.optim.AdamW documentation (algorithm box)"),
+    ),
+    Claim(
+        "gaussian-logits-cross-entropy",
+        "The expected cross-entropy of Gaussian logits",
+        "for logits z ~ N(0, s^2 I_K), E CE = E log sum_j exp(z_j) - E z_y = E log sum_j exp(z_j), "
+        "computed exactly by Frullani's integral; for small s it is ln K + (1 - 1/K) s^2 / 2 + "
+        "O(s^4): the often-quoted ln K + s^2/2 is its large-K form, and for K = 2 the excess "
+        "over ln K is half of s^2/2",
+        f"{FIXUP}, Sec. 3 (loss ln K at zero logits); Karpathy (2019), 'A recipe for training "
+        "neural networks' (loss at initialization)",
+        S,
+        "logits i.i.d. N(0, s^2), independent of the target; 0 < s <= 4; no label smoothing",
+        see_also=("zero-logits-loss-log-k",),
+        references=(FIXUP,),
+    ),
+    Claim(
+        "gaussian-logits-softmax-saturation",
+        "The softmax of Gaussian logits saturates as their scale grows",
+        "E max_j softmax(z)_j for z ~ N(0, s^2 I_K) equals K E_x int_0^inf exp(-t) g(t, x)^(K-1) dt "
+        "(g(t, x) = E[exp(-t exp(s (Z - x))); Z < x]); it increases with s from 1/K at s = 0 "
+        "towards 1: large initial logits make the classifier confident before it has learned",
+        f"{VA17} (the saturated softmax motivating the logit scale); {FIXUP}, Sec. 3",
+        S,
+        "logits i.i.d. N(0, s^2); 0 < s <= 4",
+        see_also=("gaussian-logits-cross-entropy", "attention-unscaled-variance-dk"),
+    ),
+]
+
+_STRUCTURED = [
+    Claim(
+        "delta-orthogonal-circular-isometry",
+        "A delta-orthogonal kernel makes a circular convolution an exact isometry",
+        "W (out, in, *k) zero but for gain H at the kernel's centre, H^T H = I (out >= in): the "
+        "convolution with circular padding applies H at every position, so ||conv(x)|| = |gain| "
+        "||x|| for every input x and every singular value of the layer is |gain|",
+        f"{XI18}, Sec. 2.4 and Algorithm 2",
+        E,
+        "PyTorch layout (out, in, *k), stride 1, circular padding, out >= in; up to rounding",
+        see_also=("orthogonal-identity", "orthogonal-linear-isometry"),
+        references=(XI18,),
+    ),
+    Claim(
+        "orthogonal-rnn-norm-preserving",
+        "Orthogonal and identity recurrent matrices preserve the state's norm at every step",
+        "h_t = W h_{t-1} with W orthogonal (Saxe et al.) or W = I (IRNN): ||h_t|| = ||h_0|| for every "
+        "t, however long the sequence",
+        f"{LJH15}, Sec. 2 (IRNN); {SMG14}, Sec. 3",
+        E,
+        "linear recurrence without input or bias (the IRNN's ReLU keeps the norm only where h >= 0); "
+        "up to rounding, which grows linearly in t",
+        see_also=("tied-gaussian-rnn-norm-drift", "orthogonal-linear-isometry"),
+        references=(LJH15, SMG14),
+    ),
+    Claim(
+        "tied-gaussian-rnn-norm-drift",
+        "A Gaussian recurrent matrix does not preserve E||h_t||^2 at finite width",
+        "h_t = W^t h_0 with one W of iid N(0, 1/n) entries: E ||h_t||^2 / ||h_0||^2 is 1 at t = 1 but "
+        "1 + 2/n^2 at t = 2 (Wick) and grows with t (n = 2: 1, 1.5, 4, 14.5), unlike a product of "
+        "independent layers (exactly 1 at every depth): the recurrence's weight tying correlates "
+        "the steps",
+        f"{LJH15}, Sec. 1 (exploding and vanishing states of random recurrent matrices); {SMG14}",
+        S,
+        "linear recurrence, no input or bias; n small enough for the exact Gauss-Hermite moment",
+        see_also=("orthogonal-rnn-norm-preserving", "jx-norm-law"),
+        references=(LJH15, "Isserlis (1918), Biometrika 12 (Wick's theorem)"),
+    ),
+    Claim(
+        "lsuv-unit-variance",
+        "LSUV leaves every layer's output with unit variance on its batch",
+        "after layer-sequential unit-variance initialization with tolerance tol, every layer's "
+        "output variance on the batch is within tol of 1 (or a warning names the layer that "
+        "reached max_iter); with zero biases each layer needs exactly one rescaling, whatever the "
+        "activation (ReLU, tanh): the output is linear in the weight",
+        f"{MM16}, Algorithm 1",
+        C,
+        "an MLP (impls.init_mlp) with orthogonal weights; Var over the batch and all units",
+        references=(MM16, SMG14),
     ),
 ]
 
@@ -514,6 +674,22 @@ _TRANSFORMERS = [
 
 _LOW_PRECISION = [
     Claim(
+        "low-precision-initializer-laws",
+        "Every variance-scaling initializer keeps its law in float16 and bfloat16",
+        "uniform, normal and 2-sigma truncated normal initializers (Glorot, He, LeCun, PyTorch's "
+        "Linear default) return in float16/bfloat16 their float32 draw rounded once, so the "
+        "Kolmogorov distance to their law is at most u / (1 - u) sup_y y f(y) + h sup f for a "
+        "symmetric density f non-increasing on y > 0 (u the unit roundoff, h half the subnormal "
+        "spacing): sup y f = 1/2 for a uniform law, phi(1) for a normal, phi(1) / (2 Phi(2) - 1) "
+        "for the truncated normal; drawing *in* the low-precision format (an inverse CDF of a "
+        "bfloat16 uniform) is not covered and moves the law by half the uniform's spacing near 1",
+        "Higham (2002), 'Accuracy and stability of numerical algorithms', Sec. 2.2; Kalamkar et "
+        "al. (2019), arXiv:1905.12322, Sec. 2; pytorch/pytorch#145498 (trunc_normal_ in bfloat16)",
+        S,
+        "zero-mean symmetric laws; one rounding to nearest from float32 (impls' dtype policy)",
+        see_also=("low-precision-rounding-harmless", "float16-subnormal-fraction"),
+    ),
+    Claim(
         "float16-subnormal-fraction",
         "float16 underflows the small stds of wide layers",
         "a N(0, sigma^2) weight rounded to float16 is subnormal or zero (below the smallest normal "
@@ -550,6 +726,7 @@ CLAIMS_SINCE_2017: list[Claim] = [
     *_ATTENTION,
     *_TRANSFORMERS,
     *_LOSS_AND_DECAY,
+    *_STRUCTURED,
     *_LOW_PRECISION,
 ]
 """The claims of this module, in order; :data:`theory.CLAIMS` holds them after the seeds' claims."""

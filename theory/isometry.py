@@ -6,10 +6,12 @@ Ganguli (2017), arXiv:1711.04735; ``theory_claims.md`` S6.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import numpy as np
 from scipy import special
 
 from theory import activations, meanfield
@@ -120,3 +122,56 @@ def critical_spectrum_variance(activation: str, weights: str, depth: int) -> flo
     mu1 = activations.moment(activation, 2, q_star, derivative=True)
     mu2 = activations.moment(activation, 4, q_star, derivative=True)
     return pennington_spectrum_variance(depth, mu1, mu2, _s1(weights))
+
+
+_MAX_RULE_POINTS = 4_000_000
+
+
+def tied_gaussian_rnn_moment(width: int, steps: int, power: int = 1) -> float:
+    """``E (||W^t h||^2 / ||h||^2)^power`` for one ``n x n`` matrix W with iid N(0, 1/n) entries.
+
+    A linear recurrence ``h_t = W h_{t-1}`` reuses the same W at every step, so unlike a product
+    of independent layers (``E ||x_L||^2 = ||x_0||^2`` exactly, :func:`jx_norm_moments`) its
+    second moment is not preserved at finite width: ``1`` at ``t = 1`` and ``1 + 2/n^2`` at
+    ``t = 2`` (Wick: the two pairings that tie an entry to itself), growing with t (n = 2: 1, 1.5,
+    4, 14.5 for t = 1..4; n = 1: ``(2t - 1)!!``). By the orthogonal invariance of W the moment
+    does not depend on h.
+
+    Formula: the quantity is a polynomial of degree ``2 t power`` in the ``n^2`` entries, so a
+    product Gauss-Hermite rule with ``t power + 1`` nodes per entry is exact (up to rounding).
+
+    Args:
+        width: n >= 1, with ``(t power + 1)^(n^2)`` at most 4e6 (n <= 3 in practice).
+        steps: t >= 1.
+        power: 1 (the mean) or 2 (the second moment).
+
+    Returns:
+        The moment.
+
+    References:
+        Isserlis/Wick theorem; Le, Jaitly & Hinton (2015), arXiv:1504.00941 (IRNN) and Saxe et
+        al. (2014), arXiv:1312.6120, for the orthogonal alternative that preserves ``||h||``.
+    """
+    n, t = positive_int(width, "width"), positive_int(steps, "steps")
+    if power not in (1, 2):
+        raise ValueError(f"power must be 1 or 2, got {power!r}")
+    nodes_per_entry = t * power + 1
+    if nodes_per_entry ** (n * n) > _MAX_RULE_POINTS:
+        raise ValueError(
+            f"width={n}, steps={t}, power={power} needs more than {_MAX_RULE_POINTS:,} rule points"
+        )
+    z, w = np.polynomial.hermite_e.hermegauss(nodes_per_entry)
+    w = w / math.sqrt(2 * math.pi)
+    index = np.array(list(itertools.product(range(nodes_per_entry), repeat=n * n - 1)), dtype=int)
+    index = index.reshape(-1, n * n - 1) if n > 1 else np.zeros((1, 0), dtype=int)
+    total = 0.0
+    for first in range(nodes_per_entry):  # one slice of the first entry at a time (memory)
+        entries = np.concatenate([np.full((len(index), 1), z[first]), z[index]], axis=1) / math.sqrt(n)
+        weights = w[first] * np.prod(w[index], axis=1)
+        v = np.zeros((len(index), n))
+        v[:, 0] = 1.0
+        matrices = entries.reshape(-1, n, n)
+        for _ in range(t):
+            v = np.einsum("bij,bj->bi", matrices, v)
+        total += float(np.sum(weights * np.sum(v * v, axis=1) ** power))
+    return total

@@ -99,3 +99,76 @@ def rounding_kolmogorov_bound(std: float, fmt: Format, drawn_in: Format | None =
     return u / (1 - u) * float(stats.norm.pdf(1.0)) + fmt.subnormal_spacing / 2 / (
         std * math.sqrt(2 * math.pi)
     )
+
+
+def law_rounding_constants(family: str, scale: float, bound: float = 2.0) -> tuple[float, float]:
+    """``(sup_{y>0} y f(y), sup f)`` of a zero-mean symmetric law whose density decreases on y > 0.
+
+    Formula: normal N(0, s^2): ``(phi(1), 1 / (s sqrt(2 pi)))``; uniform U(-a, a) (``scale = a``):
+    ``(1/2, 1/(2a))``; normal of scale s truncated to ``(-b s, b s)`` (``bound = b``), Z = 2 Phi(b)
+    - 1: ``(max_{t <= b} t phi(t) / Z, phi(0) / (s Z))``, the max at ``t = min(1, b)``.
+
+    Args:
+        family: ``"normal"``, ``"uniform"`` or ``"truncated_normal"``.
+        scale: s (normal, truncated normal) or the bound a (uniform), ``> 0``.
+        bound: b, the truncation in units of s (truncated normal only).
+
+    Returns:
+        The two constants :func:`law_rounding_kolmogorov_bound` needs.
+    """
+    s = positive(scale, "scale")
+    if family == "normal":
+        return float(stats.norm.pdf(1.0)), float(stats.norm.pdf(0.0)) / s
+    if family == "uniform":
+        return 0.5, 0.5 / s
+    if family == "truncated_normal":
+        b = positive(bound, "bound")
+        z = float(2 * stats.norm.cdf(b) - 1)
+        t = min(1.0, b)
+        return t * float(stats.norm.pdf(t)) / z, float(stats.norm.pdf(0.0)) / (s * z)
+    raise ValueError(f"family must be normal, uniform or truncated_normal, got {family!r}")
+
+
+def law_rounding_kolmogorov_bound(
+    family: str, scale: float, fmt: Format, drawn_in: Format | None = FLOAT32, bound: float = 2.0
+) -> float:
+    """A bound on the Kolmogorov distance between a symmetric law and its draws rounded to ``fmt``.
+
+    Formula: for x > 0, ``{X <= x / (1 + u)}`` within ``{round(X) <= x}`` within ``{X <= x / (1 -
+    u)}``, and a density non-increasing on y > 0 gives ``F(x / (1 - u)) - F(x) <= u / (1 - u) x
+    f(x)`` and ``F(x) - F(x / (1 + u)) <= u sup y f(y)``: the distance is at most ``u / (1 - u)
+    sup y f(y) + h sup f`` (h: half the subnormal spacing of ``fmt``, the absolute error below its
+    smallest normal); ``u = (1 + u_draw)(1 + u_fmt) - 1`` for a draw in ``drawn_in`` rounded once.
+    The normal case is :func:`rounding_kolmogorov_bound`.
+
+    Args:
+        family: ``"normal"``, ``"uniform"`` or ``"truncated_normal"``.
+        scale: see :func:`law_rounding_constants`.
+        fmt: the format of the returned values.
+        drawn_in: the format the draw was made in (None: exact).
+        bound: the truncation in units of the scale (truncated normal).
+
+    Returns:
+        The bound.
+    """
+    sup_xf, sup_f = law_rounding_constants(family, scale, bound)
+    u = fmt.unit_roundoff if drawn_in is None else (1 + drawn_in.unit_roundoff) * (1 + fmt.unit_roundoff) - 1
+    return u / (1 - u) * sup_xf + fmt.subnormal_spacing / 2 * sup_f
+
+
+def inverse_cdf_draw_distance(fmt: Format) -> float:
+    """The Kolmogorov distance between N(0, s^2) and ``s Phi^-1(round_fmt(U))``, U uniform on (0, 1).
+
+    Formula: rounding U to nearest on the format's grid makes ``P(round(U) <= g)`` the midpoint
+    between g and the next grid point, so ``sup_u |P(round(U) <= u) - u|`` is half the largest
+    spacing of the grid in (0, 1): ``u_fmt / 2`` (the spacing in [1/2, 1) is ``2^-p = u``). The
+    inverse CDF is monotone, so the distance carries over to the normal draw: a draw made *in*
+    the format (not rounded from float32) moves the law by ``u/2``, 2^-9 ~ 2e-3 for bfloat16.
+
+    Args:
+        fmt: the format the uniform is rounded to.
+
+    Returns:
+        ``u / 2``.
+    """
+    return fmt.unit_roundoff / 2

@@ -65,10 +65,19 @@ def fixed_point(sigma_w2: float, sigma_b2: float, phi: str, q0: float = 1.0) -> 
 
     Iterates the map (geometric convergence away from criticality) and polishes with ``brentq``
     on ``length_map(q) - q``. Returns 0 when the iteration collapses to 0 (sigma_b = 0, ordered).
+
+    Raises:
+        ValueError: the iteration diverges (ReLU-like activations with ``sigma_w^2 > 2``: their
+            second moment grows like ``q / 2``).
     """
     q = positive(q0, "q0")
     for _ in range(5000):
         nxt = length_map(q, sigma_w2, sigma_b2, phi)
+        if nxt > 1e12:
+            raise ValueError(
+                f"the length map of {phi} diverges from q0={q0} at sigma_w2={sigma_w2}, "
+                f"sigma_b2={sigma_b2}: no finite fixed point is reached"
+            )
         if abs(nxt - q) <= 1e-13 * max(1.0, q):
             q = nxt
             break
@@ -149,8 +158,19 @@ def critical_sigma_w(sigma_b: float, phi: str = "tanh") -> float:
     """The sigma_w on the order-to-chaos line (chi_1 = 1) for bias std ``sigma_b`` (brentq).
 
     For tanh: 1 exactly at sigma_b = 0 (q* = 0, chi_1 = sigma_w^2 phi'(0)^2); 1.122539 at 0.05.
+    GELU and SiLU are delegated to :func:`theory.edge_of_chaos.critical_sigma_w2`: the bracket
+    used for tanh fails for them (for sigma_w^2 > 2 their length map has no fixed point, and for
+    small sigma_b the stable fixed point disappears before chi_1 reaches 1; their q* = 0 at
+    sigma_b = 0 is unstable), so their curve is computed by parametrizing it with q*.
+
+    Raises:
+        ValueError: for GELU/SiLU, ``sigma_b`` below the stable part of the curve.
     """
     sigma_b = non_negative(sigma_b, "sigma_b")
+    if phi in ("gelu", "silu"):
+        from theory.edge_of_chaos import critical_sigma_w2
+
+        return math.sqrt(critical_sigma_w2(sigma_b**2, phi)[0])
     if sigma_b == 0:
         slope0 = float(activation(phi).df(np.asarray(0.0)))
         return 1.0 / abs(slope0)

@@ -118,6 +118,21 @@ def glorot_variance(fan_in: int, fan_out: int) -> float:
     return 2.0 / (positive_int(fan_in, "fan_in") + positive_int(fan_out, "fan_out"))
 
 
+def glorot_fan_products(fan_in: int, fan_out: int) -> tuple[float, float]:
+    """``(n_in Var W, n_out Var W)`` at Glorot's compromise: ``(2 n_in, 2 n_out) / (n_in + n_out)``.
+
+    The two sum to 2 and their product ``4 n_in n_out / (n_in + n_out)^2`` is at most 1 (AM-GM),
+    so one is below 1 and the other above unless ``n_in = n_out``: with unequal widths neither
+    the forward condition (eq. (10)) nor the backward one (eq. (11)) holds; each layer scales the
+    forward variance by the first and the backward variance by the second.
+
+    References:
+        Glorot & Bengio (2010), eqs. (10)-(12).
+    """
+    variance = glorot_variance(fan_in, fan_out)
+    return fan_in * variance, fan_out * variance
+
+
 def glorot_uniform_bound(fan_in: int, fan_out: int) -> float:
     """``sqrt(6) / sqrt(n_i + n_{i+1})``: the uniform bound with Glorot's variance (eq. (16))."""
     return uniform_bound(glorot_variance(fan_in, fan_out))

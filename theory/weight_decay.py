@@ -39,3 +39,32 @@ def adamw_first_step(p: float, g: float, lr: float, decay: float, eps: float) ->
     """The first AdamW step (PyTorch): ``p (1 - lr decay) - lr g / (|g| + eps)``."""
     lr, g = positive(lr, "lr"), real(g, "g")
     return real(p, "p") * (1 - lr * non_negative(decay, "decay")) - lr * g / (abs(g) + positive(eps, "eps"))
+
+
+def adamw_decay_factor(lr: float, decay: float) -> float:
+    """The factor AdamW (PyTorch) applies to the parameters at a step of rate ``lr``: ``1 - lr decay``.
+
+    PyTorch's ``torch.optim.AdamW`` (and ``Adam(decoupled_weight_decay=True)``) computes
+    ``p <- p (1 - lr_t decay)`` before the Adam update, with ``lr_t`` the step's learning rate
+    (a scheduler's current value). Loshchilov & Hutter's Algorithm 2 decays by ``eta_t lambda``,
+    ``eta_t`` the schedule *multiplier*, not ``alpha eta_t``: with ``lr_t = alpha eta_t``,
+    PyTorch's ``decay`` equals the paper's ``lambda / alpha``, and the same ``decay`` means a
+    different regularization at a different base rate ``alpha``.
+
+    Args:
+        lr: the step's learning rate, ``> 0``.
+        decay: PyTorch's ``weight_decay``, ``>= 0``.
+
+    Returns:
+        ``1 - lr decay``.
+
+    References:
+        Loshchilov & Hutter (2019), arXiv:1711.05101, Algorithm 2, line 12;
+        ``torch/optim/adamw.py`` (``param.mul_(1 - lr * weight_decay)``).
+    """
+    return 1.0 - positive(lr, "lr") * non_negative(decay, "decay")
+
+
+def paper_decay_from_pytorch(base_lr: float, decay: float) -> float:
+    """The paper's ``lambda`` that PyTorch's ``decay`` at base rate ``alpha`` means: ``alpha decay``."""
+    return positive(base_lr, "base_lr") * non_negative(decay, "decay")

@@ -1,13 +1,20 @@
 """Glorot & Bengio's forward and backward variance products in a deep linear net (asymptotic,
-finite-width log tolerance of :mod:`properties.simulation`; theory_claims.md S1.4)."""
+finite-width log tolerance of :mod:`properties.simulation`; theory_claims.md S1.4), and the
+products of one layer with unequal widths (statistical)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
-from properties import compare
+from properties import compare, decide
+from properties import strategies as cs
 from properties.decide import Context
+from properties.sampling import repeated
 from properties.simulation import log_tolerances
 from theory import variance
 
@@ -58,3 +65,31 @@ def test_glorot_products_in_a_deep_linear_net(impl) -> None:
         effect_unit="log error",
         derivation="finite-width log tolerance",
     )
+
+
+@pytest.mark.claim("glorot-unequal-widths-bracket")
+@pytest.mark.parametrize("law", ["xavier_normal", "xavier_uniform"])
+@given(fan_in=st.integers(1, 2048), fan_out=st.integers(1, 2048), seed=cs.seeds())
+@cs.scaled(3)
+def test_glorot_products_bracket_one_with_unequal_widths(
+    impl, law: str, fan_in: int, fan_out: int, seed: int
+) -> None:
+    """The law's variance times each fan, against theory's products; the check catches a std
+    error of half the distance between the two products' square roots and 1, so a law meeting
+    either condition (n Var W = 1) would fail."""
+    assume(max(fan_in, fan_out) >= 1.25 * min(fan_in, fan_out))
+    p_in, p_out = variance.glorot_fan_products(fan_in, fan_out)
+    assert p_in + p_out == pytest.approx(2.0) and min(p_in, p_out) < 1 < max(p_in, p_out)
+    shape = (fan_out, fan_in)
+    rng = np.random.default_rng(seed)
+    sampler = repeated(lambda r: getattr(impl, law)(shape, rng=r) * math.sqrt(fan_in), rng)
+    relative_std = min(abs(math.sqrt(p) - 1) for p in (p_in, p_out)) / 2
+    context = Context(
+        "glorot-unequal-widths-bracket", {"law": law, "fan_in": fan_in, "fan_out": fan_out}, seed
+    )
+    if law == "xavier_normal":
+        decide.check_normal_variance(context, sampler, p_in, relative_std=relative_std)
+    else:
+        decide.check_variance(
+            context, sampler, p_in, 1.8, bound=math.sqrt(3 * p_in), relative_std=relative_std
+        )

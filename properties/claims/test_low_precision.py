@@ -6,6 +6,8 @@ The initializer under test draws in its requested dtype; the predictions come fr
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -16,7 +18,7 @@ from properties import decide
 from properties import strategies as cs
 from properties.decide import Context
 from properties.sampling import repeated
-from theory import low_precision
+from theory import distributions, low_precision
 
 ml_dtypes = pytest.importorskip("ml_dtypes", reason="bfloat16 needs ml_dtypes (pip install ml_dtypes)")
 DTYPES = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16}
@@ -73,4 +75,43 @@ def test_rounded_draws_keep_their_law(
         repeated(lambda r: draw(r).astype(np.float64), np.random.default_rng(seed)),
         stats.norm(scale=std),
         allowance=low_precision.rounding_kolmogorov_bound(std, fmt),
+    )
+
+
+SCHEMES = [
+    "xavier_uniform",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "pytorch_linear_default",
+]
+"""The variance-scaling initializers (xavier_normal is checked by low-precision-rounding-harmless)."""
+
+
+@pytest.mark.claim("low-precision-initializer-laws")
+@pytest.mark.parametrize("dtype", sorted(DTYPES))
+@pytest.mark.parametrize("scheme", SCHEMES)
+@given(fan=st.integers(1, 4096), seed=cs.seeds())
+@cs.scaled(2)
+def test_initializers_keep_their_law_in_low_precision(
+    impl, dtype: str, scheme: str, fan: int, seed: int
+) -> None:
+    shape = (max(1, BLOCK // fan), fan)
+    law = distributions.scheme(scheme, shape)
+    std = math.sqrt(law.variance)
+    scale = {
+        "normal": std,
+        "uniform": law.support[1],
+        "truncated_normal": std / distributions.TRUNCATED_STD_2SIGMA,
+    }[law.family]
+    fmt = low_precision.FORMATS[dtype]
+    decide.check_cdf(
+        Context("low-precision-initializer-laws", {"scheme": scheme, "dtype": dtype, "fan": fan}, seed),
+        repeated(
+            lambda r: getattr(impl, scheme)(shape, rng=r, dtype=DTYPES[dtype]).astype(np.float64),
+            np.random.default_rng(seed),
+        ),
+        law.frozen,
+        allowance=low_precision.law_rounding_kolmogorov_bound(law.family, scale, fmt),
     )

@@ -55,3 +55,35 @@ def test_label_smoothing_gradient_vanishes_at_the_optimal_gap(
     if epsilon < 1:  # away from the optimum the gradient on the target's logit has the gap's sign
         logits[0, target] += 0.5
         assert impl.cross_entropy_grad(logits, np.array([target]), label_smoothing=epsilon)[0, target] > 0
+
+
+@pytest.mark.claim("adamw-decay-multiplied-by-lr")
+@given(
+    grads=cs.gradient_sequences(),
+    start=st.lists(VALUES, min_size=4, max_size=4),
+    rates=st.lists(cs.learning_rates(), min_size=6, max_size=6),
+    decay=st.floats(1e-3, 1),
+    decoupled_adam=st.booleans(),
+)
+def test_adamw_decay_is_multiplied_by_the_current_lr(
+    impl, grads: np.ndarray, start: list[float], rates: list[float], decay: float, decoupled_adam: bool
+) -> None:
+    """p_t = p_{t-1} (1 - lr_t decay) + (Adam's own step on the same gradients), lr changed per step."""
+    lr_w, lr_a = np.array(rates[0]), np.array(rates[0])  # 0-d arrays: read at every step
+    decoupled = (
+        impl.adam(lr_w, weight_decay=decay, decoupled_weight_decay=True)
+        if decoupled_adam
+        else impl.adamw(lr_w, weight_decay=decay)
+    )
+    plain = impl.adam(lr_a, weight_decay=0.0)
+    p_w = p_a = np.array(start)
+    s_w, s_a = decoupled.init(p_w), plain.init(p_a)
+    for rate, g in zip(rates, grads, strict=True):
+        lr_w[()] = lr_a[()] = rate
+        new_w, s_w = decoupled.step(p_w, g, s_w)
+        new_a, s_a = plain.step(p_a, g, s_a)
+        predicted = p_w * weight_decay.adamw_decay_factor(rate, decay) + (new_a - p_a)
+        np.testing.assert_allclose(new_w, predicted, rtol=1e-12, atol=1e-12 * (1 + np.max(np.abs(p_w))))
+        p_w, p_a = new_w, new_a
+    # The paper's lambda for this run's base rate alpha = rates[0] is alpha * decay.
+    assert weight_decay.paper_decay_from_pytorch(rates[0], decay) == pytest.approx(rates[0] * decay)

@@ -17,6 +17,7 @@ from reports.bench import (
     coordinate_check,
     finite_width,
     isometry,
+    low_precision,
     optimizers,
     propagation,
     seeds,
@@ -25,6 +26,7 @@ from reports.bench.common import Figure, Settings, Table
 from reports.bench.experiment import Cell, cell_rng, gather, spawn_key
 from theory import finite_width as theory_finite_width
 from theory import isometry as theory_isometry
+from theory import low_precision as theory_low_precision
 from theory import width_scaling
 
 QUICK = Settings(Path("unused"), seed=3, quick=True)
@@ -40,6 +42,7 @@ def test_one_list_of_experiments_in_report_order() -> None:
         "attention_pre_post_ln",
         "mup_coordinate_check",
         "finite_width_fluctuation",
+        "low_precision_table",
         "speed",
     ]
     assert all(name == experiment.name for name, experiment in EXPERIMENTS.items())
@@ -212,3 +215,24 @@ def test_finite_width_table_has_theory_next_to_measurement() -> None:
     assert table["var log R (exact)"].iloc[1] == exact.variance
     text = finite_width.section(frame).markdown()
     assert f"{int(table['samples'].min())}..{int(table['samples'].max())} networks per cell" in text
+
+
+def test_low_precision_prose_numbers_come_from_the_frame() -> None:
+    cells = [
+        Cell(c.experiment, c.labels, c.function, {**c.params, "draws": 4096})
+        for c in low_precision.cells(QUICK)
+    ]
+    frame = gather(c.run(0) for c in cells)
+    assert len(frame) == len(low_precision.INITIALIZERS) * 3 * 2 and set(frame["fan"]) == {64, 16384}
+    readout = frame[(frame["initializer"] == "normal std 1/fan (muP readout)") & (frame["fan"] == 16384)]
+    f16 = readout[readout["dtype"] == "float16"].iloc[0]
+    assert f16["subnormal (theory)"] == pytest.approx(theory_low_precision.subnormal_probability(1 / 16384))
+    text = low_precision.section(frame).markdown()
+    assert f"is {f16['subnormal or zero']:.1%} subnormal or zero in float16" in text
+    assert "theory 0.002, half the uniform's spacing" in text
+    assert set(low_precision.EXPERIMENT.render(frame).files) == {
+        "low_precision_table.csv",
+        "low_precision_table.md",
+        "low_precision_distance.png",
+        "section_low_precision_table.md",
+    }

@@ -15,6 +15,7 @@ from theory import (
     CLAIMS,
     activations,
     distributions,
+    edge_of_chaos,
     finite_width,
     haar,
     isometry,
@@ -297,6 +298,18 @@ PRINTED: list[tuple[str, str, Callable[[], float]]] = [
         "0.27",
         lambda: width_scaling.slope_bias_bound((32, 64, 128, 256), 0.5, 1.0),
     ),
+    (
+        "gelu-silu-critical-curve",
+        "0.1729",
+        lambda: edge_of_chaos.critical_point_at(edge_of_chaos.stable_curve_threshold("gelu"), "gelu")[1],
+    ),
+    (
+        "gelu-silu-critical-curve",
+        "0.5551",
+        lambda: edge_of_chaos.critical_point_at(edge_of_chaos.stable_curve_threshold("silu"), "silu")[1],
+    ),
+    ("tied-gaussian-rnn-norm-drift", "1.5", lambda: isometry.tied_gaussian_rnn_moment(2, 2)),
+    ("tied-gaussian-rnn-norm-drift", "14.5", lambda: isometry.tied_gaussian_rnn_moment(2, 4)),
 ]
 """(claim id, a number as printed in its prose, theory's value of it)."""
 

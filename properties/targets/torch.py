@@ -317,7 +317,7 @@ def pytorch_linear_default(
         torch.manual_seed(seed)
         module = _MODULES[len(dims)](torch_dims[0], torch_dims[1], torch_dims[2:], dtype=_DTYPES[np_dtype])
     weight: torch.Tensor = module.weight  # type: ignore[assignment]
-    out = weight.detach().numpy().copy()
+    out = _numpy_of(weight.detach()).copy()
     return out if layout == "torch" else ad.torch_to_keras(out)
 
 
@@ -651,7 +651,9 @@ def _torch_optimizer(factory: Callable[[list[torch.Tensor]], torch.optim.Optimiz
 
     ``step`` copies the parameters into fresh tensors, gives them the gradients, rebuilds the
     optimizer, loads the state, calls ``optimizer.step()`` and returns copies: nothing the caller
-    holds is mutated.
+    holds is mutated. The learning rate is the one the rebuilt optimizer reads now (impls reads a
+    0-d array ``lr`` at every step), as a scheduler sets ``param_groups[i]["lr"]``: loading the
+    state would otherwise restore the rate saved at the first step.
     """
     factory([torch.zeros(1, dtype=torch.float64)])  # hyper-parameter errors at construction, as impls
 
@@ -674,7 +676,10 @@ def _torch_optimizer(factory: Callable[[list[torch.Tensor]], torch.optim.Optimiz
             tensor.grad = torch.tensor(g, dtype=tensor.dtype)
             tensors.append(tensor)
         optimizer = factory(tensors)
+        current = [group["lr"] for group in optimizer.param_groups]
         optimizer.load_state_dict(copy.deepcopy(state.state_dict))
+        for group, lr in zip(optimizer.param_groups, current, strict=True):
+            group["lr"] = lr
         optimizer.step()
         new = _unflatten(params, [t.detach().numpy().copy() for t in tensors])
         return new, TorchOptimizerState(copy.deepcopy(optimizer.state_dict()), new)

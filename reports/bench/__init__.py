@@ -12,6 +12,7 @@ from reports.bench import (
     coordinate_check,
     finite_width,
     isometry,
+    low_precision,
     optimizers,
     propagation,
     residual_depth,
@@ -32,6 +33,7 @@ EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType(
             attention_layers.EXPERIMENT,
             coordinate_check.EXPERIMENT,
             finite_width.EXPERIMENT,
+            low_precision.EXPERIMENT,
             speed.EXPERIMENT,
         )
     }

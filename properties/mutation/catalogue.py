@@ -25,6 +25,10 @@ class Mutation(NamedTuple):
 _F, _I, _A = "impls/fans.py", "impls/initializers.py", "impls/activations.py"
 _L, _O, _N = "impls/losses.py", "impls/optimizers.py", "impls/network.py"
 _P = "impls/parametrization.py"
+_LAYERS = {
+    name: f"impls/{name}.py" for name in ("attention", "dropout", "delta_orthogonal", "lsuv", "normalization")
+}
+_RES = "impls/residual.py"
 
 
 def _m(id: str, path: str, original: str, replacement: str, description: str, expected: str) -> Mutation:
@@ -948,5 +952,62 @@ MUTATIONS: tuple[Mutation, ...] = (
         'grads[f"W{layer}"] = delta.T @ cache.post[layer - 1]',
         "weight gradient forgets the forward multiplier",
         "ntk-param-kernel-diagonal-law",
+    ),
+    # ---- layers since 2017: attention, dropout, normalization, residual, delta-orthogonal, LSUV --
+    _m(
+        "attention-scale-1-over-dk",
+        _LAYERS["attention"],
+        "return 1.0 / math.sqrt(d_k)",
+        "return 1.0 / d_k",
+        "scores scaled by 1/d_k instead of 1/sqrt(d_k)",
+        "attention-logit-variance",
+    ),
+    _m(
+        "dropout-keeps-p",
+        _LAYERS["dropout"],
+        "keep = generator.random(array.shape) >= drop",
+        "keep = generator.random(array.shape) < drop",
+        "dropout keeps with probability p instead of 1 - p",
+        "dropout-second-moment",
+    ),
+    _m(
+        "delta-orthogonal-gain-squared",
+        _LAYERS["delta_orthogonal"],
+        "weight[centre] = orthogonal((out_channels, in_channels), gain, rng=generator, dtype=dtype)",
+        "weight[centre] = orthogonal((out_channels, in_channels), gain * gain, rng=generator, dtype=dtype)",
+        "delta-orthogonal centre scaled by gain^2",
+        "delta-orthogonal-circular-isometry",
+    ),
+    _m(
+        "lsuv-divides-by-variance",
+        _LAYERS["lsuv"],
+        "weight = (weight / math.sqrt(variance)).astype(weight.dtype)",
+        "weight = (weight / variance).astype(weight.dtype)",
+        "LSUV rescales by the variance instead of the std",
+        "lsuv-unit-variance",
+    ),
+    _m(
+        "layernorm-not-centred",
+        _LAYERS["normalization"],
+        "centred = xs - xs.mean(axis=axes, keepdims=True)",
+        "centred = xs",
+        "normalization forgets to subtract the mean",
+        "layernorm-output-moments",
+    ),
+    _m(
+        "layernorm-backward-drops-projection",
+        _LAYERS["normalization"],
+        "- x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True)",
+        "- 0 * x_hat",
+        "normalization backward forgets the variance term",
+        "normalization-scale-invariance",
+    ),
+    _m(
+        "residual-branch-scale-ignored",
+        _RES,
+        'a = a + alpha * (phi(h) @ params[f"W2_{block}"].T)',
+        'a = a + (phi(h) @ params[f"W2_{block}"].T)',
+        "residual forward ignores the branch scale",
+        "resnet-depth-scaled-branch-bounded",
     ),
 )

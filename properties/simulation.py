@@ -206,6 +206,84 @@ def simulate(
     return Propagation(**{key: np.stack([run[key] for run in runs]) for key in LAYER_STATISTICS})
 
 
+@dataclass(frozen=True)
+class FirstStep:
+    """One optimizer's first step from one parametrized network (the coordinate check's unit).
+
+    Attributes:
+        optimizer: ``"sgd"`` or ``"adam"``.
+        initial: each layer's pre-activations at initialization.
+        actual: each layer's change of pre-activations after the step.
+        first_order: each layer's first-order change: the central difference of the forward pass
+            along the update, ``(h(p + s dp) - h(p - s dp)) / (2 s)``.
+    """
+
+    optimizer: str
+    initial: list[np.ndarray]
+    actual: list[np.ndarray]
+    first_order: list[np.ndarray]
+
+
+def first_steps(
+    widths: Sequence[int],
+    parametrization: str,
+    x: np.ndarray,
+    u: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    optimizers: Sequence[str],
+    gain: float,
+    lr: float,
+    step: float = 1e-4,
+    implementation: Any = impls,
+) -> list[FirstStep]:
+    """One network of ``widths`` in ``parametrization``, one step of each optimizer from it.
+
+    Formula: the loss is ``u . f(x)``; its gradient by the implementation's exact backward; each
+    optimizer (``parametrized_optimizer``, with the parametrization's per-layer rates) takes one
+    step from the same initialization. The suite's coordinate-check claims and the benchmark's
+    ``mup_coordinate_check`` both measure with this function.
+
+    Args:
+        widths: ``(d, n, ..., n, k)``.
+        parametrization: ``"sp"``, ``"ntk"`` or ``"mup"``.
+        x, u: the input batch ``(batch, d)`` and the loss direction ``(batch, k)``.
+        rng: the stream the weights are drawn from.
+        optimizers: the optimizers to step with.
+        gain: the hidden layers' gain.
+        lr: the width-independent base learning rate.
+        step: the central difference's step along the update (the network is piecewise linear
+            in it, so the difference is exact away from kinks).
+        implementation: impls, or the implementation under test.
+
+    Returns:
+        One :class:`FirstStep` per optimizer, in order.
+    """
+    params = implementation.init_parametrized_mlp(widths, parametrization, gain=gain, rng=rng)
+
+    def pre(p: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return list(implementation.parametrized_forward(p, x, parametrization, gain=gain).pre)
+
+    cache = implementation.parametrized_forward(params, x, parametrization, gain=gain)
+    grads = implementation.parametrized_backward(params, cache, u, parametrization, gain=gain).params
+    steps = []
+    for optimizer in optimizers:
+        opt = implementation.parametrized_optimizer(widths, parametrization, optimizer, lr)
+        stepped, _ = opt.step(params, grads, opt.init(params))
+        update = {k: stepped[k] - params[k] for k in params}
+        ahead = pre({k: params[k] + step * update[k] for k in params})
+        behind = pre({k: params[k] - step * update[k] for k in params})
+        steps.append(
+            FirstStep(
+                optimizer,
+                list(cache.pre),
+                [h1 - h0 for h1, h0 in zip(pre(stepped), cache.pre, strict=True)],
+                [(a - b) / (2 * step) for a, b in zip(ahead, behind, strict=True)],
+            )
+        )
+    return steps
+
+
 def jacobian_spectrum(
     width: int,
     depth: int,

@@ -29,7 +29,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from properties import decide
+from properties import decide, simulation
 from properties import strategies as cs
 from properties.decide import Context
 from theory import finite_width, kernels, width_scaling
@@ -56,30 +56,23 @@ makes the small widths' sampling fluctuation no larger than width 128's."""
 
 
 def _mean_square_changes(impl, parametrization: str, width: int, x, u, rng) -> np.ndarray:
-    """``(optimizers, [actual, first order], layers)`` mean square changes of the pre-activations.
-
-    One network, one SGD and one Adam step from it; the first-order change is the central
-    difference of the implementation's forward pass along the update.
-    """
-    widths = (INPUT_DIM, width, width, OUTPUTS)
-    params = impl.init_parametrized_mlp(widths, parametrization, gain=GAIN, rng=rng)
-
-    def pre(p: dict[str, np.ndarray]) -> list[np.ndarray]:
-        return impl.parametrized_forward(p, x, parametrization, gain=GAIN).pre
-
-    cache = impl.parametrized_forward(params, x, parametrization, gain=GAIN)
-    grads = impl.parametrized_backward(params, cache, u, parametrization, gain=GAIN).params
-    out = []
-    for optimizer in width_scaling.OPTIMIZERS:
-        opt = impl.parametrized_optimizer(widths, parametrization, optimizer, LR)
-        stepped, _ = opt.step(params, grads, opt.init(params))
-        update = {k: stepped[k] - params[k] for k in params}
-        ahead = pre({k: params[k] + STEP * update[k] for k in params})
-        behind = pre({k: params[k] - STEP * update[k] for k in params})
-        actual = [np.mean((a - b) ** 2) for a, b in zip(pre(stepped), cache.pre, strict=True)]
-        first = [np.mean(((a - b) / (2 * STEP)) ** 2) for a, b in zip(ahead, behind, strict=True)]
-        out.append([actual, first])
-    return np.array(out)
+    """``(optimizers, [actual, first order], layers)`` mean square changes of the pre-activations
+    of one network after one SGD and one Adam step (:func:`properties.simulation.first_steps`)."""
+    steps = simulation.first_steps(
+        (INPUT_DIM, width, width, OUTPUTS),
+        parametrization,
+        x,
+        u,
+        rng,
+        optimizers=width_scaling.OPTIMIZERS,
+        gain=GAIN,
+        lr=LR,
+        step=STEP,
+        implementation=impl,
+    )
+    return np.array(
+        [[[np.mean(c**2) for c in s.actual], [np.mean(c**2) for c in s.first_order]] for s in steps]
+    )
 
 
 def ladder_slopes(impl, parametrization: str, count: int, rng: np.random.Generator) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import impls
+from properties.simulation import first_steps
 from reports.bench.common import Figure, Section, Settings, Table, pyplot
 from reports.bench.experiment import Cell, Experiment, gather
 from theory import width_scaling
@@ -41,30 +41,27 @@ def measure_cell(
     for draw in range(draws):
         inputs = np.random.default_rng([input_seed, draw])
         x, u = inputs.normal(size=(1, INPUT_DIM)), inputs.normal(size=(1, OUTPUTS))
-        params = impls.init_parametrized_mlp(widths, parametrization, gain=GAIN, rng=rng)
-
-        def pre(p: dict[str, np.ndarray], x: np.ndarray = x) -> list[np.ndarray]:
-            return impls.parametrized_forward(p, x, parametrization, gain=GAIN).pre
-
-        cache = impls.parametrized_forward(params, x, parametrization, gain=GAIN)
-        grads = impls.parametrized_backward(params, cache, u, parametrization, gain=GAIN).params
-        for optimizer in width_scaling.OPTIMIZERS:
-            opt = impls.parametrized_optimizer(widths, parametrization, optimizer, LR)
-            stepped, _ = opt.step(params, grads, opt.init(params))
-            update = {k: stepped[k] - params[k] for k in params}
-            ahead = pre({k: params[k] + STEP * update[k] for k in params})
-            behind = pre({k: params[k] - STEP * update[k] for k in params})
-            for layer, (h0, h1, hp, hm) in enumerate(
-                zip(cache.pre, pre(stepped), ahead, behind, strict=True)
-            ):
+        steps = first_steps(
+            widths,
+            parametrization,
+            x,
+            u,
+            rng,
+            optimizers=width_scaling.OPTIMIZERS,
+            gain=GAIN,
+            lr=LR,
+            step=STEP,
+        )
+        for s in steps:
+            for layer, (h0, change, first) in enumerate(zip(s.initial, s.actual, s.first_order, strict=True)):
                 rows.append(
                     {
                         "draw": draw,
-                        "optimizer": optimizer,
+                        "optimizer": s.optimizer,
                         "layer": LAYERS[layer],
                         "init": _rms(h0),
-                        "change": _rms(h1 - h0),
-                        "first order": _rms((hp - hm) / (2 * STEP)),
+                        "change": _rms(change),
+                        "first order": _rms(first),
                     }
                 )
     return pd.DataFrame(rows)

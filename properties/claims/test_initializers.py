@@ -6,6 +6,7 @@ import contextlib
 import functools
 import math
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -217,10 +218,15 @@ def test_truncated_normal_stays_strictly_inside(
 ) -> None:
     high = low + width
     far = mean < low - 2 * std or mean > high + 2 * std
-    with pytest.warns(UserWarning, match="more than 2 std") if far else contextlib.nullcontext():
+    # The warning is impls' (and PyTorch's) API contract; another target may stay silent.
+    expected = pytest.warns(UserWarning, match="more than 2 std") if far and impl.is_reference else None
+    with expected or contextlib.nullcontext(), warnings.catch_warnings():
+        if not impl.is_reference:
+            warnings.filterwarnings("ignore", message=".*more than 2 std", category=UserWarning)
         w = impl.truncated_normal((64, 33), mean, std, low, high, rng=seed, dtype=dtype)
     assert w.dtype == dtype
     case = {"mean": mean, "std": std, "a": low, "b": high, "dtype": np.dtype(dtype).name, "seed": seed}
+    case["shape"] = [64, 33]
     verify_truncated_support(w, low, high, case)
 
 

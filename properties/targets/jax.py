@@ -23,7 +23,11 @@ Optax 0.2.8, https://github.com/google-deepmind/optax/tree/main/optax/_src):
 - ``orthogonal(scale, column_axis=0)`` flattens as PyTorch does (rows = ``shape[0]``), with the
   sign correction.
 - ``jax.nn.gelu(approximate=...)`` defaults to the tanh form; impls' ``"none"``/``"tanh"`` map to
-  ``False``/``True``. ``jax.nn.softplus`` has no ``beta`` and no linear cutoff.
+  ``False``/``True``. ``jax.nn.softplus`` is ``logaddexp(x, 0)``: no ``beta`` and no linear
+  cutoff, so ``ACTIVATIONS["softplus"]`` called without parameters is JAX's softplus and any
+  explicit ``beta``/``threshold`` (PyTorch's ``threshold=20`` included) is not applicable.
+- ``jnp.tanh``'s derivative is JAX's JVP rule from the output, ``(1 - t) + (1 - t) t``;
+  ``jax.nn.leaky_relu`` is ``where(x >= 0, x, slope x)``, so its derivative at 0 is 1.
 - Optax validates no hyper-parameter (a negative learning rate is accepted); the adapter adds
   no check of its own there.
 - Optax: ``adam``'s ``eps`` is outside the root (``eps_root=0``) as PyTorch's; ``rmsprop`` is
@@ -40,11 +44,13 @@ probabilities), impls' network helpers and constants.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import ml_dtypes
+import mpmath
 import numpy as np
 import optax
 from jax.nn import initializers as init
@@ -342,9 +348,17 @@ def _gelu_form(approximate: str = "none") -> dict[str, Any]:
     return {"approximate": as_choice(approximate, "approximate", ("none", "tanh")) == "tanh"}
 
 
-def _softplus_form(beta: float = 1.0, threshold: float = 20.0) -> dict[str, Any]:
-    if as_real(beta, "beta") != 1.0 or as_real(threshold, "threshold") != 20.0:
-        raise ad.unsupported(NAME, "jax.nn.softplus has no beta and no threshold (only the defaults map)")
+def _softplus_form(**params: Any) -> dict[str, Any]:
+    """``jax.nn.softplus`` takes no parameter: any explicit ``beta``/``threshold`` is refused.
+
+    Called without parameters the activation is JAX's own softplus, ``logaddexp(x, 0)`` with no
+    linear cutoff; PyTorch's ``threshold=20`` (``x`` for ``x > 20``, differing by
+    ``log1p(e^-x) < 2.1e-9``) is not expressible, so a caller asking for it by name is refused.
+    """
+    if params:
+        raise ad.unsupported(
+            NAME, f"jax.nn.softplus has no beta and no threshold (no linear cutoff), got {sorted(params)}"
+        )
     return {}
 
 
@@ -417,6 +431,8 @@ def silu(x: Any) -> np.ndarray:
 
 @ad.same_signature(impls.softplus)
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    """impls' ``softplus`` is PyTorch's, with a linear cutoff at ``threshold``: refused (see
+    ``_softplus_form``; ``ACTIVATIONS["softplus"]`` without parameters is JAX's own)."""
     return ACTIVATIONS["softplus"].function(x, beta=beta, threshold=threshold)
 
 
@@ -714,7 +730,121 @@ _TRUNCATED_BY_DESIGN = (
     "variance preserved): a documented convention, not PyTorch's untruncated normal"
 )
 
+_JAX_FUNCTIONS = "https://github.com/jax-ml/jax/blob/main/jax/_src/nn/functions.py"
+
+
+def _scaled_draw_on_a_bound(case: Mapping[str, Any]) -> bool:
+    """Whether this adapter's truncated normal (JAX's standardized draw in the open interval,
+    then ``mean + std z`` in the dtype) puts a draw on a bound for the recorded case: the
+    support check's "on a bound" part, redrawn exactly (the case names seed and shape)."""
+    if case.get("part") != "on a bound" or "shape" not in case or "seed" not in case:
+        return False
+    dtype = np.dtype(case["dtype"]) if case["dtype"] != "bfloat16" else np.dtype(ml_dtypes.bfloat16)
+    w = truncated_normal(
+        tuple(case["shape"]), case["mean"], case["std"], case["a"], case["b"], rng=case["seed"], dtype=dtype
+    )
+    low, high = w.dtype.type(case["a"]), w.dtype.type(case["b"])
+    return bool(np.any((w == low) | (w == high)))
+
+
+def _activation_is(*names: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda case: case.get("activation") in names
+
+
+@_x64
+def _tanh_jvp(x: Any) -> np.ndarray:
+    """JAX's tanh derivative as its JVP rule computes it from the output ``t = tanh(x)``:
+    ``(1 - t) + (1 - t) t`` (``jax.make_jaxpr(jax.grad(jnp.tanh))``), in float64."""
+    t = np.asarray(jnp.tanh(jnp.asarray(np.asarray(x, float))))
+    return (1.0 - t) + (1.0 - t) * t
+
+
+def _tanh_misses_definition(case: Mapping[str, Any]) -> bool:
+    """Whether the output-based tanh' misses the definition test's tolerance (1e-15 + 1e-12 |f'|)
+    at one of the case's points, against ``sech^2`` in 50 digits."""
+    if case.get("activation") != "tanh":
+        return False
+    x = np.asarray(case.get("x", []), float)
+    with mpmath.workdps(50):
+        exact = np.array([float(mpmath.sech(mpmath.mpf(v)) ** 2) for v in x])
+    return bool(np.any(np.abs(_tanh_jvp(x) - exact) > 1e-15 + 1e-12 * exact))
+
+
+def _tanh_exceeds_bound(case: Mapping[str, Any]) -> bool:
+    """Whether the output-based tanh' exceeds the case's bound (the saturation claim)."""
+    if case.get("activation") != "tanh" or "bound" not in case:
+        return False
+    return bool(np.any(_tanh_jvp(case["x"]) > case["bound"]))
+
+
+def _leaky_relu_at_zero(case: Mapping[str, Any]) -> bool:
+    return (
+        case.get("activation") == "leaky_relu" and case.get("x") == 0.0 and case.get("negative_slope") != 1.0
+    )
+
+
+_TANH_JVP = (
+    "jnp.tanh's derivative is computed from the output, (1 - t) + (1 - t) t, and XLA's float64 tanh "
+    "is a few ulp off near saturation (tanh(19.5) = 1 - 8u; the exact value rounds to 1): tanh' is "
+    "accurate to ~1e-15 absolute only, e.g. 1.55e-15 at x = 19.5 (exact 4.6e-17), 8.2446147517e-9 "
+    "at x = 10 (exact 8.2446144558e-9)"
+)
+
 DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "truncated-normal-support",
+        "JAX has no mean or absolute bounds: jax.random.truncated_normal draws in the open standardized "
+        "interval and the caller scales after (as jax.nn.initializers.truncated_normal does, which "
+        "documents lower*stddev < x < upper*stddev); rounding mean + std z to the dtype can land on a "
+        "bound, which is never redrawn",
+        f"{_JAX_INITIALIZERS} (truncated_normal); no upstream report found",
+        applies=_scaled_draw_on_a_bound,
+    ),
+    Deviation(
+        "he-leaky-variance",
+        _TRUNCATED_BY_DESIGN.format(name="he_normal"),
+        _JAX_INITIALIZERS,
+        applies=lambda case: case.get("scheme") == "kaiming_normal",
+    ),
+    Deviation(
+        "low-precision-rounding-harmless",
+        _TRUNCATED_BY_DESIGN.format(name="glorot_normal"),
+        _JAX_INITIALIZERS,
+        applies=lambda case: case.get("initializer") == "xavier_normal",
+    ),
+    Deviation(
+        "activation-derivatives",
+        _TANH_JVP,
+        "https://github.com/jax-ml/jax/issues/40343",
+        applies=_tanh_misses_definition,
+    ),
+    Deviation(
+        "saturation-beyond-10",
+        _TANH_JVP,
+        "https://github.com/jax-ml/jax/issues/40343",
+        applies=_tanh_exceeds_bound,
+    ),
+    Deviation(
+        "activation-stability",
+        "gelu is 0.5 x erfc(-x / sqrt 2) evaluated literally: NaN at -inf (-inf * 0), and jax.grad's "
+        "gelu'(+-inf) is NaN; no upstream report found",
+        f"{_JAX_FUNCTIONS} (gelu)",
+        applies=lambda case: _activation_is("gelu")(case) and case.get("x") == "-inf, inf",
+    ),
+    Deviation(
+        "activation-stability",
+        "silu is x * sigmoid(x) evaluated literally: NaN at -inf (-inf * 0), and jax.grad's "
+        "silu'(+-inf) is NaN; no upstream report found",
+        f"{_JAX_FUNCTIONS} (silu)",
+        applies=lambda case: _activation_is("silu")(case) and case.get("x") == "-inf, inf",
+    ),
+    Deviation(
+        "activation-stability",
+        "soft_sign is x / (|x| + 1) evaluated literally: NaN at +-inf (inf / inf), its jax.grad too; "
+        "no upstream report found",
+        f"{_JAX_FUNCTIONS} (soft_sign)",
+        applies=lambda case: _activation_is("softsign")(case) and case.get("x") == "-inf, inf",
+    ),
     Deviation(
         "xavier-normal-law",
         _TRUNCATED_BY_DESIGN.format(name="glorot_normal"),
@@ -723,9 +853,10 @@ DEVIATIONS: tuple[Deviation, ...] = (
     Deviation("he-normal-law", _TRUNCATED_BY_DESIGN.format(name="he_normal"), _JAX_INITIALIZERS),
     Deviation(
         "relu-kink-convention",
-        "jax.nn.leaky_relu is x if x >= 0 (documented formula): its derivative at 0 is 1, PyTorch "
-        "autograd's is the slope",
-        "https://github.com/jax-ml/jax/blob/main/jax/_src/nn/functions.py",
+        "convention: jax.nn.leaky_relu is where(x >= 0, x, slope x) (documented formula): its "
+        "derivative at 0 is 1, PyTorch autograd's is the slope",
+        f"{_JAX_FUNCTIONS} (leaky_relu)",
+        applies=_leaky_relu_at_zero,
     ),
     Deviation(
         "he-fan-out",

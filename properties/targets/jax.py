@@ -32,9 +32,12 @@ Optax 0.2.8, https://github.com/google-deepmind/optax/tree/main/optax/_src):
   no check of its own there.
 - Optax: ``adam``'s ``eps`` is outside the root (``eps_root=0``) as PyTorch's; ``rmsprop`` is
   called with ``eps_in_sqrt=False`` (PyTorch's placement); ``adagrad`` adds ``eps`` *inside* the
-  root (``scale_by_rss``: ``g / sqrt(s + eps)``), with no flag to change it; ``amsgrad`` takes the
-  max of bias-corrected moments; PyTorch's coupled ``weight_decay`` is
-  ``chain(add_decayed_weights(wd), ...)``, Optax's documented L2 idiom.
+  root (``scale_by_rss``: ``g / sqrt(s + eps)``), with no flag to change it; ``optax.amsgrad``
+  takes the max of *bias-corrected* second moments, not PyTorch's AMSGrad (``amsgrad=True`` is
+  not applicable); ``clip_by_global_norm`` scales by ``max_norm / norm``, without PyTorch's
+  ``1e-6``; the optimizer state is read through impls' field names (:class:`OptaxState`);
+  PyTorch's coupled ``weight_decay`` is ``chain(add_decayed_weights(wd), ...)``, Optax's
+  documented L2 idiom.
 
 Not supplied: ``sparse``, ``dirac`` (``delta_orthogonal`` is a different initializer), ``eye``,
 ``calculate_gain``, ``pytorch_linear_default``, ``nll_loss``, ``binary_cross_entropy`` (on
@@ -44,7 +47,7 @@ probabilities), impls' network helpers and constants.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jax
@@ -568,15 +571,72 @@ def _to_numpy(tree: Any, like: Any) -> Any:
     return tree_map(lambda new, old: np.asarray(new, dtype=old.dtype), tree, like)
 
 
+_STATE_FIELDS: dict[str, tuple[type, str]] = {
+    "momentum_buffer": (optax.TraceState, "trace"),
+    "sum": (optax.ScaleByRssState, "sum_of_squares"),
+    "exp_avg": (optax.ScaleByAdamState, "mu"),
+    "exp_avg_sq": (optax.ScaleByAdamState, "nu"),
+    "square_avg": (optax.ScaleByRmsState, "nu"),
+    "step": (optax.ScaleByAdamState, "count"),
+}
+"""impls' (PyTorch's) state field -> the Optax state and field holding the same quantity:
+``trace = g + mu trace`` is PyTorch's undampened ``momentum_buffer``; ``sum_of_squares`` starts at
+``initial_accumulator_value`` as ``sum``; Adam's ``mu``/``nu``/``count`` are ``exp_avg``/
+``exp_avg_sq``/``step``; RMSProp's ``nu`` is ``square_avg``."""
+
+
+def _states(tree: Any) -> Iterator[Any]:
+    """Every Optax state record (a NamedTuple) in a chain's nested tuples, depth first."""
+    if isinstance(tree, tuple):
+        if hasattr(tree, "_fields"):
+            yield tree
+        for item in tree:
+            yield from _states(item)
+
+
+class OptaxState:
+    """An Optax optimizer state read through impls' state fields (see :data:`_STATE_FIELDS`).
+
+    ``state.exp_avg``, ``state.momentum_buffer``, ``state.sum``, ... are Optax's own buffers as
+    NumPy arrays in the parameters' tree; ``state.step`` is Adam's count. A field Optax does not
+    keep in this configuration (``momentum_buffer`` without momentum, ``max_exp_avg_sq``, ...) is
+    an ``AttributeError``: the view never makes up a value.
+
+    Args:
+        state: the Optax state.
+        params: the parameter tree the buffers belong to (structure and dtypes).
+    """
+
+    def __init__(self, state: Any, params: Any) -> None:
+        self.state = state
+        self.params = params
+
+    def __getattr__(self, field: str) -> Any:
+        if field.startswith("_") or field in ("state", "params") or field not in _STATE_FIELDS:
+            raise AttributeError(field)
+        kind, name = _STATE_FIELDS[field]
+        found = next((s for s in _states(self.state) if isinstance(s, kind)), None)
+        if found is None:
+            raise AttributeError(f"optax keeps no {field!r} ({kind.__name__}.{name}) in this configuration")
+        value = getattr(found, name)
+        return int(value) if field == "step" else _to_numpy(value, self.params)
+
+    def __repr__(self) -> str:
+        return f"OptaxState({self.state!r})"
+
+
 def _optax_optimizer(transformation: optax.GradientTransformation) -> impls.Optimizer:
-    """An Optax transformation as impls' pure pair (Optax is pure already: only NumPy <-> JAX)."""
+    """An Optax transformation as impls' pure pair (Optax is pure already: only NumPy <-> JAX);
+    the state is an :class:`OptaxState`."""
 
     @_x64
-    def init_state(params: Any) -> Any:
-        return transformation.init(_to_jax(as_param_tree(params, "params")))
+    def init_state(params: Any) -> OptaxState:
+        return OptaxState(transformation.init(_to_jax(as_param_tree(params, "params"))), params)
 
     @_x64
-    def step(params: Any, grads: Any, state: Any) -> tuple[Any, Any]:
+    def step(params: Any, grads: Any, state: Any) -> tuple[Any, OptaxState]:
+        if not isinstance(state, OptaxState):
+            raise TypeError(f"state must be what this optimizer's init returned, got {type(state).__name__}")
         as_param_tree(params, "params")
         as_param_tree(grads, "grads")
 
@@ -586,8 +646,9 @@ def _optax_optimizer(transformation: optax.GradientTransformation) -> impls.Opti
 
         tree_map(same_shape, params, grads, name="params")
         p = _to_jax(params)
-        updates, new_state = transformation.update(_to_jax(grads), state, p)
-        return _to_numpy(optax.apply_updates(p, updates), params), new_state
+        updates, new_state = transformation.update(_to_jax(grads), state.state, p)
+        new = _to_numpy(optax.apply_updates(p, updates), params)
+        return new, OptaxState(new_state, new)
 
     return impls.Optimizer(init_state, step)
 
@@ -667,15 +728,21 @@ def adam(
     maximize: bool = False,
     decoupled_weight_decay: bool = False,
 ) -> impls.Optimizer:
-    """``optax.adam(lr, b1, b2, eps, eps_root=0)``, or ``optax.amsgrad`` for ``amsgrad=True``."""
+    """``optax.adam(lr, b1, b2, eps, eps_root=0)`` (``amsgrad=True``: not applicable)."""
     if maximize:
         raise ad.unsupported(NAME, "optax has no maximize option")
     if decoupled_weight_decay:
         raise ad.unsupported(NAME, "optax's adam has no decoupled_weight_decay (use adamw)")
     if not bias_correction:
         raise ad.unsupported(NAME, "optax.adam always bias-corrects (bias_correction=False)")
+    if amsgrad:
+        raise ad.unsupported(
+            NAME,
+            "optax.amsgrad takes the max of the bias-corrected second moments, PyTorch's amsgrad the "
+            "max of the raw ones (then corrects): a different algorithm",
+        )
     b1, b2 = betas
-    rule = (optax.amsgrad if amsgrad else optax.adam)(lr, b1, b2, eps, eps_root=0.0)
+    rule = optax.adam(lr, b1, b2, eps, eps_root=0.0)
     return _optax_optimizer(_coupled(weight_decay, rule))
 
 
@@ -731,6 +798,45 @@ _TRUNCATED_BY_DESIGN = (
 )
 
 _JAX_FUNCTIONS = "https://github.com/jax-ml/jax/blob/main/jax/_src/nn/functions.py"
+_OPTAX_TRANSFORM = "https://github.com/google-deepmind/optax/blob/main/optax/_src/transform.py"
+
+
+def _adagrad_seed_misses(case: Mapping[str, Any]) -> bool:
+    """Whether Optax's AdaGrad form (``g / sqrt(r + delta)``, eps inside the root) misses the seed's
+    update (``g / (sqrt(r) + delta)``) by more than the check's tolerance on the recorded case."""
+    if case.get("optimizer") != "adagrad":
+        return False
+    grads, lr, delta = np.asarray(case["grads"], float), case["lr"], case["delta"]
+    inside, outside, r = (np.zeros(grads.shape[1]) for _ in range(3))
+    for g in grads:
+        r = r + g * g
+        inside = inside - lr / np.sqrt(r + delta) * g
+        outside = outside - lr / (np.sqrt(r) + delta) * g
+    return not np.allclose(inside, outside, rtol=1e-10, atol=1e-12)
+
+
+def _adagrad_steps_miss(case: Mapping[str, Any]) -> bool:
+    """Whether Optax's constant-gradient AdaGrad steps, ``lr g / sqrt(tau + t g^2 + eps)``
+    (eps = 1e-10 inside the root), miss theory's ``lr g / (sqrt(tau + t g^2) + eps)`` by more
+    than the check's relative 1e-9 (lr_decay 0: Optax has none)."""
+    if case.get("lr_decay") != 0.0 or "tau" not in case:
+        return False
+    t = np.arange(1, case["steps"] + 1)
+    g, lr, tau = case["g"], case["lr"], case["tau"]
+    optax_form = lr * g / np.sqrt(tau + t * g * g + 1e-10)
+    theory = lr * g / (np.sqrt(tau + t * g * g) + 1e-10)
+    return bool(np.any(np.abs(optax_form - theory) > 1e-9 * np.abs(theory)))
+
+
+def _clip_coefficient_differs(case: Mapping[str, Any]) -> bool:
+    """Whether Optax's coefficient ``min(1, max_norm / N)`` differs from PyTorch's
+    ``min(1, max_norm / (N + 1e-6))`` by more than the check's relative tolerance (in the case)."""
+    if "total" not in case or "max_norm" not in case or "rtol" not in case:
+        return False
+    total, max_norm = case["total"], case["max_norm"]
+    optax_factor = 1.0 if total < max_norm else max_norm / total
+    torch_factor = min(1.0, max_norm / (total + 1e-6))
+    return abs(optax_factor - torch_factor) > case["rtol"] * torch_factor
 
 
 def _scaled_draw_on_a_bound(case: Mapping[str, Any]) -> bool:
@@ -791,6 +897,34 @@ _TANH_JVP = (
 )
 
 DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "seed-rmsprop-update",
+        "convention: optax.adagrad (scale_by_rss) divides by sqrt(r + eps), eps inside the root, with "
+        "no option to move it; the seed's (and PyTorch's) AdaGrad divides by sqrt(r) + eps",
+        f"{_OPTAX_TRANSFORM} (scale_by_rss)",
+        applies=_adagrad_seed_misses,
+    ),
+    Deviation(
+        "adagrad-constant-gradient",
+        "convention: optax.adagrad divides by sqrt(tau + t g^2 + eps) (eps inside the root), the claim's "
+        "AdaGrad by sqrt(tau + t g^2) + eps",
+        f"{_OPTAX_TRANSFORM} (scale_by_rss)",
+        applies=_adagrad_steps_miss,
+    ),
+    Deviation(
+        "gradient-clipping",
+        "convention: optax.clip_by_global_norm scales by max_norm / N (no 1e-6 in the denominator), "
+        "PyTorch's clip_grad_norm_ by max_norm / (N + 1e-6); both keep the norm within max_norm",
+        "https://github.com/google-deepmind/optax/blob/main/optax/_src/clipping.py (clip_by_global_norm)",
+        applies=_clip_coefficient_differs,
+    ),
+    Deviation(
+        "kl-non-negative",
+        "optax.kl_divergence is targets * (where(targets == 0, 0, log targets) - log_predictions): "
+        "NaN (0 * inf) where p = q = 0, not 0 log(0/0) = 0",
+        "https://github.com/google-deepmind/optax/pull/1786",
+        applies=lambda case: case.get("q") == "p" and 0.0 in case.get("p", ()),
+    ),
     Deviation(
         "truncated-normal-support",
         "JAX has no mean or absolute bounds: jax.random.truncated_normal draws in the open standardized "

@@ -118,9 +118,53 @@ def _axes(layout: str) -> dict[str, int]:
     )
 
 
-def _draw(initializer: Callable[..., jax.Array], shape: Any, dtype: Any, rng: Any) -> np.ndarray:
+Recipe = tuple[Callable[..., Callable[..., jax.Array]], tuple[Any, ...], tuple[tuple[str, Any], ...]]
+"""An initializer as ``(factory, args, sorted kwargs)``: ``factory(*args, **kwargs)`` is JAX's
+initializer (``(init.normal, (0.5,), ())`` is ``jax.nn.initializers.normal(0.5)``)."""
+
+
+def _recipe(factory: Callable[..., Callable[..., jax.Array]], *args: Any, **kwargs: Any) -> Recipe:
+    return factory, args, tuple(sorted(kwargs.items()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _jitted(recipe: Recipe, dims: tuple[int, ...], dtype: np.dtype) -> Callable[[np.int64], jax.Array]:
+    """``jax.jit`` of ``seed -> initializer(jax.random.key(seed), dims, dtype)``, once per recipe,
+    shape and dtype: one dispatch per draw instead of one per primitive (0.34 -> 0.12 ms a call for
+    a small ``lecun_uniform``; the statistical tests draw ~10^5 times), and one compilation per new
+    shape instead of one per primitive. Jitting is how JAX initializers are normally run
+    (``flax`` ``model.init`` under ``jax.jit``)."""
+    factory, args, kwargs = recipe
+    initializer = factory(*args, **dict(kwargs))
+    return jax.jit(lambda seed: initializer(jax.random.key(seed), dims, dtype))
+
+
+@functools.lru_cache(maxsize=1024)
+def _jitted_sampler(name: str, dims: tuple[int, ...], dtype: np.dtype) -> Callable[..., jax.Array]:
+    """``jax.jit`` of ``(seed, lower, upper) -> jax.random.<name>(key(seed), ..., dims, dtype)`` for
+    ``uniform`` and ``truncated_normal``, once per shape and dtype (the bounds are traced, so new
+    bounds do not recompile); see :func:`_jitted`."""
+    if name == "uniform":
+        return jax.jit(
+            lambda seed, lo, hi: jax.random.uniform(jax.random.key(seed), dims, dtype, minval=lo, maxval=hi)
+        )
+    return jax.jit(
+        lambda seed, lo, hi: jax.random.truncated_normal(jax.random.key(seed), lo, hi, dims, dtype)
+    )
+
+
+def _sample(name: str, dims: tuple[int, ...], dtype: Any, rng: Any, lower: float, upper: float) -> jax.Array:
+    seed = np.int64(ad.framework_seed(rng))
+    return _jitted_sampler(name, dims, np.dtype(dtype))(seed, np.float64(lower), np.float64(upper))
+
+
+def _draw(recipe: Recipe | Callable[..., jax.Array], shape: Any, dtype: Any, rng: Any) -> np.ndarray:
+    """Draw ``shape`` in ``dtype`` from JAX's initializer (a :data:`Recipe`, jitted; or a bare
+    initializer such as ``init.zeros``, called as it is)."""
     dims, np_dtype = ad.shape_and_dtype(shape, dtype)
-    return np.asarray(initializer(_key(rng), dims, np_dtype))
+    if not isinstance(recipe, tuple):
+        return np.asarray(recipe(_key(rng), dims, np_dtype))
+    return np.asarray(_jitted(recipe, dims, np.dtype(np_dtype))(np.int64(ad.framework_seed(rng))))
 
 
 def _fan_based(shape: Any, layout: Any) -> tuple[int, ...]:
@@ -150,7 +194,7 @@ def ones(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
 @ad.same_signature(impls.constant)
 @_x64
 def constant(shape: Any, value: float, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
-    return _draw(init.constant(as_real(value, "value", finite=False)), shape, dtype, 0)
+    return _draw(_recipe(init.constant, as_real(value, "value", finite=False)), shape, dtype, 0)
 
 
 @ad.same_signature(impls.uniform)
@@ -164,7 +208,7 @@ def uniform(
     low, high = as_real(low, "low"), as_real(high, "high")
     if high < low:
         raise ValueError(f"high must be >= low, got low={low}, high={high}")
-    return np.asarray(jax.random.uniform(_key(rng), dims, np_dtype, minval=low, maxval=high))
+    return np.asarray(_sample("uniform", dims, np_dtype, rng, low, high))
 
 
 @ad.same_signature(impls.normal)
@@ -176,7 +220,7 @@ def normal(
     mean, std = as_real(mean, "mean"), as_real(std, "std")
     if std < 0:
         raise ValueError(f"std must be >= 0, got {std}")
-    out = _draw(init.normal(std), shape, dtype, rng)
+    out = _draw(_recipe(init.normal, std), shape, dtype, rng)
     return out + out.dtype.type(mean) if mean != 0.0 else out
 
 
@@ -201,7 +245,7 @@ def truncated_normal(
     mean, std, a, b = (as_real(v, n) for v, n in ((mean, "mean"), (std, "std"), (a, "a"), (b, "b")))
     if std <= 0:
         raise ValueError(f"std must be > 0, got {std}")
-    z = jax.random.truncated_normal(_key(rng), (a - mean) / std, (b - mean) / std, dims, np_dtype)
+    z = _sample("truncated_normal", dims, np_dtype, rng, (a - mean) / std, (b - mean) / std)
     return np.asarray(mean + std * z, dtype=np_dtype)
 
 
@@ -224,7 +268,7 @@ def variance_scaling(
         raise ValueError(f"scale must be a positive float, got {scale}")
     mode = as_choice(mode, "mode", ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"))
     distribution = as_choice(distribution, "distribution", ("truncated_normal", "normal", "uniform"))
-    return _draw(init.variance_scaling(scale, mode, distribution, **_axes(layout)), dims, dtype, rng)  # type: ignore[arg-type]
+    return _draw(_recipe(init.variance_scaling, scale, mode, distribution, **_axes(layout)), dims, dtype, rng)
 
 
 def _glorot(kind: str, shape: Any, gain: float, layout: str, rng: Any, dtype: Any) -> np.ndarray:
@@ -232,10 +276,12 @@ def _glorot(kind: str, shape: Any, gain: float, layout: str, rng: Any, dtype: An
     gain = as_real(gain, "gain")
     if gain == 1.0:
         named = init.glorot_uniform if kind == "uniform" else init.glorot_normal
-        return _draw(named(**_axes(layout)), dims, dtype, rng)
+        return _draw(_recipe(named, **_axes(layout)), dims, dtype, rng)
     # glorot_* is defined in JAX as variance_scaling(1.0, "fan_avg", distribution); a gain scales it.
     distribution: Any = "uniform" if kind == "uniform" else "truncated_normal"
-    return _draw(init.variance_scaling(gain**2, "fan_avg", distribution, **_axes(layout)), dims, dtype, rng)
+    return _draw(
+        _recipe(init.variance_scaling, gain**2, "fan_avg", distribution, **_axes(layout)), dims, dtype, rng
+    )
 
 
 @ad.same_signature(impls.xavier_uniform)
@@ -268,8 +314,10 @@ def _he(
     distribution: Any = "uniform" if kind == "uniform" else "truncated_normal"
     if mode.lower() == "fan_in":
         named = init.he_uniform if kind == "uniform" else init.he_normal
-        return _draw(named(**_axes(layout)), dims, dtype, rng)
-    return _draw(init.variance_scaling(2.0, "fan_out", distribution, **_axes(layout)), dims, dtype, rng)
+        return _draw(_recipe(named, **_axes(layout)), dims, dtype, rng)
+    return _draw(
+        _recipe(init.variance_scaling, 2.0, "fan_out", distribution, **_axes(layout)), dims, dtype, rng
+    )
 
 
 @ad.same_signature(impls.kaiming_uniform)
@@ -309,7 +357,7 @@ def kaiming_normal(
 def lecun_uniform(
     shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
 ) -> np.ndarray:
-    return _draw(init.lecun_uniform(**_axes(layout)), _fan_based(shape, layout), dtype, rng)
+    return _draw(_recipe(init.lecun_uniform, **_axes(layout)), _fan_based(shape, layout), dtype, rng)
 
 
 @ad.same_signature(impls.lecun_normal)
@@ -317,7 +365,7 @@ def lecun_uniform(
 def lecun_normal(
     shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
 ) -> np.ndarray:
-    return _draw(init.lecun_normal(**_axes(layout)), _fan_based(shape, layout), dtype, rng)
+    return _draw(_recipe(init.lecun_normal, **_axes(layout)), _fan_based(shape, layout), dtype, rng)
 
 
 @ad.same_signature(impls.orthogonal)
@@ -327,7 +375,7 @@ def orthogonal(shape: Any, gain: float = 1.0, *, rng: Any = None, dtype: Any = n
     dims = ad.as_shape(shape)
     if len(dims) < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    return _draw(init.orthogonal(as_real(gain, "gain"), column_axis=0), dims, dtype, rng)
+    return _draw(_recipe(init.orthogonal, as_real(gain, "gain"), column_axis=0), dims, dtype, rng)
 
 
 @ad.same_signature(impls.compute_fans)

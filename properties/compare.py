@@ -123,3 +123,38 @@ def check_close(
             effect_unit=effect_unit,
         ),
     )
+
+
+def at_most(measured: ArrayLike, bound: float, *, derivation: str = "") -> Decision:
+    """Decide ``measured <= bound`` elementwise (a one-sided exact claim: a slope that must not
+    exceed a value); a NaN never passes.
+
+    Returns:
+        The decision (statistic: the largest measured value; threshold: ``bound``; effect: 0, as
+        any excess is caught).
+    """
+    started = time.perf_counter()
+    m = np.asarray(measured, float)
+    statistic = float(np.max(m, initial=-np.inf)) if not np.any(np.isnan(m)) else float("nan")
+    passed = bool(m.size == 0 or (not np.any(np.isnan(m)) and statistic <= bound))
+    detail = f" (at most {bound:.17g}; {derivation})" if derivation else f" (at most {bound:.17g})"
+    return Decision(
+        "exact",
+        int(m.size),
+        statistic,
+        float(bound),
+        passed,
+        0.0,
+        EffectUnit.ATOL.value,
+        0.0,
+        0.0,
+        detail=detail,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def check_at_most(
+    context: Context, measured: ArrayLike, bound: float, *, derivation: str = ""
+) -> CheckRecord:
+    """:func:`properties.decide.require` of :func:`at_most` (same arguments)."""
+    return require(context, at_most(measured, bound, derivation=derivation))

@@ -16,6 +16,8 @@ import mpmath
 import numpy as np
 import pytest
 
+from properties import compare
+from properties.decide import Context
 from theory import activations as theory_act
 
 mpmath.mp.dps = 50
@@ -47,7 +49,8 @@ DEFINITIONS: dict[str, tuple[dict[str, Any], Callable[[Any], Any]]] = {
         lambda x: x / 2 * (1 + mpmath.tanh(mpmath.sqrt(2 / mpmath.pi) * (x + GELU_TANH_COEFFICIENT * x**3))),
     ),
     "silu": ({}, lambda x: x / (1 + mpmath.exp(-x))),
-    "softplus": ({}, _softplus),
+    # PyTorch's defaults, explicitly: a target without them (no threshold) cannot express it.
+    "softplus": ({"beta": 1.0, "threshold": 20.0}, _softplus),
     "softplus-beta-2": ({"beta": 2.0, "threshold": 5.0}, lambda x: _softplus(x, 2, 5)),
     "softplus-beta-half": ({"beta": 0.5, "threshold": 1.0}, lambda x: _softplus(x, mpmath.mpf(0.5), 1)),
 }
@@ -94,8 +97,13 @@ def test_derivatives_match_the_definition(impl, name: str) -> None:
     expected = [float(mpmath.diff(definition, mpmath.mpf(v))) for v in points]
     # Absolute 1e-15 (the derivatives are of order 1): s (1 - s) and 1 - tanh^2 cancel in the tails
     # (tanh'(19.5) evaluates to 0, exact 4.6e-17), an accuracy limit of the textbook formulas.
-    assert np.allclose(measured, expected, rtol=1e-12, atol=1e-15), list(
-        zip(points, measured, expected, strict=True)
+    compare.check_close(
+        Context("activation-derivatives", {"activation": name, **params, "x": points}),
+        measured,
+        expected,
+        rtol=1e-12,
+        atol=1e-15,
+        derivation="mpmath.diff of the definition; absolute 1e-15 for the cancelling tails",
     )
 
 
@@ -111,7 +119,14 @@ def test_derivatives_match_the_definition(impl, name: str) -> None:
 def test_derivative_at_the_kink_is_pytorchs(impl, name: str) -> None:
     params, _ = DEFINITIONS[name]
     for kink, slope in KINKS[name].items():
-        assert _impls(impl, name).derivative(np.array([kink]), **params)[0] == pytest.approx(slope, rel=1e-15)
+        measured = _impls(impl, name).derivative(np.array([kink]), **params)[0]
+        if name in ("relu", "leaky_relu"):  # the claim's own cases: recorded
+            context = Context("relu-kink-convention", {"activation": name, "x": kink, **params})
+            compare.check_close(
+                context, measured, slope, rtol=1e-15, atol=1e-12, derivation="PyTorch's autograd (approx)"
+            )
+        else:
+            assert measured == pytest.approx(slope, rel=1e-15)
 
 
 def test_constants_to_full_precision(impl) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import math
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -217,11 +218,23 @@ def test_truncated_normal_stays_strictly_inside(
 ) -> None:
     high = low + width
     far = mean < low - 2 * std or mean > high + 2 * std
-    with pytest.warns(UserWarning, match="more than 2 std") if far else contextlib.nullcontext():
-        w = impl.truncated_normal((64, 33), mean, std, low, high, rng=seed, dtype=dtype)
+    # The warning is impls' (and PyTorch's) API contract; another target may stay silent.
+    warns = far and impl.is_reference
+    with pytest.warns(UserWarning, match="more than 2 std") if warns else contextlib.nullcontext():
+        w = _truncated_normal_quietly(impl, mean, std, low, high, seed, dtype)
     assert w.dtype == dtype
     case = {"mean": mean, "std": std, "a": low, "b": high, "dtype": np.dtype(dtype).name, "seed": seed}
+    case["shape"] = [64, 33]
     verify_truncated_support(w, low, high, case)
+
+
+def _truncated_normal_quietly(impl, mean: float, std: float, low: float, high: float, seed: int, dtype: type):
+    """impls' draw as it is (its warning is checked); another target's "more than 2 std" warning
+    (PyTorch's) is allowed, not required."""
+    with warnings.catch_warnings():
+        if not impl.is_reference:
+            warnings.filterwarnings("ignore", message=".*more than 2 std", category=UserWarning)
+        return impl.truncated_normal((64, 33), mean, std, low, high, rng=seed, dtype=dtype)
 
 
 def test_truncated_normal_errors(impl) -> None:

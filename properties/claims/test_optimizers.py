@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from impls.optimizers import Optimizer
-from properties import decide
+from properties import compare, decide
 from properties import strategies as cs
 from properties.checks import verify_constant_gradient_steps
 from properties.decide import Context
@@ -133,7 +133,9 @@ def test_steps_are_pure_and_accept_dicts(impl, name: str, grads: np.ndarray) -> 
         assert np.array_equal(g, g_copy)
     assert np.array_equal(params["w"], snapshot["w"]) and np.array_equal(params["nested"]["b"], snapshot["b"])
     single, _ = run(ALL[name](impl), np.arange(4.0), list(grads))
-    assert np.array_equal(new["w"], single)  # a dict leaf follows exactly the array trajectory
+    # A dict leaf follows exactly the array trajectory: impls' bitwise contract (Optax's Adam
+    # differs by an ulp between a one-leaf and a two-leaf tree from the first step on).
+    assert np.array_equal(new["w"], single) or not impl.is_reference
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
@@ -263,12 +265,21 @@ def test_seed_001_rmsprop_and_adagrad_are_pytorch(impl, grads: np.ndarray, lr: f
         w_ada = w_ada - lr / (np.sqrt(r_ada) + delta) * g
     ours_rms, _ = run(impl.rmsprop(lr, alpha=rho, eps=delta), np.zeros(grads.shape[1]), grads)
     ours_ada, _ = run(impl.adagrad(lr, eps=delta), np.zeros(grads.shape[1]), grads)
-    assert np.allclose(ours_rms, w_rms, rtol=1e-10, atol=1e-12)
-    assert np.allclose(ours_ada, w_ada, rtol=1e-10, atol=1e-12)
+    case = {"lr": lr, "rho": rho, "delta": delta, "grads": grads.tolist()}
+    for name, ours, seeds in (("rmsprop", ours_rms, w_rms), ("adagrad", ours_ada, w_ada)):
+        compare.check_close(
+            Context("seed-rmsprop-update", {"optimizer": name, **case}),
+            ours,
+            seeds,
+            rtol=1e-10,
+            atol=1e-12,
+            derivation="the seed's update, delta outside the root, evaluated in float64",
+        )
 
 
 @pytest.mark.claim("adagrad-rate-non-increasing")
-@given(grads=cs.gradient_sequences(steps=25), lr=cs.learning_rates(), decay=st.floats(0, 1))
+# lr_decay = 0 drawn often: it is the default, and the only value a target without lr_decay has.
+@given(grads=cs.gradient_sequences(steps=25), lr=cs.learning_rates(), decay=st.just(0.0) | st.floats(0, 1))
 def test_adagrad_effective_rate_never_grows(impl, grads: np.ndarray, lr: float, decay: float) -> None:
     opt = impl.adagrad(lr, lr_decay=decay)
     state, previous = opt.init(np.zeros(grads.shape[1])), np.full(grads.shape[1], np.inf)
@@ -284,7 +295,7 @@ def test_adagrad_effective_rate_never_grows(impl, grads: np.ndarray, lr: float, 
     g=st.floats(-100, 100).filter(lambda v: abs(v) > 1e-3),
     lr=cs.learning_rates(),
     t=st.integers(1, 60),
-    decay=st.floats(0, 0.5),
+    decay=st.just(0.0) | st.floats(0, 0.5),  # lr_decay = 0 often: the default, and all some targets have
     tau=st.floats(0, 2),
 )
 def test_adagrad_constant_gradient(impl, g: float, lr: float, t: int, decay: float, tau: float) -> None:
@@ -354,9 +365,23 @@ def test_clipping_bounds_the_norm_and_keeps_the_direction(
         else np.sum(np.abs(new_flat) ** norm_type) ** (1 / norm_type)
     )
     assert new_norm <= max_norm * (1 + 1e-12)
-    assert new_norm == pytest.approx(theory_opt.clipped_norm(total, max_norm), rel=1e-9, abs=1e-300)
+    case = {"max_norm": max_norm, "total": float(total), "norm_type": norm_type}
+    compare.check_close(
+        Context("gradient-clipping", {**case, "of": "norm", "rtol": 1e-9}),
+        new_norm,
+        theory_opt.clipped_norm(total, max_norm),
+        rtol=1e-9,
+        atol=1e-300,
+        derivation="N min(1, max_norm / (N + 1e-6)), in float64",
+    )
     scale = min(1.0, max_norm / (total + 1e-6))
-    assert np.allclose(new_flat, scale * flat, rtol=1e-15, atol=0)
+    compare.check_close(
+        Context("gradient-clipping", {**case, "of": "direction", "rtol": 1e-15}),
+        new_flat,
+        scale * flat,
+        rtol=1e-15,
+        derivation="g min(1, max_norm / (N + 1e-6)): one rounding",
+    )
     assert np.array_equal(impl.clip_grad_value(grads, 0.5), np.clip(grads, -0.5, 0.5))
 
 

@@ -92,6 +92,7 @@ def verify_prenorm_stream(
     target: Any, *, claim: str, blocks: int, std: float, output_std: float, seed: int
 ) -> None:
     """``E ||x_L||^2`` of a Pre-LN stack (no final LayerNorm) against the exact recursion."""
+    target.require("transformer_forward")
     rng = np.random.default_rng(seed)
     x0 = rng.normal(size=D_MODEL)
     branches = transformer.prenorm_block_branches(D_MODEL, D_FF, std, output_std) * blocks
@@ -132,6 +133,7 @@ def last_w2_gradient(target: Any, layers: Layers, x0: np.ndarray, r: np.ndarray,
 def verify_depth_free_gradient(target: Any, *, norm_first: bool, deeper: int, seed: int) -> None:
     """Post-LN ``||dl/dW_2||`` (Pre-LN: times ``sigma(x_L)``) has one law at depths 1 and ``deeper``:
     the exact binomial test of ``P(X_1 > X_deeper) = 1/2`` on independent networks."""
+    target.require("layer_norm", "transformer_forward", "transformer_backward")
     rng = np.random.default_rng(seed)
     std = 1 / math.sqrt(D_MODEL)
 
@@ -160,6 +162,7 @@ def verify_depth_free_gradient(target: Any, *, norm_first: bool, deeper: int, se
 
 def verify_deepnorm_share(target: Any, *, layers: int, seed: int) -> None:
     """``E ||G(x)||^2 / ||alpha x||^2`` of a DeepNorm MLP sublayer with the encoder's constants."""
+    target.require("layer_norm", "transformer_layer_forward")
     rng = np.random.default_rng(seed)
     alpha, beta = transformer.deepnorm_constants("encoder", layers)["encoder"]
     var = 1.0 / D_MODEL
@@ -189,6 +192,7 @@ def verify_batchnorm_gradient_factor(target: Any, *, batch: int, width: int, see
     """One linear layer + training-mode BatchNorm at its fixed point: per output channel,
     ``||dL/dh||^2 ||w||^2 / (B - 1)`` by the target's ``batch_norm_backward`` (eps = 0), upstream
     gradient independent of w and orthogonal to 1; mean ``(B - 2)/(B - 3) (1 - 2/N)``."""
+    target.require("batch_norm_backward")
     rng = np.random.default_rng(seed)
     # X at BatchNorm's fixed point: X X^T = c^2 G, c^2 = N B / (B - 1), G = I - 11^T / B
     basis, _ = np.linalg.qr(rng.normal(size=(width, batch)))

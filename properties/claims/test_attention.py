@@ -32,6 +32,7 @@ EFFECT = 0.2
 @given(d_k=st.integers(1, 64), seed=cs.seeds())
 @cs.scaled(2)
 def test_attention_logit_variance(impl, claim: str, d_k: int, seed: int) -> None:
+    impl.require("attention_scores")
     rng = np.random.default_rng(seed)
     scaled = claim == "attention-logit-variance"
     variance = attention.scaled_logit_variance(d_k) if scaled else attention.dot_product_variance(d_k)

@@ -952,7 +952,12 @@ DEVIATIONS: tuple[Deviation, ...] = (
 
 
 def target() -> Target:
-    """PyTorch as a :class:`Target` named ``torch``."""
+    """PyTorch as a :class:`Target` named ``torch``.
+
+    Sets one intra-op thread (``torch.set_num_threads(1)``): the suite's tensors are small, and
+    two threads per pytest-xdist worker on a 2-core machine made a 15 us call take ~10 ms.
+    """
+    torch.set_num_threads(1)
     return Target(NAME, FUNCTIONS, versions=ad.versions("torch", "numpy"), deviations=DEVIATIONS)
 
 

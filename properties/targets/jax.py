@@ -701,6 +701,15 @@ class OptaxState:
         return f"OptaxState({self.state!r})"
 
 
+def _rate(lr: Any) -> Any:
+    """impls' learning rate as Optax's: a float is a constant; a 0-d array, which impls (like a
+    PyTorch scheduler setting ``param_groups[i]["lr"]``) reads at every step, becomes a schedule
+    that reads it at every step (``optax.Schedule``, called with the step count)."""
+    if isinstance(lr, np.ndarray) and lr.ndim == 0:
+        return lambda count: jnp.asarray(lr[()])
+    return lr
+
+
 def _optax_optimizer(transformation: optax.GradientTransformation) -> impls.Optimizer:
     """An Optax transformation as impls' pure pair (Optax is pure already: only NumPy <-> JAX);
     the state is an :class:`OptaxState`."""
@@ -754,7 +763,7 @@ def sgd(
         raise ad.unsupported(NAME, "optax has no maximize option")
     if dampening != 0:
         raise ad.unsupported(NAME, "optax.sgd has no dampening")
-    return _optax_optimizer(_coupled(weight_decay, optax.sgd(lr, momentum or None, nesterov)))
+    return _optax_optimizer(_coupled(weight_decay, optax.sgd(_rate(lr), momentum or None, nesterov)))
 
 
 @ad.same_signature(impls.adagrad)
@@ -771,7 +780,7 @@ def adagrad(
         raise ad.unsupported(NAME, "optax has no maximize option")
     if lr_decay != 0:
         raise ad.unsupported(NAME, "optax.adagrad has no lr_decay")
-    return _optax_optimizer(_coupled(weight_decay, optax.adagrad(lr, initial_accumulator_value, eps)))
+    return _optax_optimizer(_coupled(weight_decay, optax.adagrad(_rate(lr), initial_accumulator_value, eps)))
 
 
 @ad.same_signature(impls.rmsprop)
@@ -788,7 +797,7 @@ def rmsprop(
     if maximize:
         raise ad.unsupported(NAME, "optax has no maximize option")
     rule = optax.rmsprop(
-        lr, decay=alpha, eps=eps, eps_in_sqrt=False, centered=centered, momentum=momentum or None
+        _rate(lr), decay=alpha, eps=eps, eps_in_sqrt=False, centered=centered, momentum=momentum or None
     )
     return _optax_optimizer(_coupled(weight_decay, rule))
 
@@ -818,7 +827,7 @@ def adam(
             "max of the raw ones (then corrects): a different algorithm",
         )
     b1, b2 = betas
-    rule = optax.adam(lr, b1, b2, eps, eps_root=0.0)
+    rule = optax.adam(_rate(lr), b1, b2, eps, eps_root=0.0)
     return _optax_optimizer(_coupled(weight_decay, rule))
 
 
@@ -837,7 +846,7 @@ def adamw(
     if amsgrad:
         raise ad.unsupported(NAME, "optax.adamw has no amsgrad")
     b1, b2 = betas
-    return _optax_optimizer(optax.adamw(lr, b1, b2, eps, weight_decay=weight_decay))
+    return _optax_optimizer(optax.adamw(_rate(lr), b1, b2, eps, weight_decay=weight_decay))
 
 
 @ad.same_signature(impls.clip_grad_norm)
@@ -1019,6 +1028,12 @@ DEVIATIONS: tuple[Deviation, ...] = (
     ),
     Deviation(
         "he-leaky-variance",
+        _TRUNCATED_BY_DESIGN.format(name="he_normal"),
+        _JAX_INITIALIZERS,
+        applies=lambda case: case.get("scheme") == "kaiming_normal",
+    ),
+    Deviation(
+        "low-precision-initializer-laws",
         _TRUNCATED_BY_DESIGN.format(name="he_normal"),
         _JAX_INITIALIZERS,
         applies=lambda case: case.get("scheme") == "kaiming_normal",

@@ -25,6 +25,9 @@ Semantics assumed (PyTorch 2.13, https://github.com/pytorch/pytorch/blob/main/to
 - losses: ``torch.nn.functional``; ``binary_cross_entropy`` clamps ``log`` at -100.
 - optimizers: ``torch.optim`` single-tensor (for-loop) path on CPU tensors.
 
+- normalization: ``F.layer_norm``, ``F.rms_norm``, ``F.batch_norm`` (training mode, no running
+  statistics); their backward passes are ``torch.autograd.grad`` through them.
+
 Not supplied (so *not applicable*): ``variance_scaling``, ``lecun_*`` (PyTorch has neither),
 impls' network helpers and constants, ``adam(bias_correction=False)``.
 """
@@ -600,6 +603,118 @@ def kl_divergence(p: Any, q: Any, axis: int = -1) -> np.ndarray:
     with np.errstate(divide="ignore"):
         log_q = torch.from_numpy(np.log(q_arr))
     return _out(F.kl_div(log_q, p_t, reduction="none").sum(dim=axis))
+
+
+# --------------------------------------------------------------------------------------------
+# Normalization: torch.nn.functional, gradients from torch.autograd
+# --------------------------------------------------------------------------------------------
+
+
+def _shape_list(normalized_shape: Any) -> list[int]:
+    """impls' ``normalized_shape`` (an int or a sequence of ints) as PyTorch's list of ints."""
+    if isinstance(normalized_shape, int | np.integer) and not isinstance(normalized_shape, bool):
+        return [int(normalized_shape)]
+    if isinstance(normalized_shape, list | tuple):
+        return [int(n) for n in normalized_shape]
+    raise TypeError(f"normalized_shape must be an int or a sequence of ints, got {normalized_shape!r}")
+
+
+def _leaf(value: Any, name: str, like: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(as_float_array(value, name), dtype=like.dtype, requires_grad=True)
+
+
+def _normalization_grads(
+    forward: Callable[..., torch.Tensor], x: Any, grad_y: Any, weight: Any, with_bias: bool
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``torch.autograd.grad`` of ``forward(x, weight, bias)`` for the upstream ``grad_y``; the
+    bias is a zero leaf (its gradient does not depend on its value)."""
+    t = torch.tensor(as_float_array(x, "x"), requires_grad=True)
+    g = _tensor_of(grad_y, "grad_y").to(t.dtype)
+    if g.shape != t.shape:
+        raise ValueError(f"grad_y must have x's shape {tuple(t.shape)}, got {tuple(g.shape)}")
+    if weight is None:
+        (grad_x,) = torch.autograd.grad(forward(t, None, None), t, g)
+        return grad_x.numpy().copy(), None, None
+    w = _leaf(weight, "weight", t)
+    b = torch.zeros_like(w, requires_grad=True) if with_bias else None
+    inputs = (t, w) if b is None else (t, w, b)
+    grads = torch.autograd.grad(forward(t, w, b), inputs, g)
+    arrays = [grad.numpy().copy() for grad in grads]
+    return arrays[0], arrays[1], arrays[2] if b is not None else None
+
+
+@ad.same_signature(impls.layer_norm)
+def layer_norm(
+    x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> np.ndarray:
+    """``F.layer_norm(x, normalized_shape, weight, bias, eps)``."""
+    t = _tensor_of(x, "x")
+    w = None if weight is None else _tensor_of(weight, "weight").to(t.dtype)
+    b = None if bias is None else _tensor_of(bias, "bias").to(t.dtype)
+    with torch.no_grad():
+        return F.layer_norm(t, _shape_list(normalized_shape), w, b, float(eps)).numpy().copy()
+
+
+@ad.same_signature(impls.layer_norm_backward)
+def layer_norm_backward(
+    x: Any, grad_y: Any, normalized_shape: Any, weight: Any = None, eps: float = 1e-5
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``torch.autograd.grad`` through ``F.layer_norm``: ``(grad_x, grad_weight, grad_bias)``."""
+    shape = _shape_list(normalized_shape)
+    return _normalization_grads(
+        lambda t, w, b: F.layer_norm(t, shape, w, b, float(eps)), x, grad_y, weight, with_bias=True
+    )
+
+
+@ad.same_signature(impls.rms_norm)
+def rms_norm(x: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None) -> np.ndarray:
+    """``F.rms_norm(x, normalized_shape, weight, eps)`` (eps None: the dtype's machine epsilon)."""
+    t = _tensor_of(x, "x")
+    w = None if weight is None else _tensor_of(weight, "weight").to(t.dtype)
+    with torch.no_grad():
+        return F.rms_norm(t, _shape_list(normalized_shape), w, eps).numpy().copy()
+
+
+@ad.same_signature(impls.rms_norm_backward)
+def rms_norm_backward(
+    x: Any, grad_y: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``torch.autograd.grad`` through ``F.rms_norm``: ``(grad_x, grad_weight)``."""
+    shape = _shape_list(normalized_shape)
+    grad_x, grad_w, _ = _normalization_grads(
+        lambda t, w, b: F.rms_norm(t, shape, w, eps), x, grad_y, weight, with_bias=False
+    )
+    return grad_x, grad_w
+
+
+def _batch_norm(t: torch.Tensor, w: torch.Tensor | None, b: torch.Tensor | None, eps: float) -> torch.Tensor:
+    """``F.batch_norm`` in training mode without running statistics (batch statistics only).
+
+    PyTorch refuses ``eps = 0`` in training mode (``ValueError``), so such a case is not applicable.
+    """
+    if eps <= 0:
+        raise ad.unsupported(NAME, "F.batch_norm refuses eps = 0 in training mode")
+    return F.batch_norm(t, None, None, w, b, training=True, eps=eps)
+
+
+@ad.same_signature(impls.batch_norm)
+def batch_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> np.ndarray:
+    """``F.batch_norm(x, None, None, weight, bias, training=True, eps=eps)``."""
+    t = _tensor_of(x, "x")
+    w = None if weight is None else _tensor_of(weight, "weight").to(t.dtype)
+    b = None if bias is None else _tensor_of(bias, "bias").to(t.dtype)
+    with torch.no_grad():
+        return _batch_norm(t, w, b, float(eps)).numpy().copy()
+
+
+@ad.same_signature(impls.batch_norm_backward)
+def batch_norm_backward(
+    x: Any, grad_y: Any, weight: Any = None, eps: float = 1e-5
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``torch.autograd.grad`` through training-mode ``F.batch_norm``: ``(grad_x, grad_w, grad_b)``."""
+    return _normalization_grads(
+        lambda t, w, b: _batch_norm(t, w, b, float(eps)), x, grad_y, weight, with_bias=True
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -85,7 +85,11 @@ def _finite(result: np.ndarray, what: str, *operands: np.ndarray) -> np.ndarray:
 
 def _widths(widths: Any) -> list[int]:
     """``widths`` as a list of at least two positive ints (Python or NumPy ints, not floats)."""
-    if isinstance(widths, str | bytes) or not isinstance(widths, Sequence | np.ndarray):
+    if (
+        isinstance(widths, str | bytes)
+        or not isinstance(widths, Sequence | np.ndarray)
+        or (isinstance(widths, np.ndarray) and widths.ndim != 1)
+    ):
         raise TypeError(f"widths must be a sequence of ints, got {type(widths).__name__}: {widths!r}")
     sizes = [as_count(w, "widths", minimum=1) for w in widths]
     if len(sizes) < 2:

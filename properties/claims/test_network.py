@@ -81,6 +81,8 @@ def test_network_errors(impl) -> None:
     impl.require_reference_api("argument errors")
     with pytest.raises(ValueError, match="widths must hold at least two positive ints"):
         impl.init_mlp([3], impl.zeros)
+    with pytest.raises(TypeError, match="widths must be a sequence of ints"):
+        impl.init_mlp(np.array(3.0), impl.zeros)  # 0-d: a named error, not numpy's iteration error
     params = impl.init_mlp([3, 2], impl.zeros)
     with pytest.raises(ValueError, match=r"x must have shape \(batch, 3\)"):
         impl.forward(params, np.zeros((2, 4)))

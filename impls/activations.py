@@ -107,8 +107,13 @@ def sigmoid(x: Any) -> np.ndarray:
 
 @_elementwise()
 def sigmoid_derivative(x: Any) -> np.ndarray:
-    """Derivative ``s(x) (1 - s(x)) = s(x) s(-x)`` (no cancellation in ``1 - s``), at most 1/4."""
-    return acc.expit(x) * acc.expit(-x)
+    """Derivative ``s(x) (1 - s(x)) = s(x) s(-x)`` (no cancellation in ``1 - s``), at most 1/4.
+
+    The two rounded factors can put the product one ulp above 1/4 near ``x = 0`` (0.25000000000000006
+    at ``x = 2^-52``, where the exact value ``1/4 - x^2/16`` rounds to 1/4); the exact value never
+    exceeds 1/4, so clipping there only moves such a result to the correctly rounded one.
+    """
+    return np.minimum(acc.expit(x) * acc.expit(-x), 0.25)
 
 
 @_elementwise(integers="promote", bools=True)

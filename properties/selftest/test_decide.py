@@ -275,3 +275,16 @@ def test_cdf_allowance_widens_the_threshold_by_a_known_distance() -> None:
     assert allowed.threshold == pytest.approx(plain.threshold + 0.02)
     with pytest.raises(ValueError, match="allowance"):
         decide.cdf_test(rounded, stats.norm(), n=10, allowance=-0.1)
+
+
+def test_comparison_of_limits_at_infinity_and_nan() -> None:
+    """Equal infinities match exactly; an infinite prediction grants no tolerance; NaN never matches."""
+    inf = math.inf
+    assert compare.comparison([inf, -inf, 1.0], [inf, -inf, 1.0], rtol=0.0).passed
+    assert compare.comparison([inf], [inf], rtol=1e-12, atol=1e-300).passed
+    assert not compare.comparison([1e308], [inf], rtol=0.5).passed  # rtol * inf would have passed it
+    assert not compare.comparison([-inf], [inf], rtol=0.0).passed
+    assert not compare.comparison([inf], [1e308], rtol=0.5).passed
+    assert not compare.comparison([math.nan], [math.nan], rtol=0.0).passed
+    assert not compare.comparison([math.nan, 1.0], [0.0, 1.0], rtol=1.0).passed
+    assert not compare.at_most([0.1, math.nan], 1.0).passed and compare.at_most([0.1, 1.0], 1.0).passed

@@ -109,6 +109,19 @@ def verify_orthogonal_haar(orthogonal: Initializer, n: int, *, seed: int, claim_
     )
 
 
+def orthogonality_bound(n: int, dtype: Any = np.float64) -> float:
+    """The ``||Q^T Q - I||`` (entrywise or 2-norm) allowed for an orthogonal matrix with ``n``
+    rows or columns from Householder QR, in ``dtype``: ``50 n eps``.
+
+    Higham, *Accuracy and Stability of Numerical Algorithms* (2002), Thm 19.4, bounds it by
+    O(n^{3/2} u) in the worst case; ~n u is typical. A bound fixed in advance, never the deviation
+    measured on the implementation's own output (that would let a non-orthogonal or wrongly
+    scaled matrix set its own tolerance). Shared by the ``orthogonal-identity``,
+    delta-orthogonal and orthogonal-recurrence checks.
+    """
+    return 50 * float(np.finfo(dtype).eps) * n
+
+
 def verify_truncated_support(w: np.ndarray, low: float, high: float, case: dict[str, Any]) -> None:
     """Every draw of a truncated normal lies strictly inside ``(low, high)`` (bounds in ``w``'s dtype).
 

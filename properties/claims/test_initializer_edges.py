@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from properties import compare, decide
-from properties.checks import verify_truncated_support
+from properties.checks import orthogonality_bound, verify_truncated_support
 from properties.decide import Context
 from properties.sampling import repeated
 from properties.targets import NotApplicable
@@ -43,7 +43,7 @@ def test_orthogonal_rows_or_columns_are_orthonormal(impl, shape: tuple, gain: fl
     flat = w.reshape(shape[0], -1).astype(np.float64)
     rows, cols = flat.shape
     gram = flat @ flat.T if rows <= cols else flat.T @ flat
-    tolerance = 50 * np.finfo(dtype).eps * max(rows, cols) * gain**2
+    tolerance = orthogonality_bound(max(rows, cols), dtype) * gain**2
     assert np.allclose(gram, gain**2 * np.eye(min(rows, cols)), rtol=0, atol=tolerance)
 
 

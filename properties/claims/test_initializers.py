@@ -15,7 +15,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from properties import strategies as cs
-from properties.checks import verify_orthogonal_haar, verify_scheme, verify_sparse, verify_truncated_support
+from properties.checks import (
+    orthogonality_bound,
+    verify_orthogonal_haar,
+    verify_scheme,
+    verify_sparse,
+    verify_truncated_support,
+)
 from theory import distributions, fans, variance
 
 RANDOM_INITIALIZERS = {
@@ -281,7 +287,7 @@ def test_orthogonal_identity(impl, shape: tuple, gain: float, seed: int, dtype: 
     w = impl.orthogonal(shape, gain, rng=seed, dtype=dtype).reshape(shape[0], -1)
     rows, cols = w.shape
     gram = w @ w.T if rows <= cols else w.T @ w
-    tolerance = 50 * np.finfo(dtype).eps * max(rows, cols) * gain**2
+    tolerance = orthogonality_bound(max(rows, cols), dtype) * gain**2
     assert np.allclose(gram, gain**2 * np.eye(min(rows, cols)), atol=tolerance, rtol=0)
 
 

@@ -14,20 +14,12 @@ from hypothesis import strategies as st
 
 from properties import decide
 from properties import strategies as cs
+from properties.checks import orthogonality_bound
 from properties.decide import Context
 from properties.sampling import repeated
 from theory import isometry
 
 EPS = float(np.finfo(np.float64).eps) / 2  # unit roundoff u
-
-
-def orthogonality_bound(n: int) -> float:
-    """``||Q^T Q - I||_2`` allowed for an n-column orthogonal matrix from Householder QR: 100 n u
-    (the ``orthogonal-identity`` claim's 50 n eps; Higham, *Accuracy and Stability*, Thm 19.4,
-    gives O(n^{3/2} u) in the worst case and ~n u in practice). A bound fixed in advance, never
-    the deviation measured on the implementation's own output: that would let a non-orthogonal
-    or wrongly scaled matrix set its own tolerance."""
-    return 100 * n * EPS
 
 
 def circular_conv(x: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -619,6 +619,11 @@ def _shape_list(normalized_shape: Any) -> list[int]:
     raise TypeError(f"normalized_shape must be an int or a sequence of ints, got {normalized_shape!r}")
 
 
+def _optional(value: Any, name: str, like: torch.Tensor) -> torch.Tensor | None:
+    """An optional affine parameter as a tensor of ``like``'s dtype (None stays None)."""
+    return None if value is None else _tensor_of(value, name).to(like.dtype)
+
+
 def _leaf(value: Any, name: str, like: torch.Tensor) -> torch.Tensor:
     return torch.tensor(as_float_array(value, name), dtype=like.dtype, requires_grad=True)
 
@@ -649,8 +654,7 @@ def layer_norm(
 ) -> np.ndarray:
     """``F.layer_norm(x, normalized_shape, weight, bias, eps)``."""
     t = _tensor_of(x, "x")
-    w = None if weight is None else _tensor_of(weight, "weight").to(t.dtype)
-    b = None if bias is None else _tensor_of(bias, "bias").to(t.dtype)
+    w, b = _optional(weight, "weight", t), _optional(bias, "bias", t)
     with torch.no_grad():
         return F.layer_norm(t, _shape_list(normalized_shape), w, b, float(eps)).numpy().copy()
 
@@ -670,7 +674,7 @@ def layer_norm_backward(
 def rms_norm(x: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None) -> np.ndarray:
     """``F.rms_norm(x, normalized_shape, weight, eps)`` (eps None: the dtype's machine epsilon)."""
     t = _tensor_of(x, "x")
-    w = None if weight is None else _tensor_of(weight, "weight").to(t.dtype)
+    w = _optional(weight, "weight", t)
     with torch.no_grad():
         return F.rms_norm(t, _shape_list(normalized_shape), w, eps).numpy().copy()
 
@@ -701,8 +705,7 @@ def _batch_norm(t: torch.Tensor, w: torch.Tensor | None, b: torch.Tensor | None,
 def batch_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> np.ndarray:
     """``F.batch_norm(x, None, None, weight, bias, training=True, eps=eps)``."""
     t = _tensor_of(x, "x")
-    w = None if weight is None else _tensor_of(weight, "weight").to(t.dtype)
-    b = None if bias is None else _tensor_of(bias, "bias").to(t.dtype)
+    w, b = _optional(weight, "weight", t), _optional(bias, "bias", t)
     with torch.no_grad():
         return _batch_norm(t, w, b, float(eps)).numpy().copy()
 

@@ -37,6 +37,7 @@ from hypothesis import reject, settings
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from threadpoolctl import threadpool_limits
 
+from properties import own_process
 from properties.decide import CheckFailed
 from properties.records import (
     CHECKS_KEY,
@@ -75,10 +76,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--target",
         default=DEFAULT_TARGET,
         help="the implementations under test, separated by commas: impls (default), torch, jax, "
-        "keras-jax, keras-torch, all (every built-in target that can share one process; Keras "
-        "fixes its backend per process, so keras-torch needs its own run: pytest --target "
-        "keras-torch), or package.module:object naming a properties.targets.Target or a "
-        "zero-argument function returning one",
+        "keras-jax, keras-torch, all (every built-in target), or package.module:object naming a "
+        "properties.targets.Target or a zero-argument function returning one; Keras fixes its "
+        "backend per process, so a second Keras backend runs in a pytest process of its own after "
+        "this run's tests, into the same report",
     )
 
 
@@ -111,6 +112,10 @@ def run_targets(config: pytest.Config) -> RunTargets:
             here, left_out = loading.split_for_this_process(spec)
         except loading.TargetError as error:
             raise pytest.UsageError(f"--target: {error}") from None
+        if left_out and os.environ.get(own_process.CHILD_ENVIRONMENT):
+            raise pytest.UsageError(
+                f"--target: {spec!r} in a target's own process would leave {left_out} for yet another"
+            )
         loaded = {name: load_target(name) for name in here}
         config.stash[TARGETS] = RunTargets(
             tuple(here), {name: dict(t.versions) for name, t in loaded.items()}, tuple(left_out)
@@ -124,10 +129,38 @@ def pytest_configure(config: pytest.Config) -> None:
         run_targets(config)
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Name the targets ``--target all`` left for a run of their own."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Run each target that needs a process of its own (:mod:`properties.own_process`) once this
+    session's tests are done, before the report is written (``tryfirst``), and fold their exit
+    statuses into this one. Not in an xdist worker, not after ``-x``/``--maxfail`` stopped the
+    run, not when it was interrupted or ran nothing."""
+    config = session.config
     targets = config.stash.get(TARGETS, None)
-    if targets is not None and targets.left_out:
+    if targets is None or not targets.left_out or hasattr(config, "workerinput"):
+        return
+    stopped = session.shouldfail or session.shouldstop
+    nothing_runs = config.getoption("collectonly", False) or exitstatus == pytest.ExitCode.INTERRUPTED
+    if stopped or nothing_runs:
+        return
+    children = own_process.run_children(config, targets.left_out)
+    config.stash[own_process.CHILD_RUNS] = children
+    session.exitstatus = own_process.combined_status(int(session.exitstatus), children)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Name the targets that ran in their own process (and how they ended), or that did not run."""
+    targets = config.stash.get(TARGETS, None)
+    if targets is None or not targets.left_out:
+        return
+    children = config.stash.get(own_process.CHILD_RUNS, [])
+    for child in children:
+        ended = "passed" if child.exit_status == 0 else f"exit status {child.exit_status}"
+        terminalreporter.write_line(
+            f"initcheck: target {child.target} ran in its own process ({ended})",
+            red=child.exit_status not in (0, 5),
+        )
+    if not children:
         terminalreporter.write_line(f"initcheck: {loading.own_run_line(targets.left_out)}", yellow=True)
 
 

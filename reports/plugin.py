@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from properties.own_process import CHILD_RUNS, EXPORT_OPTION
 from properties.records import (
     CHECKS_KEY,
     CLAIMS_KEY,
@@ -81,6 +82,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write the report files into this staging folder of `python -m reports` (internal)",
     )
     group.addoption("--no-report", action="store_true", help="do not write report files")
+    group.addoption(
+        EXPORT_OPTION,
+        default=None,
+        help="write the run's records as JSON to this file instead of a report (internal: a target "
+        "run in its own process, see properties.own_process)",
+    )
 
 
 def report_dir(option: str | None, environ: Mapping[str, str]) -> str:
@@ -185,6 +192,29 @@ class ReportCollector:
                 )
         self.records.extend(checks)
 
+    def export(self, path: Path, versions: Mapping[str, Mapping[str, str]]) -> None:
+        """Write everything collected, with the targets' ``versions``, as JSON to ``path``."""
+        content = {
+            "records": [record.to_dict() for record in self.records],
+            "outcomes": [[target, claim, list(found)] for (target, claim), found in self.outcomes.items()],
+            "notes": [[target, claim, list(lines)] for (target, claim), lines in self.notes.items()],
+            "collected": self.collected,
+            "versions": {name: dict(found) for name, found in versions.items()},
+        }
+        atomic.write_text(path, json.dumps(content) + "\n")
+
+    def absorb(self, path: Path) -> dict[str, dict[str, str]]:
+        """Add the records of another run exported by :meth:`export`; return its targets' versions."""
+        content = json.loads(path.read_text())
+        self.records.extend(CheckRecord.from_dict(record) for record in content["records"])
+        for target, claim, results in content["outcomes"]:
+            self.outcomes[(target, claim)].extend(results)
+        for target, claim, lines in content["notes"]:
+            self.notes[(target, claim)].extend(lines)
+        for target, counts in content["collected"].items():
+            self.collected.setdefault(target, {}).update(counts)
+        return {name: dict(found) for name, found in content["versions"].items()}
+
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The checks frame and the claims frame of everything collected so far."""
         checks = tables.checks_frame(self.records)
@@ -222,13 +252,13 @@ class ReportWriter:
         elif self.tests_run == 0:
             self.lines = [(f"initcheck: no test ran; {self.folder} left as it was", False)]
         else:
-            self._write(session, int(exitstatus))
+            self._write(session, int(session.exitstatus))  # the children's statuses folded in
 
     def _write(self, session: pytest.Session, exitstatus: int) -> None:
         try:
-            checks, claims = self.collector.frames()
             targets: RunTargets = session.config.stash.get(TARGETS, RunTargets())
-            note = own_run_line(targets.left_out) if targets.left_out else ""
+            targets, note = self._absorb_children(session, targets)
+            checks, claims = self.collector.frames()
             markdown = tables.claims_markdown(claims, checks, note)
             stopped = session.shouldfail or session.shouldstop
             if stopped:  # -x, --maxfail: say so on the first line (run.json says so too)
@@ -274,6 +304,27 @@ class ReportWriter:
             self.lines = [(f"initcheck: could not write the report into {self.folder}: {reason}", True)]
             if session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+    def _absorb_children(self, session: pytest.Session, targets: RunTargets) -> tuple[RunTargets, str]:
+        """The records of the targets that ran in their own process, and a note on those that
+        did not run or left no records (``--target all``: :mod:`properties.own_process`)."""
+        children = session.config.stash.get(CHILD_RUNS, [])
+        if not targets.left_out:
+            return targets, ""
+        if not children:
+            return targets, own_run_line(targets.left_out)
+        versions = dict(targets.versions)
+        lost = []
+        for child in children:
+            if child.export.is_file():
+                versions.update(self.collector.absorb(child.export))
+            else:
+                lost.append(f"{child.target} (exit status {child.exit_status})")
+        note = f"Ran in a process of its own, its records missing: {', '.join(lost)}." if lost else ""
+        names = (*targets.names, *(c.target for c in children if c.export.is_file()))
+        targets = RunTargets(names, versions, targets.left_out)
+        session.config.stash[TARGETS] = targets
+        return targets, note
 
     @staticmethod
     def _write_files(folder: Path, files: Mapping[str, str], part: dict[str, Any] | None) -> None:
@@ -334,9 +385,31 @@ def _versions_line(targets: RunTargets, shown: list[str]) -> str:
     return "Versions: " + "; ".join(parts) + "."
 
 
+class RecordExporter:
+    """Controller-side exporter of a child run (``--report-export FILE``): its records as JSON."""
+
+    def __init__(self, collector: ReportCollector, path: Path) -> None:
+        self.collector, self.path = collector, path
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            return
+        targets: RunTargets = session.config.stash.get(TARGETS, RunTargets())
+        self.collector.export(self.path, targets.versions)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Check the report folder before any test runs; register the collector and the writer."""
-    if hasattr(config, "workerinput") or config.getoption("--no-report"):
+    """Check the report folder before any test runs; register the collector and the writer
+    (or, in a target's own run, the exporter)."""
+    if hasattr(config, "workerinput"):
+        return
+    export = config.getoption(EXPORT_OPTION)
+    if export is not None:
+        collector = ReportCollector()
+        config.pluginmanager.register(collector, "initcheck-reports")
+        config.pluginmanager.register(RecordExporter(collector, Path(export)), "initcheck-record-exporter")
+        return
+    if config.getoption("--no-report"):
         return
     if any(config.getoption(name, False) for name in NOTHING_RUNS):
         return

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from properties import own_process
 from properties.targets import loading
 from reports.folder import PROJECT_ROOT
 
@@ -24,9 +25,26 @@ from properties.conftest import (  # noqa: F401
     pytest_generate_tests,
     pytest_runtest_call,
     pytest_runtest_setup,
+    pytest_sessionfinish,
     pytest_terminal_summary,
 )
 """
+
+OWN_PROCESS_CONFTEST = (
+    INNER_CONFTEST
+    + """
+from properties import own_process
+from properties.targets import loading
+
+
+def _own_groups(selected):  # as if the "alone" targets were a second Keras backend
+    together = [n for n in selected if not n.endswith("alone")]
+    return [group for group in [together, *([n] for n in selected if n.endswith("alone"))] if group]
+
+
+loading.process_groups = _own_groups
+"""
+)
 
 USER_ADAPTER = """
 import impls
@@ -83,6 +101,14 @@ def fixed():
     return _target("fixed", deviations=(SHIFT,))
 
 
+def shifted_alone():
+    return _target("shifted-alone", relu=_shifted_relu, deviations=(SHIFT,))
+
+
+def fixed_alone():
+    return _target("fixed-alone", deviations=(SHIFT,))
+
+
 def steep():
     wrong = Deviation("tanh-derivative", "steep slopes are off", LINK, applies=lambda c: c["slope"] > 0.5)
     return _target("steep", leaky=_wrong_when_steep, deviations=(wrong,))
@@ -125,8 +151,10 @@ def test_gain(impl):
 ALL = ["picky", "refusing", "shifted", "shifted_old", "fixed", "steep", "steep_undeclared"]
 
 
-def run_inner(pytester: pytest.Pytester, targets: list[str], *args: str) -> tuple[pytest.RunResult, Path]:
-    pytester.makeconftest(INNER_CONFTEST)
+def run_inner(
+    pytester: pytest.Pytester, targets: list[str], *args: str, conftest: str = INNER_CONFTEST
+) -> tuple[pytest.RunResult, Path]:
+    pytester.makeconftest(conftest)
     pytester.makeini("[pytest]\nmarkers =\n    claim(id): the claim\n")
     pytester.makepyfile(test_inner=INNER_TESTS, user_adapter=USER_ADAPTER)
     out = pytester.path / "out"
@@ -229,13 +257,51 @@ def test_a_run_without_impl_tests_keeps_the_default_target(pytester: pytest.Pyte
     assert set(claims["target"]) == {"impls"}
 
 
-def test_all_runs_what_can_share_a_process_and_names_the_rest() -> None:
+def test_all_runs_what_can_share_a_process_here_and_the_rest_in_their_own() -> None:
     here, left_out = loading.split_for_this_process("all")
     assert here == ["impls", "torch", "jax", "keras-jax"] and left_out == ["keras-torch"]
     assert loading.split_for_this_process("impls,torch") == (["impls", "torch"], [])
+    assert loading.split_for_this_process("keras-torch,keras-jax,impls") == (
+        ["impls", "keras-torch"],
+        ["keras-jax"],
+    )
     assert "`pytest --target keras-torch`" in loading.own_run_line(left_out)
-    with pytest.raises(loading.TargetError, match="cannot share one process"):
-        loading.split_for_this_process("keras-jax,keras-torch")
+
+
+def test_a_target_in_its_own_process_joins_the_report_and_the_exit_status(pytester: pytest.Pytester) -> None:
+    result, out = run_inner(pytester, ["shifted_alone", "steep"], "-q", conftest=OWN_PROCESS_CONFTEST)
+    assert result.ret == 0  # the child's known deviation does not fail the run
+    result.stdout.fnmatch_lines(
+        [
+            "*initcheck: target user_adapter:shifted_alone in its own process: *-m pytest*",
+            "*initcheck: target user_adapter:shifted_alone ran in its own process (passed)*",
+        ]
+    )
+    claims = pd.read_csv(out / "claims.csv")
+    assert list(dict.fromkeys(claims["target"])) == ["impls", _spec("steep"), _spec("shifted_alone")]
+    status = claims.set_index(["target", "id"])["status"]
+    assert status[(_spec("shifted_alone"), "sigmoid-symmetry")] == "known deviation"
+    assert status[(_spec("steep"), "tanh-derivative")] == "known deviation"
+    matrix = pd.read_csv(out / "conformance.csv", index_col="claim")
+    assert list(matrix.columns) == ["impls", _spec("steep"), _spec("shifted_alone")]
+    assert "`user_adapter:shifted_alone`: shifted-alonelib 1.5" in (out / "conformance.md").read_text()
+    assert set(pd.read_csv(out / "checks.csv")["target"]) == {"impls", _spec("steep"), _spec("shifted_alone")}
+
+
+def test_a_failure_in_its_own_process_fails_the_run(pytester: pytest.Pytester) -> None:
+    result, out = run_inner(pytester, ["fixed_alone"], "-q", "-k", "test_relu", conftest=OWN_PROCESS_CONFTEST)
+    assert result.ret == 1  # the main run passed; its child's stale declaration fails
+    result.stdout.fnmatch_lines(["*target user_adapter:fixed_alone ran in its own process (exit status 1)*"])
+    status = pd.read_csv(out / "claims.csv").set_index(["target", "id"])["status"]
+    assert status[("impls", "sigmoid-symmetry")] == "verified"
+    assert status[(_spec("fixed_alone"), "sigmoid-symmetry")] == "failed"
+
+
+def test_a_run_stopped_early_names_the_targets_left_for_their_own_process(pytester: pytest.Pytester) -> None:
+    result, out = run_inner(pytester, ["fixed", "shifted_alone"], "-q", "-x", conftest=OWN_PROCESS_CONFTEST)
+    assert result.ret == 1
+    assert not any("in its own process:" in line for line in result.stdout.lines)
+    assert "user_adapter:shifted_alone not run" in (out / "conformance.md").read_text()
 
 
 NO_TORCH = """
@@ -261,3 +327,12 @@ def test_a_missing_framework_is_a_usage_error_naming_the_extra(pytester: pytest.
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--target=torch")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "pip install 'initcheck[torch]'" in result.stderr.str()
+
+
+def test_a_target_in_its_own_process_never_starts_another(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(own_process.CHILD_ENVIRONMENT, "1")  # as if this run were itself a child
+    result, _ = run_inner(pytester, ["shifted_alone"], "-q", conftest=OWN_PROCESS_CONFTEST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*would leave*shifted_alone*for yet another*"])

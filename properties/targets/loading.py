@@ -125,29 +125,24 @@ def load_all(spec: str) -> list[Target]:
 def split_for_this_process(spec: str) -> tuple[list[str], list[str]]:
     """The targets of ``spec`` this process runs, and those that need a run of their own.
 
-    ``all`` runs every built-in target that can share one process (the first group of
-    :func:`process_groups`) and leaves the others (``keras-torch``) for their own runs; a spec
-    that names both Keras backends explicitly raises a :class:`TargetError`.
+    This process runs the first group of :func:`process_groups` (every target but a second Keras
+    backend); the others (``keras-torch`` in ``all``) each run in a process of their own
+    (:mod:`properties.own_process`).
+
+    Raises:
+        TargetError: see :func:`names`.
     """
-    selected = names(spec)
-    if "all" not in (part.strip() for part in spec.split(",")):
-        load_all_check = process_groups(selected)
-        if len(load_all_check) > 1:
-            raise TargetError(
-                f"targets {selected} cannot share one process (Keras fixes its backend per process); "
-                f"run these separately: {' | '.join(','.join(g) for g in load_all_check)}"
-            )
-        return selected, []
-    groups = process_groups(selected)
+    groups = process_groups(names(spec))
     return groups[0], [name for group in groups[1:] for name in group]
 
 
 def own_run_line(left_out: Sequence[str]) -> str:
-    """One line saying which targets need their own run, and the command for each."""
+    """One line saying which targets did not run in their own process, and the command for each."""
     commands = ", ".join(f"`pytest --target {name}`" for name in left_out)
     return (
-        f"{', '.join(left_out)} not run here: Keras fixes its backend per process, so "
-        f"{'it needs' if len(left_out) == 1 else 'each needs'} its own run: {commands}"
+        f"{', '.join(left_out)} not run: Keras fixes its backend per process, so "
+        f"{'it runs' if len(left_out) == 1 else 'each runs'} in a process of its own after the main "
+        f"run, which stopped early; run {'it' if len(left_out) == 1 else 'each'} alone: {commands}"
     )
 
 

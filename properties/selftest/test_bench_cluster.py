@@ -1,11 +1,17 @@
 """Tests of the benchmark on Dask: the same frames whatever the workers, failures reported, resume.
 
-Clusters here are in-process (``processes=False``) to keep the tests fast; the embedded cluster
-of ``python -m reports bench`` uses worker processes, which only changes where cells run.
+Most clusters here are in-process (``processes=False``) to keep the tests fast; the embedded
+cluster of ``python -m reports bench`` uses worker processes, which only changes where cells run.
+One test starts a scheduler and two worker processes with Dask's own command line, as a user's
+cluster would be, and kills a worker in the middle of a cell.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,3 +148,86 @@ def test_a_section_that_cannot_render_is_named_and_the_others_are_written(
         run([Experiment("broken", small_cells, no_figures, broken_section), SMALL], settings, client)
     assert "could not be made" in (tmp_path / "bench" / "section_broken.md").read_text()
     assert (tmp_path / "bench" / "section_small.md").exists()
+
+
+def dies_once(rng: np.random.Generator, *, marker: str) -> pd.DataFrame:
+    """Kills its worker process in the middle of its first attempt (``marker`` not yet there)."""
+    value = rng.standard_normal()
+    if not os.path.exists(marker):
+        Path(marker).parent.mkdir(parents=True, exist_ok=True)
+        Path(marker).write_text(str(os.getpid()))
+        os._exit(1)  # the worker process dies at once, as if killed: no exception, no clean-up
+    return pd.DataFrame({"value": [value]})
+
+
+@contextmanager
+def command_line_cluster(folder: Path, workers: int) -> Iterator[str]:
+    """``dask scheduler`` and ``dask worker --nworkers N --nthreads 1`` as separate processes."""
+    scheduler_file = folder / "scheduler.json"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    started = [
+        subprocess.Popen(
+            [*dask, "--port", "0", "--dashboard-address", ":0", "--scheduler-file", str(scheduler_file)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            assert time.monotonic() < deadline, "dask scheduler did not start within 60 s"
+            time.sleep(0.1)
+        worker = [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file"]
+        started.append(
+            subprocess.Popen(
+                [
+                    *worker,
+                    str(scheduler_file),
+                    "--nworkers",
+                    str(workers),
+                    "--nthreads",
+                    "1",
+                    "--dashboard-address",
+                    ":0",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        yield str(scheduler_file)
+    finally:
+        for process in reversed(started):
+            process.terminate()
+        for process in reversed(started):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def dying_cells(settings: Settings) -> list[Cell]:
+    return [Cell("dying", {"cell": "once"}, dies_once, {"marker": str(settings.folder / "killed")})]
+
+
+DYING = Experiment("dying", dying_cells, no_figures, value_section)
+
+
+def test_a_separately_started_cluster_gives_the_same_frames_and_a_killed_worker_loses_no_cell(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(tmp_path / "run", seed=7, quick=True, progress=False)
+    alone = gather(cell.run(settings.seed) for cell in SMALL.cells(settings))
+    with (
+        command_line_cluster(tmp_path, workers=2) as scheduler_file,
+        distributed.Client(scheduler_file=scheduler_file, timeout="60s") as client,
+    ):
+        client.wait_for_workers(2, timeout=60)
+        small, died = run([SMALL, DYING], settings, client)
+    assert not small.failures and not died.failures, died.failures
+    dead = int((settings.folder / "killed").read_text())  # a worker did die in the middle of the cell
+    with pytest.raises(ProcessLookupError):
+        os.kill(dead, 0)
+    pd.testing.assert_frame_equal(small.frame(), alone, check_exact=True)
+    (cell,) = DYING.cells(settings)
+    pd.testing.assert_frame_equal(died.frame(), cell.run(settings.seed), check_exact=True)  # retried whole

@@ -211,7 +211,7 @@ def run(
     for future in pending:
         if future in renders:
             e = renders.pop(future)
-            result = future.result() if future.status == "finished" else future.exception()
+            result = outcome_of(future)
             if isinstance(result, BaseException):
                 outcomes[e].render_error = result
             finish(outcomes[e], result, settings)
@@ -220,14 +220,14 @@ def run(
             continue
         e, i = cells.pop(future)
         outcome = outcomes[e]
-        if future.status == "finished":
-            frame, seconds, cpu = future.result()
+        result = outcome_of(future)
+        if isinstance(result, BaseException):
+            message = "".join(traceback.format_exception_only(type(result), result)).strip()
+            outcome.failures[i] = message.splitlines()[0] if message else repr(result)
+        else:
+            frame, seconds, cpu = result
             outcome.frames[i], outcome.seconds[i], outcome.cpu[i] = frame, seconds, cpu
             atomic.write_bytes(cache_path(settings, outcome.cells[i]), pickle.dumps(frame))
-        else:
-            error = future.exception()
-            message = "".join(traceback.format_exception_only(type(error), error)).strip()
-            outcome.failures[i] = message.splitlines()[0] if message else repr(error)
         bars[e].update()
         future.release()
         if outcome.done:
@@ -239,6 +239,20 @@ def run(
         first = next(o for o in outcomes if o.experiment.name == broken[0])
         raise RuntimeError(f"sections failed to render: {broken}") from first.render_error
     return outcomes
+
+
+def outcome_of(future: Any) -> Any:
+    """The task's result, or the exception it ended with (``KilledWorker`` included).
+
+    ``as_completed`` hands over a future once it has finished, but the result lives on a worker
+    until it is fetched: if that worker dies meanwhile, the scheduler computes the task again and
+    the future is pending once more. ``result()`` waits for that, so a dead worker loses no cell
+    (its status is not a verdict: it was read as a failure before, with no exception to show).
+    """
+    try:
+        return future.result()
+    except Exception as error:  # the task's own error, re-raised here
+        return error
 
 
 def describe(client: Any, scheduler: str | None) -> dict[str, Any]:

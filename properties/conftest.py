@@ -188,7 +188,14 @@ def item_target(item: pytest.Item) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Refuse a run in which a ``claim`` marker names a claim that theory does not hold, and
     count each claim's collected tests per target before ``-k``/``-m`` deselect any
-    (``tryfirst``), so the report can say which claims ran only in part."""
+    (``tryfirst``), so the report can say which claims ran only in part. In a target's own
+    process (:mod:`properties.own_process`) only the tests that take the target run: the others
+    ran in the main process already."""
+    if os.environ.get(own_process.CHILD_ENVIRONMENT):
+        others = [item for item in items if "impl" not in getattr(item, "fixturenames", ())]
+        if others:
+            items[:] = [item for item in items if "impl" in getattr(item, "fixturenames", ())]
+            config.hook.pytest_deselected(items=others)
     for item in items:
         for marker in item.iter_markers("claim"):
             if len(marker.args) != 1 or marker.args[0] not in CLAIMS:

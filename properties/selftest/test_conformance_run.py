@@ -268,9 +268,21 @@ def test_all_runs_what_can_share_a_process_here_and_the_rest_in_their_own() -> N
     assert "`pytest --target keras-torch`" in loading.own_run_line(left_out)
 
 
+PLAIN_COUNTED = """
+from pathlib import Path
+
+
+def test_plain():  # takes no target: runs in the main process only
+    with Path(__file__).with_name("plain_runs.txt").open("a") as runs:
+        runs.write("ran\\n")
+"""
+
+
 def test_a_target_in_its_own_process_joins_the_report_and_the_exit_status(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain=PLAIN_COUNTED)
     result, out = run_inner(pytester, ["shifted_alone", "steep"], "-q", conftest=OWN_PROCESS_CONFTEST)
     assert result.ret == 0  # the child's known deviation does not fail the run
+    assert (pytester.path / "plain_runs.txt").read_text() == "ran\n"  # not again in the child
     result.stdout.fnmatch_lines(
         [
             "*initcheck: target user_adapter:shifted_alone in its own process: *-m pytest*",

@@ -17,7 +17,7 @@ Semantics assumed (PyTorch 2.13, https://github.com/pytorch/pytorch/blob/main/to
 - ``xavier_normal_``/``kaiming_normal_`` are untruncated normals; ``kaiming_*`` take PyTorch's gain
   table (``calculate_gain``); ``nn.Linear``/``nn.ConvNd`` reset with ``kaiming_uniform_(a=sqrt 5)``
   (``torch/nn/modules/linear.py``), drawn from the *global* generator, so the module is built
-  inside ``torch.random.fork_rng`` with ``torch.manual_seed(seed)``.
+  inside ``torch.random.fork_rng`` with the global CPU generator seeded (:func:`seed_global_cpu`).
 - ``sparse_`` draws its zero positions with ``torch.randperm`` from the global generator whatever
   ``generator`` says; it is called inside ``fork_rng`` with the global seed set too.
 - ``orthogonal_`` flattens ``(rows, prod(rest))`` and applies the sign correction ``Q diag(sign R)``.
@@ -35,6 +35,7 @@ impls' network helpers and constants, ``adam(bias_correction=False)``.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -101,7 +102,7 @@ def _fill(
         generator.manual_seed(seed)
         if global_seed:
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+                seed_global_cpu(seed)
                 init_(tensor, **params, generator=generator)
         else:
             init_(tensor, **params, generator=generator)
@@ -209,14 +210,16 @@ def expected_proposal_rounds(mean: float, std: float, a: float, b: float, count:
     References:
         ``torch/nn/init.py::_no_grad_trunc_normal_`` (PR #174997).
     """
-    from scipy.special import log_ndtr, logsumexp
+    from scipy.special import log_ndtr
 
     if count <= 0 or not _RESAMPLES or not (std > 0 and a < b):
         return 0.0
     za, zb = (a - mean) / std, (b - mean) / std
     if za > 0:  # the upper tail, by symmetry
         za, zb = -zb, -za
-    log_z = float(logsumexp([log_ndtr(zb), log_ndtr(za)], b=[1.0, -1.0]))
+    log_upper, log_lower = float(log_ndtr(zb)), float(log_ndtr(za))  # log P(X < b) > log P(X < a)
+    difference = log_lower - log_upper
+    log_z = log_upper + math.log1p(-math.exp(difference)) if difference < 0 else -math.inf
     if np.exp(log_z) > 0.3:
         log_accept = log_z
     else:
@@ -299,6 +302,17 @@ _MODULES: dict[int, Callable[..., torch.nn.Module]] = {
 }
 
 
+def seed_global_cpu(seed: int) -> None:
+    """Seed PyTorch's global CPU generator, the one ``nn.Linear``, ``sparse_`` and ``F.dropout``
+    draw from here (callers hold a ``torch.random.fork_rng(devices=[])``).
+
+    ``torch.manual_seed`` seeds the same generator and also queues the seed for CUDA, MTIA and
+    XPU, formatting a stack trace for each (``torch/cuda/__init__.py::_lazy_call``): about
+    0.2 ms a call, most of the time of drawing a small tensor on CPU.
+    """
+    torch.default_generator.manual_seed(seed)
+
+
 @ad.same_signature(impls.pytorch_linear_default)
 def pytorch_linear_default(
     shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
@@ -306,7 +320,7 @@ def pytorch_linear_default(
     """The weight of a freshly built ``nn.Linear`` (2-D) or ``nn.Conv{1,2,3}d`` (3- to 5-D).
 
     The module draws from PyTorch's global generator in ``reset_parameters``; it is built inside
-    ``torch.random.fork_rng`` after ``torch.manual_seed(seed)``, so the caller's global state is
+    ``torch.random.fork_rng`` after seeding it (:func:`seed_global_cpu`), so the caller's global state is
     untouched.
     """
     dims, np_dtype = ad.shape_and_dtype(shape, dtype)
@@ -317,7 +331,7 @@ def pytorch_linear_default(
     torch_dims = dims if layout == "torch" else ad.torch_shape_of_keras(dims)
     seed = ad.framework_seed(rng)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        seed_global_cpu(seed)
         module = _MODULES[len(dims)](torch_dims[0], torch_dims[1], torch_dims[2:], dtype=_DTYPES[np_dtype])
     weight: torch.Tensor = module.weight  # type: ignore[assignment]
     out = _numpy_of(weight.detach()).copy()
@@ -462,7 +476,7 @@ def dropout(x: Any, p: float = 0.5, *, rng: Any = None) -> np.ndarray:
     """``F.dropout(x, p, training=True)`` under a seed from ``rng`` (it takes no generator)."""
     tensor = _tensor_of(x, "x")
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(ad.framework_seed(rng))
+        seed_global_cpu(ad.framework_seed(rng))
         return _numpy_of(F.dropout(tensor, p, training=True)).copy()
 
 

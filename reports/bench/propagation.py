@@ -83,6 +83,11 @@ per activation at batch 128; the weights are redrawn from each layer's stream fo
 pass instead of being kept (``impls``' MLP would keep 54 GB of weights and as much of gradients)."""
 
 
+def sigma_w2_of(initializer: str, width: int) -> float:
+    """``sigma_w^2 = n Var(W)`` of an initializer for square layers of width ``width`` (theory)."""
+    return float(_initializer(initializer)[1](width))
+
+
 def _initializer(name: str) -> tuple[Callable[..., np.ndarray], Callable[[int], float]]:
     return INITIALIZERS["lecun normal" if name == SELU_INIT else name]
 
@@ -172,8 +177,8 @@ def measure_cell(
     need it (:func:`precision`); activations whose mean field overflows float64 are not run. One
     row per (activation, seed, layer), measured next to theory.
     """
-    init, sigma_w2_of = _initializer(initializer)
-    sigma_w2 = sigma_w2_of(width)
+    init = _initializer(initializer)[0]
+    sigma_w2 = sigma_w2_of(initializer, width)
     dtypes = {activation: precision(activation, sigma_w2, depth, batch) for activation in activations}
     networks = [(activation, dtype) for activation, dtype in dtypes.items() if dtype is not None]
     rows = []

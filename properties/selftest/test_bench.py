@@ -93,6 +93,21 @@ def test_propagation_cell_has_theory_next_to_measurement() -> None:
     }
 
 
+def test_a_network_whose_mean_field_overflows_is_named_not_run() -> None:
+    """N(0, 1) weights at width 256 with SELU: q grows about 256 lambda^2 / 2 = 141-fold per layer,
+    past float64 (1e308) by layer 150; mean field overflows, so the cell runs nothing and says so."""
+    params = {"initializer": "normal std 1", "width": 256, "depth": 200, "batch": 4, "seeds": 1}
+    cell = Cell(
+        "propagation", {"initializer": "normal std 1", "width": 256}, propagation.measure_cell, params
+    )
+    skipped = Cell(cell.experiment, cell.labels, cell.function, {**params, "activations": ["selu"]}).run(0)
+    assert list(skipped["dtype"]) == [propagation.NOT_RUN]
+    small = {**params, "activations": ["tanh"], "depth": 3, "initializer": "he normal"}
+    measured = Cell(cell.experiment, {**cell.labels, "initializer": "he normal"}, cell.function, small).run(0)
+    text = propagation.section(gather([measured, skipped])).body[0]
+    assert isinstance(text, str) and "Not run" in text and "normal std 1 + selu (width 256)" in text
+
+
 def test_isometry_frame_and_section() -> None:
     small = {"depth": 2, "width": 16, "draws": 2}
     cells = [

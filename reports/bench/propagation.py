@@ -18,8 +18,9 @@ layers (the log length map has slope <= 1, the backward pass is linear): at most
 where a chaotic network amplifies rounding, the float32 network is another sample of the same
 law: its statistics stay within their sampling error). The statistical error is larger: the
 relative standard error of one network's mean over ``batch x n`` values is ``~ 1/sqrt(batch n)``
-(3e-3 at batch 128 and width 1024, 1e-3 at 8192), and the seed-to-seed spread of ``log q`` is
-``sqrt(sum_l (2 + kappa_l) / n)`` (>= 0.2 at depth 50 and width 1024; ``properties.simulation``).
+(5.5e-3 at batch 32 and width 1024, 2e-3 at 8192), and the seed-to-seed spread of ``log q``, the
+section's "spread", is ``sqrt(sum_l (2 + kappa_l) / n)`` per network (about ``sqrt(3 depth / n)``:
+0.38 at depth 50 and width 1024, 0.27 at depth 200 and width 8192; ``properties.simulation``).
 Range: the simulator rescales the backward pass by powers of two (exact), and the forward pass of
 the positively homogeneous activations (linear, ReLU, leaky ReLU; zero biases), so a vanishing or
 exploding signal never under- or overflows there. float32 is not allowed where the forward values
@@ -76,11 +77,14 @@ ACTIVATIONS = ["linear", "tanh", "sigmoid", "relu", "leaky_relu", "selu", "gelu"
 STATISTICS = ("pre_std", "post_std", "grad_std", "weight_grad_std")
 SHOWN_WIDTH = 256
 LARGE_WIDTHS = [64, 256, 1024, 2048, 4096, 8192]
-"""Widths of the large scale. The streaming simulator keeps two weight matrices and, per
-activation, the derivatives ``phi'(h_l)`` of every layer (``depth x batch x width``, 4 bytes
-each): at width 8192 and depth 200, 2 x 268 MB (float32; 537 MB for a float64 copy) plus 0.84 GB
-per activation at batch 128; the weights are redrawn from each layer's stream for the backward
-pass instead of being kept (``impls``' MLP would keep 54 GB of weights and as much of gradients)."""
+"""Widths of the large scale (8192 at depth 200). The streaming simulator keeps a weight matrix
+or two (268 MB each at width 8192 in float32, 537 MB for a float64 copy) and, per activation,
+the derivatives ``phi'(h_l)`` of every layer (``depth x batch x width`` x 4 bytes: 210 MB at
+depth 200, batch 32, width 8192; 1.5 GB for 7 activations): about 2.4 GB per worker in all (1.0
+GB measured at depth 10, plus 7.3 MB per layer). The weights are redrawn from each layer's stream
+for the backward pass instead of being kept (``impls``' MLP keeps every layer's weights and
+weight gradients: 107 GB at width 8192 and depth 200 in float64). Cost: redrawing doubles the
+draws, and ``impls.orthogonal`` factors a ``width^2`` matrix per draw (about 60 s at 8192)."""
 
 
 def sigma_w2_of(initializer: str, width: int) -> float:
@@ -205,10 +209,17 @@ def measure_cell(
                     row[f"{key}_theory"] = float(predicted[key][layer])
                 rows.append(row)
     skipped = [activation for activation, dtype in dtypes.items() if dtype is None]
-    frame = pd.DataFrame(rows, columns=["activation", "dtype", "seed", "layer", *_COLUMNS])
+    frame = pd.DataFrame(rows) if rows else _empty_frame()
     if skipped:  # one row per activation not run, so that the section can name it
         frame = pd.concat([frame, pd.DataFrame({"activation": skipped, "dtype": NOT_RUN})], ignore_index=True)
     return frame
+
+
+def _empty_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"activation": [], "dtype": [], "seed": pd.Series(dtype=int), "layer": pd.Series(dtype=int)}
+        | {column: pd.Series(dtype=float) for column in _COLUMNS}
+    )
 
 
 NOT_RUN = "beyond float64"

@@ -2,8 +2,11 @@
 and the benchmark), and the tolerance of a mean-field comparison derived from the finite-size
 correction.
 
-Two measurements: :func:`run_network` records per-layer forward and backward statistics of one
-network, :func:`jacobian_spectrum` the squared singular values of its input-output Jacobian.
+Measurements: :func:`run_network` records per-layer forward and backward statistics of one
+network (``impls``' MLP, every layer kept: the claim suite's :func:`simulate`);
+:func:`stream_networks` records the same statistics layer by layer in O(width^2) memory, for
+several activations on one draw of the weights at once (the benchmark's propagation grid);
+:func:`jacobian_spectrum` the squared singular values of the input-output Jacobian.
 Weights come from :func:`scaled_weights` (variance scaling or orthogonal, one wrapper each).
 
 Tolerance derivation (an approximation, stated): at width N, given layer l-1, the N
@@ -364,10 +367,12 @@ def stream_networks(
     """
     sizes = [int(w) for w in widths]
     depth = len(sizes) - 1
-    if depth < 1 or not networks:
-        raise ValueError(
-            f"widths must hold at least two sizes and networks one pair, got {sizes}, {networks}"
-        )
+    if depth < 1 or min(sizes) < 1:
+        raise ValueError(f"widths must hold at least two positive sizes, got {list(widths)}")
+    if not networks:
+        raise ValueError("networks must hold at least one (activation, dtype) pair")
+    if int(batch) != batch or batch < 1:
+        raise ValueError(f"batch must be a positive int, got {batch!r}")
     groups: dict[np.dtype, list[int]] = {}
     for index, (_, dtype) in enumerate(networks):
         groups.setdefault(np.dtype(dtype), []).append(index)

@@ -105,3 +105,18 @@ def test_part_streams_are_distinct_and_fixed_by_the_seed() -> None:
     draws = [sim.part_rng(SEED, *key).standard_normal(3) for key in [(0, 1), (0, 2), (1,), (2,)]]
     assert len({d.tobytes() for d in draws}) == 4
     assert np.array_equal(draws[0], sim.part_rng(SEED, 0, 1).standard_normal(3))
+
+
+@pytest.mark.parametrize(
+    ("widths", "networks", "batch", "message"),
+    [
+        ([8], [("tanh", np.float64)], 4, "widths"),
+        ([8, 0, 8], [("tanh", np.float64)], 4, "widths"),
+        ([8, 8], [], 4, "networks"),
+        ([8, 8], [("tanh", np.float64)], 0, "batch"),
+        ([8, 8], [("nope", np.float64)], 4, "activation"),
+    ],
+)
+def test_bad_input_is_a_named_value_error(widths, networks, batch, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        stream_networks(widths, impls.kaiming_normal, networks, SEED, batch=batch)

@@ -93,6 +93,21 @@ def test_propagation_cell_has_theory_next_to_measurement() -> None:
     }
 
 
+def test_a_network_whose_mean_field_overflows_is_named_not_run() -> None:
+    """N(0, 1) weights at width 256 with SELU: q grows about 256 lambda^2 / 2 = 141-fold per layer,
+    past float64 (1e308) by layer 150; mean field overflows, so the cell runs nothing and says so."""
+    params = {"initializer": "normal std 1", "width": 256, "depth": 200, "batch": 4, "seeds": 1}
+    cell = Cell(
+        "propagation", {"initializer": "normal std 1", "width": 256}, propagation.measure_cell, params
+    )
+    skipped = Cell(cell.experiment, cell.labels, cell.function, {**params, "activations": ["selu"]}).run(0)
+    assert list(skipped["dtype"]) == [propagation.NOT_RUN]
+    small = {**params, "activations": ["tanh"], "depth": 3, "initializer": "he normal"}
+    measured = Cell(cell.experiment, {**cell.labels, "initializer": "he normal"}, cell.function, small).run(0)
+    text = propagation.section(gather([measured, skipped])).body[0]
+    assert isinstance(text, str) and "Not run" in text and "normal std 1 + selu (width 256)" in text
+
+
 def test_isometry_frame_and_section() -> None:
     small = {"depth": 2, "width": 16, "draws": 2}
     cells = [
@@ -159,11 +174,19 @@ def test_settings_scales() -> None:
 
 
 def test_float32_only_where_mean_field_keeps_the_signal_in_range() -> None:
-    """sigma_w^2 = 1e6 with ReLU grows the std x sqrt(5e5) = 707 per layer (3e28 at layer 10, past
-    the 1e15 bound); sigma_w^2 = 1 with tanh decays like 1/sqrt(2l): float32 is fine."""
-    assert propagation.precision("relu", 1e6, 10, 16) is np.float64
-    assert propagation.precision("relu", 1e-6, 10, 16) is np.float64  # vanishes: 1e-30 at layer 10
+    """ReLU is rescaled by the simulator (positively homogeneous): float32 whether its signal
+    grows x sqrt(5e5) = 707 per layer (sigma_w^2 = 1e6) or vanishes. tanh is not: sigma_w^2 =
+    1e-6 shrinks its std x 1e-3 per layer, 1e-33 at layer 12 (past the FLOAT32_RANGE bound
+    1e-30), so float64; sigma_w^2 = 1 decays like 1/sqrt(2l): float32. Sigmoid at sigma_w^2 =
+    1e-6 keeps its values near 0.5 with a std of 0.25 x 5e-4 = 1.25e-4 (below 1e-3 of its
+    mean): float64. SELU at
+    sigma_w^2 = 1e6 overflows mean field itself (1e6^l): not run (None)."""
+    assert propagation.precision("relu", 1e6, 10, 16) is np.float32
+    assert propagation.precision("relu", 1e-6, 10, 16) is np.float32
+    assert propagation.precision("tanh", 1e-6, 12, 16) is np.float64
     assert propagation.precision("tanh", 1.0, 10, 16) is np.float32
+    assert propagation.precision("sigmoid", 1e-6, 10, 16) is np.float64
+    assert propagation.precision("selu", 1e6, 60, 16) is None
 
 
 def test_residual_and_attention_sections_quote_their_frames() -> None:

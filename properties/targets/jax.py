@@ -65,6 +65,7 @@ import impls
 from impls._validation import as_choice, as_float_array, as_real
 from impls.tree import as_param_tree, tree_map
 from properties.targets import _adapting as ad
+from properties.targets import jax_layers
 from properties.targets.base import Deviation, Target
 
 NAME = "jax"
@@ -1114,6 +1115,7 @@ FUNCTIONS: dict[str, Any] = {
         for name in impls.__all__
         if name in globals() and callable(globals()[name]) and name[0].islower() and name != "get_activation"
     },
+    **jax_layers.FUNCTIONS,
 }
 
 

@@ -46,6 +46,7 @@ import impls
 from impls._validation import as_float_array
 from impls.tree import as_param_tree, tree_leaves, tree_map
 from properties.targets import _adapting as ad
+from properties.targets import torch_layers
 from properties.targets.base import Deviation, Target
 
 NAME = "torch"
@@ -963,6 +964,7 @@ FUNCTIONS: dict[str, Any] = {
         for name in impls.__all__
         if name in globals() and callable(globals()[name]) and name[0].islower() and name != "get_activation"
     },
+    **torch_layers.FUNCTIONS,
 }
 
 _CLAMPED = (

@@ -41,9 +41,14 @@ Optax 0.2.8, https://github.com/google-deepmind/optax/tree/main/optax/_src):
   PyTorch's coupled ``weight_decay`` is ``chain(add_decayed_weights(wd), ...)``, Optax's
   documented L2 idiom.
 
+- ``jax.nn.standardize`` (``algorithm="stable"``) as LayerNorm and training-mode BatchNorm without
+  affine parameters, and ``jax.nn.dot_product_attention``'s log-sum-exp as one key's logit: see
+  :mod:`properties.targets.jax_layers`.
+
 Not supplied: ``sparse``, ``dirac`` (``delta_orthogonal`` is a different initializer), ``eye``,
 ``calculate_gain``, ``pytorch_linear_default``, ``nll_loss``, ``binary_cross_entropy`` (on
-probabilities), impls' network helpers and constants.
+probabilities), ``rms_norm`` and the transformer layers (Flax's, not JAX's), impls' network
+helpers and constants.
 """
 
 from __future__ import annotations

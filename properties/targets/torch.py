@@ -27,9 +27,12 @@ Semantics assumed (PyTorch 2.13, https://github.com/pytorch/pytorch/blob/main/to
 
 - normalization: ``F.layer_norm``, ``F.rms_norm``, ``F.batch_norm`` (training mode, no running
   statistics); their backward passes are ``torch.autograd.grad`` through them.
+- transformer layers and attention logits: ``nn.TransformerEncoder(Layer)`` and the log-sum-exp
+  of ``F.scaled_dot_product_attention``'s CPU kernel, in :mod:`properties.targets.torch_layers`.
 
 Not supplied (so *not applicable*): ``variance_scaling``, ``lecun_*`` (PyTorch has neither),
-impls' network helpers and constants, ``adam(bias_correction=False)``.
+impls' network helpers and constants, ``adam(bias_correction=False)``, DeepNorm's skip scale
+(``alpha != 1``), the logits of more than one key.
 """
 
 from __future__ import annotations

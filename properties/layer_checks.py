@@ -56,16 +56,7 @@ def gaussian_layers(
     are 0: over one token the softmax is 1 whatever they are, so drawing them would only cost time."""
     d, f = d_model, d_ff
     query_key = np.zeros((2 * d, d))
-    fixed = {
-        "in_proj_bias": np.zeros(3 * d),
-        "out_proj.bias": np.zeros(d),
-        "linear1.bias": np.zeros(f),
-        "linear2.bias": np.zeros(d),
-        "norm1.weight": np.ones(d),
-        "norm1.bias": np.zeros(d),
-        "norm2.weight": np.ones(d),
-        "norm2.bias": np.zeros(d),
-    }
+    fixed = _fixed_parameters(d, f)
     for start in range(0, count, CHUNK):
         n = min(CHUNK, count - start) * depth
         values = target.normal((n * d, d), 0.0, std, rng=rng).reshape(n, d, d)
@@ -81,6 +72,37 @@ def gaussian_layers(
                 params["in_proj_weight"] = np.concatenate([query_key, values[layer]])
                 layers.append(params)
             yield layers
+
+
+def _fixed_parameters(d: int, f: int) -> dict[str, np.ndarray]:
+    """The parameters :func:`gaussian_layers` does not draw: biases 0, LayerNorm weight 1 and bias 0."""
+    return {
+        "in_proj_bias": np.zeros(3 * d),
+        "out_proj.bias": np.zeros(d),
+        "linear1.bias": np.zeros(f),
+        "linear2.bias": np.zeros(d),
+        "norm1.weight": np.ones(d),
+        "norm1.bias": np.zeros(d),
+        "norm2.weight": np.ones(d),
+        "norm2.bias": np.zeros(d),
+    }
+
+
+def refuse_early(target: Any, **settings: Any) -> None:
+    """Run the target's ``transformer_layer_forward`` once on a weightless layer (nothing drawn).
+
+    A target that cannot express ``settings`` (PyTorch has no DeepNorm ``alpha``) refuses it here,
+    before a sample of networks is drawn for nothing; a target that can just computes one layer.
+    """
+    d, f = D_MODEL, D_FF
+    weights = {
+        "in_proj_weight": np.zeros((3 * d, d)),
+        "out_proj.weight": np.zeros((d, d)),
+        "linear1.weight": np.zeros((f, d)),
+        "linear2.weight": np.zeros((d, f)),
+    }
+    x = np.where(np.arange(d) % 2 == 0, 1.0, -1.0)  # mean 0, variance 1: LayerNorm with eps = 0 is defined
+    target.transformer_layer_forward({**weights, **_fixed_parameters(d, f)}, token(x), nhead=1, **settings)
 
 
 def token(x: np.ndarray) -> np.ndarray:
@@ -165,6 +187,7 @@ def verify_deepnorm_share(target: Any, *, layers: int, seed: int) -> None:
     target.require("layer_norm", "transformer_layer_forward")
     rng = np.random.default_rng(seed)
     alpha, beta = transformer.deepnorm_constants("encoder", layers)["encoder"]
+    refuse_early(target, eps=0.0, alpha=alpha)
     var = 1.0 / D_MODEL
     mean, second = transformer.deepnorm_branch_share_moments(D_MODEL, D_FF, alpha, beta, var, var)
 
@@ -193,6 +216,7 @@ def verify_batchnorm_gradient_factor(target: Any, *, batch: int, width: int, see
     ``||dL/dh||^2 ||w||^2 / (B - 1)`` by the target's ``batch_norm_backward`` (eps = 0), upstream
     gradient independent of w and orthogonal to 1; mean ``(B - 2)/(B - 3) (1 - 2/N)``."""
     target.require("batch_norm_backward")
+    target.batch_norm_backward(np.eye(2), np.eye(2), eps=0.0)  # a target refusing eps = 0 refuses here
     rng = np.random.default_rng(seed)
     # X at BatchNorm's fixed point: X X^T = c^2 G, c^2 = N B / (B - 1), G = I - 11^T / B
     basis, _ = np.linalg.qr(rng.normal(size=(width, batch)))

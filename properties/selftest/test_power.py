@@ -254,6 +254,19 @@ def _adam_eps_in_root(target: Target) -> dict[str, Any]:
     return {"adam": adam}
 
 
+def _norm_first_flipped(target: Target) -> dict[str, Any]:
+    """transformer_forward translated onto nn.TransformerEncoderLayer with norm_first inverted
+    (Post-LN built where Pre-LN is asked, and the reverse)."""
+    from properties.targets import torch_layers
+
+    def transformer_forward(
+        layers: Any, x: Any, *, nhead: int, norm_first: bool = False, **kwargs: Any
+    ) -> Any:
+        return torch_layers.transformer_forward(layers, x, nhead=nhead, norm_first=not norm_first, **kwargs)
+
+    return {"transformer_forward": transformer_forward}
+
+
 def _support(t: Target) -> None:
     w = t.truncated_normal((64, 64), 0.0, 1.0, -0.5, 0.5, rng=SEED)
     verify_truncated_support(w, -0.5, 0.5, {"a": -0.5, "b": 0.5})
@@ -275,6 +288,11 @@ BROKEN_ADAPTERS: dict[
     ),
     "torch: truncation by clamping": (_torch_target, _truncation_clamped, _support),
     "jax: adam epsilon inside the root": (_jax_target, _adam_eps_in_root, adam_steps(1e-4, eps=1e-6)),
+    "torch: encoder layer built with norm_first inverted": (
+        _torch_target,
+        _norm_first_flipped,
+        CATALOGUE["pre-ln stack built as post-ln"][2],  # verify_prenorm_stream, Pre-LN asked
+    ),
 }
 
 

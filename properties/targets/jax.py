@@ -41,9 +41,14 @@ Optax 0.2.8, https://github.com/google-deepmind/optax/tree/main/optax/_src):
   PyTorch's coupled ``weight_decay`` is ``chain(add_decayed_weights(wd), ...)``, Optax's
   documented L2 idiom.
 
+- ``jax.nn.standardize`` (``algorithm="stable"``) as LayerNorm and training-mode BatchNorm without
+  affine parameters, and ``jax.nn.dot_product_attention``'s log-sum-exp as one key's logit: see
+  :mod:`properties.targets.jax_layers`.
+
 Not supplied: ``sparse``, ``dirac`` (``delta_orthogonal`` is a different initializer), ``eye``,
 ``calculate_gain``, ``pytorch_linear_default``, ``nll_loss``, ``binary_cross_entropy`` (on
-probabilities), impls' network helpers and constants.
+probabilities), ``rms_norm`` and the transformer layers (Flax's, not JAX's), impls' network
+helpers and constants.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ import impls
 from impls._validation import as_choice, as_float_array, as_real
 from impls.tree import as_param_tree, tree_map
 from properties.targets import _adapting as ad
+from properties.targets import jax_layers
 from properties.targets.base import Deviation, Target
 
 NAME = "jax"
@@ -1114,6 +1120,7 @@ FUNCTIONS: dict[str, Any] = {
         for name in impls.__all__
         if name in globals() and callable(globals()[name]) and name[0].islower() and name != "get_activation"
     },
+    **jax_layers.FUNCTIONS,
 }
 
 

@@ -27,9 +27,12 @@ Semantics assumed (PyTorch 2.13, https://github.com/pytorch/pytorch/blob/main/to
 
 - normalization: ``F.layer_norm``, ``F.rms_norm``, ``F.batch_norm`` (training mode, no running
   statistics); their backward passes are ``torch.autograd.grad`` through them.
+- transformer layers and attention logits: ``nn.TransformerEncoder(Layer)`` and the log-sum-exp
+  of ``F.scaled_dot_product_attention``'s CPU kernel, in :mod:`properties.targets.torch_layers`.
 
 Not supplied (so *not applicable*): ``variance_scaling``, ``lecun_*`` (PyTorch has neither),
-impls' network helpers and constants, ``adam(bias_correction=False)``.
+impls' network helpers and constants, ``adam(bias_correction=False)``, DeepNorm's skip scale
+(``alpha != 1``), the logits of more than one key.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import impls
 from impls._validation import as_float_array
 from impls.tree import as_param_tree, tree_leaves, tree_map
 from properties.targets import _adapting as ad
+from properties.targets import torch_layers
 from properties.targets.base import Deviation, Target
 
 NAME = "torch"
@@ -977,6 +981,7 @@ FUNCTIONS: dict[str, Any] = {
         for name in impls.__all__
         if name in globals() and callable(globals()[name]) and name[0].islower() and name != "get_activation"
     },
+    **torch_layers.FUNCTIONS,
 }
 
 _CLAMPED = (

@@ -49,7 +49,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -74,6 +74,21 @@ _KERAS_LOSSES = "https://github.com/keras-team/keras/blob/master/keras/src/losse
 _KERAS_FLOAT64 = "https://github.com/keras-team/keras/issues/23223"
 _JAX_LEAKY_RELU = "https://github.com/jax-ml/jax/blob/main/jax/_src/nn/functions.py"
 _KERAS_TORCH_RANDOM = "https://github.com/keras-team/keras/blob/master/keras/src/backend/torch/random.py"
+
+
+_KERAS_ACTIVATIONS = "https://github.com/keras-team/keras/blob/master/keras/src/activations/activations.py"
+
+
+def _activation_at_infinity(activation: str) -> Callable[[Mapping[str, Any]], bool]:
+    """The stability check of ``activation`` at ``x = -inf, inf`` (the only infinite case)."""
+    return lambda case: case.get("activation") == activation and case.get("x") == "-inf, inf"
+
+
+def _leaky_relu_at_zero(case: Mapping[str, Any]) -> bool:
+    """The kink check of leaky_relu at 0 with a slope other than 1 (where 1 and the slope differ)."""
+    return (
+        case.get("activation") == "leaky_relu" and case.get("x") == 0.0 and case.get("negative_slope") != 1.0
+    )
 
 
 def load_keras(backend: str) -> ModuleType:
@@ -103,8 +118,17 @@ def load_keras(backend: str) -> ModuleType:
 
 
 def target(backend: str = "jax") -> Target:
-    """Keras 3 on ``backend`` as a :class:`Target` named ``keras-<backend>``."""
+    """Keras 3 on ``backend`` as a :class:`Target` named ``keras-<backend>``.
+
+    On PyTorch it sets one intra-op thread (``torch.set_num_threads(1)``), as the ``torch`` target
+    does: the suite's tensors are small, and a 4 x 4 ``linalg_qr`` (``Orthogonal``) with PyTorch's
+    default threads took ~20 ms instead of ~0.1 ms on a busy 2-core machine.
+    """
     keras = load_keras(backend)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(1)
     return _Builder(keras, backend).target()
 
 
@@ -132,11 +156,34 @@ class _Builder:
         return self.keras.ops.convert_to_tensor(array, dtype=array.dtype.name)
 
     def numpy(self, value: Any, dtype: Any = None) -> np.ndarray:
+        """A backend tensor as NumPy in ``dtype``; a float64 request Keras answered in float32 is refused.
+
+        Keras's ``result_type`` maps float64 to float32 on every backend but TensorFlow
+        (``BIT64_TO_BIT32_DTYPE`` in ``keras/src/backend/common/dtypes.py``, "aligned with JAX's
+        default behavior"): an op that promotes through it (``keras.ops.tanh`` on JAX) *returns a
+        float32 tensor* for a float64 input. Keras then offers no float64 form of that op, so the
+        float64 case is not applicable (casting the float32 result up would pass it off as float64).
+
+        Raises:
+            NotApplicable: ``dtype`` is float64 and Keras returned a float32 tensor.
+        """
+        self.refuse_demotion(value, dtype)
         if hasattr(value, "detach"):  # a torch tensor: keras' convert_to_numpy warns under NumPy 2
             out = value.detach().cpu().numpy()
         else:
             out = np.asarray(self.keras.ops.convert_to_numpy(value))
         return out if dtype is None else out.astype(dtype, copy=False)
+
+    def refuse_demotion(self, value: Any, dtype: Any) -> None:
+        """Refuse (not applicable) a float64 request that Keras answered with a float32 tensor."""
+        if dtype is None or np.dtype(dtype) != np.float64:
+            return
+        if self.keras.backend.standardize_dtype(value.dtype) == "float32":
+            raise ad.unsupported(
+                self.name,
+                "keras returns float32 for this float64 input (result_type maps 64-bit to 32-bit, "
+                f"keras/src/backend/common/dtypes.py; {_KERAS_FLOAT64})",
+            )
 
     def grad(self, scalar_function: Callable[[Any], Any], x: np.ndarray, elementwise: bool) -> np.ndarray:
         """The backend's autodiff: ``jax.vmap(jax.grad)`` / ``jax.grad`` or ``torch.autograd.grad``."""
@@ -406,10 +453,14 @@ class _Builder:
         def gelu_form(approximate: str = "none") -> dict[str, Any]:
             return {"approximate": as_choice(approximate, "approximate", ("none", "tanh")) == "tanh"}
 
-        def softplus_form(beta: float = 1.0, threshold: float = 20.0) -> dict[str, Any]:
-            if as_real(beta, "beta") != 1.0 or as_real(threshold, "threshold") != 20.0:
+        def softplus_form(**params: Any) -> dict[str, Any]:
+            """``keras.activations.softplus`` takes no parameter: any explicit ``beta``/``threshold``
+            is refused. Without parameters the activation is Keras's own softplus, with no linear
+            cutoff; PyTorch's ``threshold=20`` (``x`` for ``x > 20``) is not expressible."""
+            if params:
                 raise ad.unsupported(
-                    name, "keras softplus has no beta and no threshold (only the defaults map)"
+                    name,
+                    f"keras softplus has no beta and no threshold (no linear cutoff), got {sorted(params)}",
                 )
             return {}
 
@@ -437,7 +488,10 @@ class _Builder:
 
             def derivative(x: Any, **params: Any) -> np.ndarray:
                 array = as_float_array(x, "x")
-                return self.grad(functools.partial(function, **translate(**params)), array, elementwise=True)
+                bound = functools.partial(function, **translate(**params))
+                if array.dtype == np.float64:  # the autodiff of a float32 forward is float32 too
+                    self.refuse_demotion(self.run(lambda: bound(self.tensor(array.ravel()[:1]))), array.dtype)
+                return self.grad(bound, array, elementwise=True)
 
             return value, derivative
 
@@ -468,6 +522,7 @@ class _Builder:
         out["gelu"] = ad.same_signature(impls.gelu)(
             lambda x, approximate="none": table_out["gelu"].function(x, approximate=approximate)
         )
+        # impls' softplus is PyTorch's, with a linear cutoff at ``threshold``: refused (softplus_form).
         out["softplus"] = ad.same_signature(impls.softplus)(
             lambda x, beta=1.0, threshold=20.0: table_out["softplus"].function(
                 x, beta=beta, threshold=threshold
@@ -786,8 +841,10 @@ class _Builder:
             "convention, not PyTorch's untruncated normal"
         )
         float32 = (
-            "Keras computes float64 in float32: result_type forces 64-bit to 32-bit and optimizer "
-            "hyper-parameters are floatx (float32) variables (keras-team/keras#23223, fixed after 3.15.1)"
+            "Keras computes float64 in float32 inside a float64 result: result_type forces 64-bit to "
+            "32-bit (keras/src/backend/common/dtypes.py, BIT64_TO_BIT32_DTYPE) and optimizer "
+            "hyper-parameters are floatx (float32) variables; reported in keras-team/keras#23223 "
+            "(closed by #23225, which routes more ops through result_type) and #23704 (open)"
         )
         declared = [
             Deviation("xavier-normal-law", truncated.format("GlorotNormal"), _KERAS_INITIALIZERS),
@@ -814,13 +871,34 @@ class _Builder:
                 _KERAS_LOSSES,
             ),
         ]
+        for activation, formula, value in (
+            ("gelu", "0.5 x (1 + erf(x / sqrt 2))", "-np.inf"),
+            ("silu", "x sigmoid(x)", "-np.inf"),
+            ("softsign", "x / (1 + |x|)", "np.inf"),
+        ):
+            declared.append(
+                Deviation(
+                    "activation-stability",
+                    f"keras.activations.{activation} on {self.backend} evaluates {formula} literally: NaN "
+                    "at an infinite input (inf * 0 or inf / inf), and its autodiff derivative there too; "
+                    "no upstream report found",
+                    f"{_KERAS_ACTIVATIONS} ({activation})",
+                    applies=_activation_at_infinity(activation),
+                    versions="<=3.15.1",
+                    reproduce=f"keras.activations.{activation}(keras.ops.convert_to_tensor([{value}]))"
+                    "  # nan",
+                )
+            )
         if self.backend == "jax":
             declared.append(
                 Deviation(
                     "relu-kink-convention",
-                    "keras leaky_relu on JAX is jax.nn.leaky_relu, x if x >= 0: derivative 1 at 0, "
-                    "PyTorch autograd's is the slope",
+                    "convention: keras leaky_relu on JAX is jax.nn.leaky_relu, where(x >= 0, x, slope x): "
+                    "its derivative at 0 is 1, PyTorch autograd's is the slope",
                     _JAX_LEAKY_RELU,
+                    applies=_leaky_relu_at_zero,
+                    reproduce="jax.grad(lambda x: keras.activations.leaky_relu(x, 0.3))(0.0)  # 1.0; "
+                    "PyTorch autograd gives 0.3",
                 )
             )
         return tuple(declared)

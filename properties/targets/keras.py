@@ -132,6 +132,65 @@ def target(backend: str = "jax") -> Target:
     return _Builder(keras, backend).target()
 
 
+_STATE_SLOTS: dict[str, dict[str, str]] = {
+    "Adam": {"exp_avg": "momentum", "exp_avg_sq": "velocity", "max_exp_avg_sq": "velocity_hat"},
+    "AdamW": {"exp_avg": "momentum", "exp_avg_sq": "velocity", "max_exp_avg_sq": "velocity_hat"},
+    "Adagrad": {"sum": "accumulator"},
+    "RMSprop": {"square_avg": "velocity", "grad_avg": "average_gradient"},
+    "SGD": {},
+}
+"""impls' (PyTorch's) state field -> the Keras optimizer slot (``<variable>_<slot>``) holding the same
+quantity: Adam's ``m``/``v``/``v_hat`` (``optimizers/adam.py``) are ``exp_avg``/``exp_avg_sq``/
+``max_exp_avg_sq``; Adagrad's ``accumulator`` starts at ``initial_accumulator_value`` and adds
+``g**2`` as ``sum``; RMSprop's ``velocity`` and ``average_gradient`` are ``square_avg`` and
+``grad_avg``. Keras's momentum slots of SGD and RMSprop hold ``-lr`` (SGD) or ``lr`` (RMSprop)
+times PyTorch's ``momentum_buffer``: a different quantity, so ``momentum_buffer`` is not applicable."""
+
+
+class KerasOptimizerState:
+    """A Keras optimizer's variables read through impls' state fields (see :data:`_STATE_SLOTS`).
+
+    ``state.exp_avg``, ``state.sum``, ... are Keras's own slot variables as NumPy arrays in the
+    parameters' tree; ``state.step`` is Keras's ``iterations``. A field Keras does not keep in that
+    form is not applicable (``momentum_buffer``); one it does not keep in this configuration
+    (``max_exp_avg_sq`` without AMSGrad) is an ``AttributeError``: the view never makes up a value.
+
+    Args:
+        kind: the Keras optimizer's class name.
+        paths: the optimizer variables' paths (``adam/variable_2_momentum``, ...).
+        values: their values, in the same order.
+        params: the parameter tree the slots belong to (structure and dtypes).
+        target: the target's name, for the not-applicable message.
+    """
+
+    def __init__(
+        self, kind: str, paths: tuple[str, ...], values: tuple[np.ndarray, ...], params: Any, target: str
+    ) -> None:
+        self.kind, self.paths, self.values, self.params, self.target = kind, paths, values, params, target
+
+    def __getattr__(self, field: str) -> Any:
+        if field.startswith("_") or field in ("kind", "paths", "values", "params", "target"):
+            raise AttributeError(field)
+        if field == "step":
+            return int(self.values[self.paths.index(_slot_path(self.paths, "iteration"))])
+        slot = _STATE_SLOTS.get(self.kind, {}).get(field)
+        if slot is None:
+            raise ad.unsupported(self.target, f"keras {self.kind} keeps no {field!r} in PyTorch's form")
+        found = [v for p, v in zip(self.paths, self.values, strict=True) if p.endswith(f"_{slot}")]
+        leaves = tree_leaves(as_param_tree(self.params, "params"))
+        if len(found) != len(leaves):
+            raise AttributeError(f"keras {self.kind} keeps no {slot!r} slot in this configuration")
+        it = iter(found)
+        return tree_map(lambda p: np.asarray(next(it), dtype=p.dtype), self.params)
+
+    def __repr__(self) -> str:
+        return f"KerasOptimizerState({self.kind}, {list(self.paths)})"
+
+
+def _slot_path(paths: tuple[str, ...], name: str) -> str:
+    return next(p for p in paths if p.rsplit("/", 1)[-1] == name)
+
+
 class _Builder:
     """The adapter functions, closed over one imported Keras and its backend."""
 
@@ -682,12 +741,25 @@ class _Builder:
             optimizer.build(variables)
             return optimizer, variables
 
+        def read(optimizer: Any, params: Any) -> KerasOptimizerState:
+            return KerasOptimizerState(
+                type(optimizer).__name__,
+                tuple(v.path for v in optimizer.variables),
+                tuple(self.numpy(v.value).copy() for v in optimizer.variables),
+                params,
+                self.name,
+            )
+
         def init(params: Any) -> Any:
             leaves = tree_leaves(as_param_tree(params, "params"))
             optimizer, _ = self.run(build, leaves)
-            return tuple(self.numpy(v.value).copy() for v in optimizer.variables)
+            return read(optimizer, params)
 
         def step(params: Any, grads: Any, state: Any) -> tuple[Any, Any]:
+            if not isinstance(state, KerasOptimizerState):
+                raise TypeError(
+                    f"state must be what this optimizer's init returned, got {type(state).__name__}"
+                )
             leaves = tree_leaves(as_param_tree(params, "params"))
             grad_leaves = tree_leaves(as_param_tree(grads, "grads"))
             tree_map(lambda p, g: None, params, grads, name="params")
@@ -697,16 +769,17 @@ class _Builder:
 
             def apply() -> tuple[list[np.ndarray], Any]:
                 optimizer, variables = build(leaves)
-                for variable, value in zip(optimizer.variables, state, strict=True):
+                for variable, value in zip(optimizer.variables, state.values, strict=True):
                     variable.assign(value)
                 gradients = [self.tensor(g.astype(p.dtype)) for p, g in zip(leaves, grad_leaves, strict=True)]
                 optimizer.apply_gradients(zip(gradients, variables, strict=True))
                 new = [self.numpy(v.value, p.dtype).copy() for v, p in zip(variables, leaves, strict=True)]
-                return new, tuple(self.numpy(v.value).copy() for v in optimizer.variables)
+                return new, optimizer
 
-            new, new_state = self.run(apply)
+            new, optimizer = self.run(apply)
             it: Iterator[np.ndarray] = iter(new)
-            return tree_map(lambda _: next(it), params), new_state
+            new_params = tree_map(lambda _: next(it), params)
+            return new_params, read(optimizer, new_params)
 
         self.run(factory)  # hyper-parameter errors at construction, as impls
         return impls.Optimizer(init, step)

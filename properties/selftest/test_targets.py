@@ -482,7 +482,7 @@ def test_keras_softplus_refuses_pytorchs_threshold() -> None:
 def test_keras_optimizer_state_reads_keras_slots_as_impls_fields() -> None:
     t = _framework("keras-jax")
     g = np.array([0.5, -2.0])
-    opt = t.adam(0.1, betas=(0.9, 0.999))
+    opt = t.adam(0.1, betas=(0.9, 0.999), eps=0.0)
     _, s = opt.step(np.zeros(2), g, opt.init(np.zeros(2)))
     assert s.step == 1
     np.testing.assert_allclose(s.exp_avg, 0.1 * g, rtol=1e-6)  # Keras m = (1 - b1) g
@@ -490,7 +490,14 @@ def test_keras_optimizer_state_reads_keras_slots_as_impls_fields() -> None:
     with pytest.raises(AttributeError, match="velocity_hat"):
         _ = s.max_exp_avg_sq  # no AMSGrad: Keras keeps no v_hat
     with pytest.raises(NotApplicable, match="momentum_buffer"):
-        _ = s.momentum_buffer
+        _ = s.momentum_buffer  # Adam keeps none
+    with pytest.raises(NotApplicable, match="epsilon hat"):
+        t.adam(0.1)  # PyTorch's eps = 1e-8 after the bias correction has no Keras form
+    sgd = t.sgd(0.1, momentum=0.5)
+    state = sgd.init(np.zeros(2))
+    for _ in range(3):
+        _, state = sgd.step(np.zeros(2), g, state)
+    np.testing.assert_allclose(state.momentum_buffer, g * (1 + 0.5 + 0.25), rtol=1e-12)  # b = mu b + g
     ada = t.adagrad(0.1, initial_accumulator_value=0.25, eps=0.0)
     _, s = ada.step({"w": np.ones(2)}, {"w": g}, ada.init({"w": np.ones(2)}))
     np.testing.assert_allclose(s.sum["w"], 0.25 + g * g, rtol=1e-12)

@@ -91,6 +91,15 @@ def _leaky_relu_at_zero(case: Mapping[str, Any]) -> bool:
     )
 
 
+def _float32_rate_misses(case: Mapping[str, Any]) -> bool:
+    """Whether the case's learning rate, rounded to float32 as Keras stores it, moves a step by more
+    than the constant-gradient check's relative 1e-9 (the step is proportional to the rate)."""
+    if "lr" not in case:
+        return False
+    lr = float(case["lr"])
+    return abs(float(np.float32(lr)) - lr) > 1e-9 * abs(lr)
+
+
 def load_keras(backend: str) -> ModuleType:
     """Import Keras on ``backend``, or return it if already imported on that backend.
 
@@ -143,17 +152,23 @@ _STATE_SLOTS: dict[str, dict[str, str]] = {
 quantity: Adam's ``m``/``v``/``v_hat`` (``optimizers/adam.py``) are ``exp_avg``/``exp_avg_sq``/
 ``max_exp_avg_sq``; Adagrad's ``accumulator`` starts at ``initial_accumulator_value`` and adds
 ``g**2`` as ``sum``; RMSprop's ``velocity`` and ``average_gradient`` are ``square_avg`` and
-``grad_avg``. Keras's momentum slots of SGD and RMSprop hold ``-lr`` (SGD) or ``lr`` (RMSprop)
-times PyTorch's ``momentum_buffer``: a different quantity, so ``momentum_buffer`` is not applicable."""
+``grad_avg``. Keras's momentum slot of SGD (``m = mu m - lr g``, ``optimizers/sgd.py``) holds
+``-lr`` times PyTorch's ``momentum_buffer`` (``b = mu b + g``), RMSprop's (``m = mu m + lr g / d``)
+``lr`` times it (see :data:`_MOMENTUM_SCALE`)."""
+
+_MOMENTUM_SCALE: dict[str, float] = {"SGD": -1.0, "RMSprop": 1.0}
+"""Keras's momentum slot is ``sign * learning_rate * momentum_buffer`` for these optimizers; the
+view divides by Keras's own ``learning_rate`` variable (the float32 value Keras multiplied by)."""
 
 
 class KerasOptimizerState:
     """A Keras optimizer's variables read through impls' state fields (see :data:`_STATE_SLOTS`).
 
     ``state.exp_avg``, ``state.sum``, ... are Keras's own slot variables as NumPy arrays in the
-    parameters' tree; ``state.step`` is Keras's ``iterations``. A field Keras does not keep in that
-    form is not applicable (``momentum_buffer``); one it does not keep in this configuration
-    (``max_exp_avg_sq`` without AMSGrad) is an ``AttributeError``: the view never makes up a value.
+    parameters' tree; ``state.momentum_buffer`` is Keras's momentum slot divided by its learning
+    rate (:data:`_MOMENTUM_SCALE`); ``state.step`` is Keras's ``iterations``. A field Keras does not
+    keep is not applicable; one it does not keep in this configuration (``max_exp_avg_sq`` without
+    AMSGrad, momentum without momentum) is an ``AttributeError``: the view never makes up a value.
 
     Args:
         kind: the Keras optimizer's class name.
@@ -173,9 +188,16 @@ class KerasOptimizerState:
             raise AttributeError(field)
         if field == "step":
             return int(self.values[self.paths.index(_slot_path(self.paths, "iteration"))])
+        if field == "momentum_buffer" and self.kind in _MOMENTUM_SCALE:
+            rate = float(self.values[self.paths.index(_slot_path(self.paths, "learning_rate"))])
+            momentum = self._slot("momentum")
+            return tree_map(lambda m: m / (_MOMENTUM_SCALE[self.kind] * rate), momentum)
         slot = _STATE_SLOTS.get(self.kind, {}).get(field)
         if slot is None:
             raise ad.unsupported(self.target, f"keras {self.kind} keeps no {field!r} in PyTorch's form")
+        return self._slot(slot)
+
+    def _slot(self, slot: str) -> Any:
         found = [v for p, v in zip(self.paths, self.values, strict=True) if p.endswith(f"_{slot}")]
         leaves = tree_leaves(as_param_tree(self.params, "params"))
         if len(found) != len(leaves):
@@ -793,6 +815,18 @@ class _Builder:
                     name, "keras weight_decay is decoupled; PyTorch's coupled L2 has no keras form"
                 )
 
+        def epsilon_elsewhere(eps: Any, where: str) -> None:
+            """Keras's ``epsilon`` is the same name for a different parameter: Adam's and AdamW's is
+            Kingma & Ba's "epsilon hat" (``optimizers/adam.py``: added to ``sqrt(v)`` in a step
+            already scaled by ``sqrt(1 - b2**t) / (1 - b1**t)``; at step 1 it is PyTorch's eps /
+            sqrt(1 - b2)), RMSprop's and Adagrad's is added inside the square root
+            (``optimizers/rmsprop.py``, ``adagrad.py``); PyTorch adds ``eps`` to the root itself.
+            Only ``eps = 0``, where the algorithms coincide, translates."""
+            if as_real(eps, "eps") != 0.0:
+                raise ad.unsupported(
+                    name, f"keras's epsilon is added {where}; PyTorch's eps > 0 has no keras form"
+                )
+
         @ad.same_signature(impls.sgd)
         def sgd(
             lr: float,
@@ -827,6 +861,7 @@ class _Builder:
             coupled(weight_decay)
             if lr_decay != 0:
                 raise ad.unsupported(name, "keras Adagrad has no lr_decay")
+            epsilon_elsewhere(eps, "inside the square root")
             return self.pure(
                 lambda: optimizers.Adagrad(
                     learning_rate=lr, initial_accumulator_value=initial_accumulator_value, epsilon=eps
@@ -847,6 +882,7 @@ class _Builder:
             if maximize:
                 raise ad.unsupported(name, "keras.optimizers has no maximize option")
             coupled(weight_decay)
+            epsilon_elsewhere(eps, "inside the square root")
             return self.pure(
                 lambda: optimizers.RMSprop(
                     learning_rate=lr, rho=alpha, momentum=momentum, epsilon=eps, centered=centered
@@ -874,6 +910,7 @@ class _Builder:
             coupled(weight_decay)
             if not bias_correction:
                 raise ad.unsupported(name, "keras Adam always bias-corrects (bias_correction=False)")
+            epsilon_elsewhere(eps, "before the bias correction (epsilon hat)")
             b1, b2 = betas
             return self.pure(
                 lambda: optimizers.Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps, amsgrad=amsgrad)
@@ -891,6 +928,7 @@ class _Builder:
             """``keras.optimizers.AdamW(lr, weight_decay, beta_1, beta_2, epsilon=eps, amsgrad)``."""
             if maximize:
                 raise ad.unsupported(name, "keras.optimizers has no maximize option")
+            epsilon_elsewhere(eps, "before the bias correction (epsilon hat)")
             b1, b2 = betas
             return self.pure(
                 lambda: optimizers.AdamW(
@@ -923,6 +961,12 @@ class _Builder:
             Deviation("xavier-normal-law", truncated.format("GlorotNormal"), _KERAS_INITIALIZERS),
             Deviation("he-normal-law", truncated.format("HeNormal"), _KERAS_INITIALIZERS),
             Deviation(
+                "he-leaky-variance",
+                truncated.format("HeNormal"),
+                _KERAS_INITIALIZERS,
+                applies=lambda case: case.get("scheme") == "kaiming_normal",
+            ),
+            Deviation(
                 "he-fan-out",
                 truncated.format("HeNormal"),
                 _KERAS_INITIALIZERS,
@@ -930,12 +974,14 @@ class _Builder:
             ),
             Deviation(
                 "adam-constant-gradient",
-                "Keras's Adam epsilon is Kingma & Ba's 'epsilon hat', added to sqrt(v) before the bias "
-                "correction of the step (documented in the Adam docstring); plus float32 arithmetic",
-                _KERAS_ADAM,
+                "keras optimizers keep the learning rate in a float32 variable (floatx; "
+                "optimizers/base_optimizer.py, _build_learning_rate) whatever the parameters' dtype: a "
+                "float64 step is float32(lr) times the update",
+                _KERAS_FLOAT64,
+                applies=_float32_rate_misses,
+                versions="<=3.15.1",
+                reproduce="keras.optimizers.Adam(0.1).learning_rate  # float32 0.10000000149011612",
             ),
-            Deviation("adagrad-constant-gradient", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
-            Deviation("rmsprop-constant-gradient", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
             Deviation("bce-with-logits-stable", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
             Deviation(
                 "bce-log-clamp",

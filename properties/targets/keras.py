@@ -250,7 +250,14 @@ class _Builder:
         """
         self.refuse_demotion(value, dtype)
         if hasattr(value, "detach"):  # a torch tensor: keras' convert_to_numpy warns under NumPy 2
-            out = value.detach().cpu().numpy()
+            tensor = value.detach().cpu()
+            if str(tensor.dtype) == "torch.bfloat16":  # NumPy has bfloat16 through ml_dtypes only:
+                import ml_dtypes  # the bits reinterpreted, as the torch target does
+                import torch
+
+                out = tensor.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+            else:
+                out = tensor.numpy()
         else:
             out = np.asarray(self.keras.ops.convert_to_numpy(value))
         return out if dtype is None else out.astype(dtype, copy=False)
@@ -965,6 +972,18 @@ class _Builder:
                 truncated.format("HeNormal"),
                 _KERAS_INITIALIZERS,
                 applies=lambda case: case.get("scheme") == "kaiming_normal",
+            ),
+            Deviation(
+                "low-precision-initializer-laws",
+                truncated.format("HeNormal"),
+                _KERAS_INITIALIZERS,
+                applies=lambda case: case.get("scheme") == "kaiming_normal",
+            ),
+            Deviation(
+                "low-precision-rounding-harmless",
+                truncated.format("GlorotNormal"),
+                _KERAS_INITIALIZERS,
+                applies=lambda case: case.get("initializer") == "xavier_normal",
             ),
             Deviation(
                 "he-fan-out",

@@ -222,6 +222,7 @@ class _Builder:
             import jax
 
             self._jax = jax
+            ad.persistent_jax_compilation_cache()  # Keras's eager JAX ops compile per shape too
 
     # -- backend plumbing ------------------------------------------------------------------
 

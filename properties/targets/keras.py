@@ -983,10 +983,12 @@ class _Builder:
             "convention, not PyTorch's untruncated normal"
         )
         float32 = (
-            "Keras computes float64 in float32 inside a float64 result: result_type forces 64-bit to "
-            "32-bit (keras/src/backend/common/dtypes.py, BIT64_TO_BIT32_DTYPE) and optimizer "
-            "hyper-parameters are floatx (float32) variables; reported in keras-team/keras#23223 "
-            "(closed by #23225, which routes more ops through result_type) and #23704 (open)"
+            "Keras computes float64 losses in float32 inside a float64 result: keras.ops.mean (which "
+            "keras.losses.binary_crossentropy applies over the last axis) computes in "
+            "result_type(x, float32), and result_type forces 64-bit to 32-bit "
+            "(keras/src/backend/common/dtypes.py, BIT64_TO_BIT32_DTYPE); reported in "
+            "keras-team/keras#23223 (closed by #23225, which routes more ops through result_type) and "
+            "#23704 (open)"
         )
         declared = [
             Deviation("xavier-normal-law", truncated.format("GlorotNormal"), _KERAS_INITIALIZERS),
@@ -1015,12 +1017,20 @@ class _Builder:
                 _KERAS_INITIALIZERS,
                 applies=lambda case: case.get("scheme") == "kaiming_normal",
             ),
-            Deviation("bce-with-logits-stable", float32, _KERAS_FLOAT64, versions="<=3.15.1"),
+            Deviation(
+                "bce-with-logits-stable",
+                float32,
+                _KERAS_FLOAT64,
+                versions="<=3.15.1",
+                reproduce="keras.losses.binary_crossentropy(np.array([[1.0]]), np.array([[0.3]]), "
+                "from_logits=True)  # 0.554355263710022 (float32's), exact 0.5543552444685271",
+            ),
             Deviation(
                 "bce-log-clamp",
                 "keras binary_crossentropy clips probabilities to [1e-7, 1 - 1e-7] "
                 "(keras.config.epsilon()), so BCE(0, 1) = 16.12, not PyTorch's log clamp at -100 (100)",
                 _KERAS_LOSSES,
+                reproduce="keras.losses.binary_crossentropy(np.array([[1.0]]), np.array([[0.0]]))  # 16.118",
             ),
         ]
         for activation, formula, value in (

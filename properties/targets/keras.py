@@ -7,6 +7,8 @@ case's ``rng`` into the initializer's ``seed=rng.integers(2**63)``, the dtype, N
 Activation derivatives come from the *backend's* autodiff (``jax.vmap(jax.grad)`` on
 ``keras-jax``, ``torch.autograd.grad`` on ``keras-torch``), applied to ``keras.activations``.
 Optimizers are ``keras.optimizers`` rebuilt at every step from a copy of their variables.
+On PyTorch the target runs with one intra-op thread; on JAX with the persistent compilation
+cache of the ``jax`` target.
 
 **One backend per process.** Keras fixes its backend when ``keras`` is first imported
 (``KERAS_BACKEND``, ``keras/src/backend/config.py``). ``keras.config.set_backend`` deletes every
@@ -37,8 +39,15 @@ Semantics assumed (Keras 3.15, https://github.com/keras-team/keras/tree/master/k
   ``log`` clamp at -100; ``kl_divergence`` clips both arguments to ``[1e-7, 1]``.
 - optimizers: Keras's ``epsilon`` is the "epsilon hat" of Kingma & Ba for Adam (added to
   ``sqrt(v)`` before the bias correction is applied to the step) and is added *inside* the root
-  by RMSprop and Adagrad; ``weight_decay`` is decoupled in every Keras optimizer, so PyTorch's
-  coupled ``weight_decay`` (SGD, Adam, RMSprop, Adagrad) is not applicable.
+  by RMSprop and Adagrad, so PyTorch's ``eps > 0`` is not applicable (``eps = 0`` translates);
+  ``weight_decay`` is decoupled in every Keras optimizer, so PyTorch's coupled ``weight_decay``
+  is not applicable except for SGD without momentum (the same step). Float64 parameters are
+  optimized under ``keras.config.set_floatx("float64")`` (else the learning rate is a float32
+  variable). The state is a :class:`KerasOptimizerState`.
+- dtypes: Keras's ``result_type`` maps float64 to float32 (except on TensorFlow); an op that then
+  *returns* float32 for a float64 input (``keras.ops.tanh`` on JAX) is not applicable at float64;
+  one that computes in float32 and returns float64 (``keras.ops.mean`` inside the losses) is a
+  declared deviation where a recorded check catches it.
 
 Not supplied: ``sparse``, ``dirac``, ``calculate_gain``, ``pytorch_linear_default``,
 ``nll_loss``, impls' network helpers and constants.

@@ -215,6 +215,26 @@ def _jax_target() -> Target:
     return jax_adapter.target()
 
 
+def _keras_jax_target() -> Target:
+    """keras-jax, unless Keras is already loaded on another backend in this process (importing
+    Keras fixes its backend, so it is looked up, not imported, here)."""
+    import importlib.util
+    import sys
+
+    for module in ("keras", "jax"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"keras-jax needs {module}, which is not installed")
+
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != "jax":
+            pytest.skip("keras is loaded with another backend in this process")
+    from properties.targets import loading
+
+    return loading.load("keras-jax")
+
+
 def _fan_swapped(name: str) -> Callable[[Target], dict[str, Any]]:
     """``name`` (a kaiming initializer) translated with fan_in and fan_out exchanged."""
 
@@ -283,6 +303,11 @@ BROKEN_ADAPTERS: dict[
     ),
     "jax: fans swapped": (  # JAX's he_normal is truncated (a declared convention): its uniform
         _jax_target,
+        _fan_swapped("kaiming_uniform"),
+        scheme("kaiming_uniform", "kaiming_uniform", (64, 8), {"layout": "torch"}, "he-uniform-law"),
+    ),
+    "keras-jax: fans swapped": (  # Keras's HeNormal is truncated (declared): its HeUniform
+        _keras_jax_target,
         _fan_swapped("kaiming_uniform"),
         scheme("kaiming_uniform", "kaiming_uniform", (64, 8), {"layout": "torch"}, "he-uniform-law"),
     ),

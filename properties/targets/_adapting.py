@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import inspect
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -135,3 +136,28 @@ def versions(*packages: str) -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:  # pragma: no cover - partial installs
             continue
     return found
+
+
+JAX_CACHE_ENV = "INITCHECK_JAX_CACHE"
+"""Where JAX's persistent compilation cache goes (``off`` disables it)."""
+
+
+def persistent_jax_compilation_cache() -> None:
+    """Turn on JAX's persistent compilation cache, unless the user configured one or turned it off.
+
+    Shared by the ``jax`` and ``keras-jax`` targets. JAX compiles every primitive anew for each new
+    shape (about 0.3-0.6 s on this machine's CPU for a ``glorot_normal`` call), and Hypothesis draws
+    many shapes: with the cache (every entry kept, however quick its compilation) a second run of
+    the same cases loads them instead, 5x faster on 20 fresh ``glorot_normal`` shapes (7.7 s ->
+    1.5 s). The directory is ``$INITCHECK_JAX_CACHE``, else ``$XDG_CACHE_HOME/initcheck/jax``
+    (``~/.cache/...``); JAX's own ``JAX_COMPILATION_CACHE_DIR`` takes precedence.
+    """
+    import jax
+
+    choice = os.environ.get(JAX_CACHE_ENV, "")
+    if choice.lower() == "off" or getattr(jax.config, "jax_compilation_cache_dir", None):
+        return
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    jax.config.update("jax_compilation_cache_dir", choice or os.path.join(home, "initcheck", "jax"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

@@ -202,7 +202,7 @@ def verify_bce_with_logits(bce: Callable[..., np.ndarray], x: np.ndarray, y: np.
     with np.errstate(all="ignore"):
         measured = bce(x, y, reduction="none")
     compare.check_close(
-        Context("bce-with-logits-stable", {"x": list(x), "y": list(y)}),
+        Context("bce-with-logits-stable", {"x": list(x), "y": list(y), "dtype": np.asarray(x).dtype.name}),
         measured,
         expected,
         rtol=1e-12,

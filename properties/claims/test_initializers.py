@@ -408,12 +408,25 @@ def test_normal_law(impl, shape: tuple, mean: float, std: float, seed: int, dtyp
 def test_truncated_normal_law(
     impl, shape: tuple, mean: float, std: float, low: float, width: float, seed: int
 ) -> None:
+    impl.truncated_normal((1,), 0.0, 1.0, -1.0, 3.0, rng=0)  # a target with one cut only refuses here
     params = {"mean": mean, "std": std, "a": low, "b": low + width}
     far = mean < low - 2 * std or mean > low + width + 2 * std
     if far:
         with pytest.warns(UserWarning):
             impl.truncated_normal(shape, **params)
         return
+    verify_scheme(
+        impl.truncated_normal, "truncated_normal", shape, params, claim="truncated-normal-law", seed=seed
+    )
+
+
+@pytest.mark.claim("truncated-normal-law")
+@given(shape=cs.weight_shapes(1, 3), mean=st.floats(-2, 2), std=st.floats(0.05, 3), seed=cs.seeds())
+@cs.scaled(2)
+def test_truncated_normal_law_at_two_std(impl, shape: tuple, mean: float, std: float, seed: int) -> None:
+    """The cut at ``mean -+ 2 std``: the one Keras's ``TruncatedNormal`` offers (and the default
+    of ``jax.random.truncated_normal`` and ``trunc_normal_`` for mean 0, std 1)."""
+    params = {"mean": mean, "std": std, "a": mean - 2 * std, "b": mean + 2 * std}
     verify_scheme(
         impl.truncated_normal, "truncated_normal", shape, params, claim="truncated-normal-law", seed=seed
     )

@@ -204,6 +204,7 @@ def test_bce_with_logits_options_and_gradient(impl, options: str, reduction: str
     total = mpmath.fsum(per_element)
     expected = {"none": per_element, "sum": total, "mean": total / x.size}[reduction]
     case = {"options": options, "reduction": reduction, "x": x.ravel().tolist(), "y": y.ravel().tolist()}
+    case["dtype"] = x.dtype.name
     case |= {"weight": w.ravel().tolist(), "pos_weight": pw.ravel().tolist()}
     _close(Context("bce-with-logits-stable", case), loss, expected)
     divide = x.size if reduction == "mean" else 1
@@ -233,7 +234,7 @@ def test_bce_on_probabilities_with_weight(impl, reduction: str) -> None:
     ]
     total = mpmath.fsum(per_element)
     expected = {"none": per_element, "sum": total, "mean": total / p.size}[reduction]
-    context = Context("bce-log-clamp", {"reduction": reduction})
+    context = Context("bce-log-clamp", {"reduction": reduction, "p": p.ravel().tolist()})
     _close(context, impl.binary_cross_entropy(p, y, w, reduction), expected)
 
 

@@ -93,6 +93,17 @@ def _activation_at_infinity(activation: str) -> Callable[[Mapping[str, Any]], bo
     return lambda case: case.get("activation") == activation and case.get("x") == "-inf, inf"
 
 
+def _float64_case(case: Mapping[str, Any]) -> bool:
+    """A loss check on float64 inputs (where Keras's float32 arithmetic shows)."""
+    return case.get("dtype") == "float64"
+
+
+def _clipped_probability(case: Mapping[str, Any]) -> bool:
+    """A BCE check with a probability Keras clips: outside [1e-7, 1 - 1e-7] (keras.config.epsilon())."""
+    p = np.asarray(case.get("p", []), dtype=np.float64)
+    return bool(np.any((p < 1e-7) | (p > 1 - 1e-7)))
+
+
 def _leaky_relu_at_zero(case: Mapping[str, Any]) -> bool:
     """The kink check of leaky_relu at 0 with a slope other than 1 (where 1 and the slope differ)."""
     return (
@@ -1030,15 +1041,35 @@ class _Builder:
                 "bce-with-logits-stable",
                 float32,
                 _KERAS_FLOAT64,
-                versions="<=3.15.1",
+                applies=_float64_case,
                 reproduce="keras.losses.binary_crossentropy(np.array([[1.0]]), np.array([[0.3]]), "
                 "from_logits=True)  # 0.554355263710022 (float32's), exact 0.5543552444685271",
+            ),
+            Deviation(
+                "cross-entropy-is-nll-of-log-softmax",
+                float32.replace(
+                    "keras.losses.binary_crossentropy", "keras.losses.sparse_categorical_crossentropy"
+                ),
+                _KERAS_FLOAT64,
+                applies=_float64_case,
+                reproduce="keras.losses.sparse_categorical_crossentropy(np.array([0]), "
+                "np.array([[2.0, -1.0, 0.5]]), from_logits=True)  # 0.24131129682064056, "
+                "exact 0.24131129665715711",
+            ),
+            Deviation(
+                "cross-entropy-gradient",
+                float32.replace(
+                    "keras.losses.binary_crossentropy", "keras.losses.sparse_categorical_crossentropy"
+                ),
+                _KERAS_FLOAT64,
+                applies=_float64_case,
             ),
             Deviation(
                 "bce-log-clamp",
                 "keras binary_crossentropy clips probabilities to [1e-7, 1 - 1e-7] "
                 "(keras.config.epsilon()), so BCE(0, 1) = 16.12, not PyTorch's log clamp at -100 (100)",
                 _KERAS_LOSSES,
+                applies=_clipped_probability,
                 reproduce="keras.losses.binary_crossentropy(np.array([[1.0]]), np.array([[0.0]]))  # 16.118",
             ),
         ]

@@ -152,13 +152,17 @@ ALL = ["picky", "refusing", "shifted", "shifted_old", "fixed", "steep", "steep_u
 
 
 def run_inner(
-    pytester: pytest.Pytester, targets: list[str], *args: str, conftest: str = INNER_CONFTEST
+    pytester: pytest.Pytester,
+    targets: list[str],
+    *args: str,
+    conftest: str = INNER_CONFTEST,
+    with_impls: bool = True,
 ) -> tuple[pytest.RunResult, Path]:
     pytester.makeconftest(conftest)
     pytester.makeini("[pytest]\nmarkers =\n    claim(id): the claim\n")
     pytester.makepyfile(test_inner=INNER_TESTS, user_adapter=USER_ADAPTER)
     out = pytester.path / "out"
-    spec = ",".join(["impls", *(f"user_adapter:{t}" for t in targets)])
+    spec = ",".join([*(["impls"] if with_impls else []), *(f"user_adapter:{t}" for t in targets)])
     with pytest.MonkeyPatch.context() as patch:  # the subprocess imports this checkout
         patch.setenv("PYTHONPATH", os.pathsep.join([str(pytester.path), str(PROJECT_ROOT)]))
         patch.delenv("INITCHECK_REPORT_DIR", raising=False)
@@ -348,3 +352,12 @@ def test_a_target_in_its_own_process_never_starts_another(
     result, _ = run_inner(pytester, ["shifted_alone"], "-q", conftest=OWN_PROCESS_CONFTEST)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*would leave*shifted_alone*for yet another*"])
+
+
+def test_a_test_that_takes_no_target_adds_no_column_for_the_default(pytester: pytest.Pytester) -> None:
+    plain = "import pytest\n\n@pytest.mark.claim('sigmoid-symmetry')\ndef test_plain():\n    assert True\n"
+    pytester.makepyfile(test_plain=plain)
+    result, out = run_inner(pytester, ["steep"], "-q", with_impls=False)
+    assert result.ret == 0
+    assert set(pd.read_csv(out / "claims.csv")["target"]) == {_spec("steep")}
+    assert list(pd.read_csv(out / "conformance.csv", index_col="claim").columns) == [_spec("steep")]

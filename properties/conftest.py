@@ -71,18 +71,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.enviro
 _BLAS_LIMIT = threadpool_limits(1, user_api="blas") if os.environ.get("PYTEST_XDIST_WORKER") else None
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("initcheck targets").addoption(
-        "--target",
-        default=DEFAULT_TARGET,
-        help="the implementations under test, separated by commas: impls (default), torch, jax, "
-        "keras-jax, keras-torch, all (every built-in target), or package.module:object naming a "
-        "properties.targets.Target or a zero-argument function returning one; Keras fixes its "
-        "backend per process, so a second Keras backend runs in a pytest process of its own after "
-        "this run's tests, into the same report",
-    )
-
-
 _LOADED: dict[str, Target] = {}
 
 

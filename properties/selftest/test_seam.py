@@ -14,9 +14,9 @@ from reports.folder import PROJECT_ROOT
 pytest_plugins = ["pytester"]
 
 INNER_CONFTEST = """
+from properties.options import pytest_addoption  # noqa: F401
 from properties.conftest import (  # noqa: F401
     impl,
-    pytest_addoption,
     pytest_collection_modifyitems,
     pytest_configure as configure_targets,
     pytest_generate_tests,

@@ -282,35 +282,30 @@ def test_plain():  # takes no target: runs in the main process only
 """
 
 
-def test_a_target_in_its_own_process_joins_the_report_and_the_exit_status(pytester: pytest.Pytester) -> None:
+def test_targets_in_their_own_process_join_the_report_and_the_exit_status(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PLAIN_COUNTED)
-    result, out = run_inner(pytester, ["shifted_alone", "steep"], "-q", conftest=OWN_PROCESS_CONFTEST)
-    assert result.ret == 0  # the child's known deviation does not fail the run
-    assert (pytester.path / "plain_runs.txt").read_text() == "ran\n"  # not again in the child
+    targets = ["shifted_alone", "steep", "fixed_alone"]
+    result, out = run_inner(pytester, targets, "-q", conftest=OWN_PROCESS_CONFTEST)
+    assert result.ret == 1  # the main run passes; one child's stale declaration fails the run
     result.stdout.fnmatch_lines(
         [
             "*initcheck: target user_adapter:shifted_alone in its own process: *-m pytest*",
+            "*initcheck: target user_adapter:fixed_alone in its own process: *-m pytest*",
             "*initcheck: target user_adapter:shifted_alone ran in its own process (passed)*",
+            "*initcheck: target user_adapter:fixed_alone ran in its own process (exit status 1)*",
         ]
     )
+    assert (pytester.path / "plain_runs.txt").read_text() == "ran\n"  # not again in a child
     claims = pd.read_csv(out / "claims.csv")
-    assert list(dict.fromkeys(claims["target"])) == ["impls", _spec("steep"), _spec("shifted_alone")]
+    order = ["impls", _spec("steep"), _spec("shifted_alone"), _spec("fixed_alone")]
+    assert list(dict.fromkeys(claims["target"])) == order
     status = claims.set_index(["target", "id"])["status"]
-    assert status[(_spec("shifted_alone"), "sigmoid-symmetry")] == "known deviation"
-    assert status[(_spec("steep"), "tanh-derivative")] == "known deviation"
-    matrix = pd.read_csv(out / "conformance.csv", index_col="claim")
-    assert list(matrix.columns) == ["impls", _spec("steep"), _spec("shifted_alone")]
-    assert "`user_adapter:shifted_alone`: shifted-alonelib 1.5" in (out / "conformance.md").read_text()
-    assert set(pd.read_csv(out / "checks.csv")["target"]) == {"impls", _spec("steep"), _spec("shifted_alone")}
-
-
-def test_a_failure_in_its_own_process_fails_the_run(pytester: pytest.Pytester) -> None:
-    result, out = run_inner(pytester, ["fixed_alone"], "-q", "-k", "test_relu", conftest=OWN_PROCESS_CONFTEST)
-    assert result.ret == 1  # the main run passed; its child's stale declaration fails
-    result.stdout.fnmatch_lines(["*target user_adapter:fixed_alone ran in its own process (exit status 1)*"])
-    status = pd.read_csv(out / "claims.csv").set_index(["target", "id"])["status"]
-    assert status[("impls", "sigmoid-symmetry")] == "verified"
+    assert status[(_spec("shifted_alone"), "sigmoid-symmetry")] == "known deviation"  # does not fail
     assert status[(_spec("fixed_alone"), "sigmoid-symmetry")] == "failed"
+    assert status[(_spec("steep"), "tanh-derivative")] == "known deviation"
+    assert list(pd.read_csv(out / "conformance.csv", index_col="claim").columns) == order
+    assert "`user_adapter:shifted_alone`: shifted-alonelib 1.5" in (out / "conformance.md").read_text()
+    assert set(pd.read_csv(out / "checks.csv")["target"]) == set(order)
 
 
 def test_a_run_stopped_early_names_the_targets_left_for_their_own_process(pytester: pytest.Pytester) -> None:

@@ -28,6 +28,19 @@ def _scale(scale: Any, d_k: int) -> float:
     return value
 
 
+def _query_and_key(query: Any, key: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``query`` ``(..., L, d_k)`` and ``key`` ``(..., S, d_k)`` as float arrays; a named ValueError
+    if either has fewer than 2 dimensions or their last dimensions differ or are 0."""
+    q, k = as_float_array(query, "query"), as_float_array(key, "key")
+    if q.ndim < 2 or k.ndim < 2:
+        raise ValueError(f"query and key must have at least 2 dimensions, got {q.shape} and {k.shape}")
+    if q.shape[-1] != k.shape[-1] or q.shape[-1] < 1:
+        raise ValueError(
+            f"query and key must share a positive last dimension d_k, got {q.shape} and {k.shape}"
+        )
+    return q, k
+
+
 def attention_scores(query: Any, key: Any, scale: float | None = None) -> np.ndarray:
     """The attention logits ``q k^T * scale``.
 
@@ -46,13 +59,7 @@ def attention_scores(query: Any, key: Any, scale: float | None = None) -> np.nda
     References:
         Vaswani et al. (2017), arXiv:1706.03762, eq. (1).
     """
-    q, k = as_float_array(query, "query"), as_float_array(key, "key")
-    if q.ndim < 2 or k.ndim < 2:
-        raise ValueError(f"query and key must have at least 2 dimensions, got {q.shape} and {k.shape}")
-    if q.shape[-1] != k.shape[-1] or q.shape[-1] < 1:
-        raise ValueError(
-            f"query and key must share a positive last dimension d_k, got {q.shape} and {k.shape}"
-        )
+    q, k = _query_and_key(query, key)
     dtype = np.result_type(q, k)
     factor = _scale(scale, q.shape[-1])
     with np.errstate(all="ignore"):  # inf/NaN inputs propagate, as in PyTorch

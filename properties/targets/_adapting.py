@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import impls
-from impls._validation import as_choice, as_float_dtype, as_rng, as_shape
+from impls._validation import as_choice, as_float_dtype, as_real, as_rng, as_shape
 from properties.targets.base import NotApplicable
 
 LAYOUTS = ("torch", "keras")
@@ -161,3 +161,26 @@ def persistent_jax_compilation_cache() -> None:
     jax.config.update("jax_compilation_cache_dir", choice or os.path.join(home, "initcheck", "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def query_key_batch(query: Any, key: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """``query`` ``(..., L, E)`` and ``key`` ``(..., S, E)`` (checked as impls checks them) broadcast
+    to one batch shape, in their common dtype: ``(q, k, batch)``."""
+    from impls.attention import _query_and_key
+
+    q, k = _query_and_key(query, key)
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    dtype = np.result_type(q, k)
+    q = np.broadcast_to(q, (*batch, *q.shape[-2:])).astype(dtype)
+    k = np.broadcast_to(k, (*batch, *k.shape[-2:])).astype(dtype)
+    return q, k, batch
+
+
+def positive_scale(scale: Any) -> float | None:
+    """An attention ``scale``: None (the framework's ``1 / sqrt(E)``) or a positive real."""
+    if scale is None:
+        return None
+    value = as_real(scale, "scale")
+    if value <= 0:
+        raise ValueError(f"scale must be > 0, got {value}")
+    return value

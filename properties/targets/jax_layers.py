@@ -41,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import impls
-from impls._validation import as_float_array, as_real
+from impls._validation import as_float_array
 from impls.normalization import _axes, _channel_axes, _eps
 from properties.targets import _adapting as ad
 
@@ -131,27 +131,9 @@ def batch_norm_backward(
 
 def _heads_layout(query: Any, key: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """``query`` ``(..., L, E)`` and ``key`` ``(..., S, E)`` as ``(B, L, 1, E)`` and ``(B, S, 1, E)``."""
-    q, k = as_float_array(query, "query"), as_float_array(key, "key")
-    if q.ndim < 2 or k.ndim < 2:
-        raise ValueError(f"query and key must have at least 2 dimensions, got {q.shape} and {k.shape}")
-    if q.shape[-1] != k.shape[-1] or q.shape[-1] < 1:
-        raise ValueError(
-            f"query and key must share a positive last dimension d_k, got {q.shape} and {k.shape}"
-        )
-    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
-    count, dtype = math.prod(batch), np.result_type(q, k)
-    q = np.broadcast_to(q, (*batch, *q.shape[-2:])).astype(dtype).reshape(count, q.shape[-2], 1, q.shape[-1])
-    k = np.broadcast_to(k, (*batch, *k.shape[-2:])).astype(dtype).reshape(count, k.shape[-2], 1, k.shape[-1])
-    return q, k, batch
-
-
-def _scale(scale: Any) -> float | None:
-    if scale is None:
-        return None
-    value = as_real(scale, "scale")
-    if value <= 0:
-        raise ValueError(f"scale must be > 0, got {value}")
-    return value
+    q, k, batch = ad.query_key_batch(query, key)
+    count = math.prod(batch)
+    return q.reshape(count, q.shape[-2], 1, q.shape[-1]), k.reshape(count, k.shape[-2], 1, k.shape[-1]), batch
 
 
 @functools.lru_cache(maxsize=8)
@@ -175,7 +157,9 @@ def attention_scores(query: Any, key: Any, scale: float | None = None) -> np.nda
             f"which is the logit for one key only, got {k.shape[1]} keys",
         )
     with jax.enable_x64(True):
-        _, logsumexp = _attention(_scale(scale), True)(jnp.asarray(q), jnp.asarray(k), jnp.zeros_like(k))
+        _, logsumexp = _attention(ad.positive_scale(scale), True)(
+            jnp.asarray(q), jnp.asarray(k), jnp.zeros_like(k)
+        )
         return np.asarray(logsumexp, dtype=q.dtype).reshape(*batch, q.shape[1], 1)
 
 
@@ -193,7 +177,7 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, scale: float 
     dtype = np.result_type(q, v)
     v = np.broadcast_to(v, (*batch, *v.shape[-2:])).astype(dtype).reshape(k.shape)
     with jax.enable_x64(True):
-        out = _attention(_scale(scale), False)(*(jnp.asarray(a, dtype=dtype) for a in (q, k, v)))
+        out = _attention(ad.positive_scale(scale), False)(*(jnp.asarray(a, dtype=dtype) for a in (q, k, v)))
         return np.asarray(out, dtype=dtype).reshape(*batch, q.shape[1], q.shape[-1])
 
 

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 import impls
-from impls._validation import as_float_array, as_real
+from impls._validation import as_float_array
 from impls.transformer import _check_params, _final_norm, _heads, _settings
 from properties.targets import _adapting as ad
 
@@ -258,31 +258,6 @@ def transformer_backward(
 # --------------------------------------------------------------------------------------------
 
 
-def _batched(query: Any, key: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
-    """``query`` ``(..., L, E)`` and ``key`` ``(..., S, E)`` broadcast to one batch shape."""
-    q, k = as_float_array(query, "query"), as_float_array(key, "key")
-    if q.ndim < 2 or k.ndim < 2:
-        raise ValueError(f"query and key must have at least 2 dimensions, got {q.shape} and {k.shape}")
-    if q.shape[-1] != k.shape[-1] or q.shape[-1] < 1:
-        raise ValueError(
-            f"query and key must share a positive last dimension d_k, got {q.shape} and {k.shape}"
-        )
-    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
-    dtype = np.result_type(q, k)
-    q = np.broadcast_to(q, (*batch, *q.shape[-2:])).astype(dtype)
-    k = np.broadcast_to(k, (*batch, *k.shape[-2:])).astype(dtype)
-    return q, k, batch
-
-
-def _scale(scale: Any) -> float | None:
-    if scale is None:
-        return None
-    value = as_real(scale, "scale")
-    if value <= 0:
-        raise ValueError(f"scale must be > 0, got {value}")
-    return value
-
-
 _SDPA_KERNEL = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
 """The kernel ``F.scaled_dot_product_attention`` dispatches to on CPU (float32 and float64, no
 mask, no dropout): it returns ``(output, logsumexp)`` and ``F.scaled_dot_product_attention`` keeps
@@ -297,7 +272,7 @@ def attention_scores(query: Any, key: Any, scale: float | None = None) -> np.nda
     Refused (not applicable) for more than one key: PyTorch returns the scores of several keys
     only after the softmax.
     """
-    q, k, batch = _batched(query, key)
+    q, k, batch = ad.query_key_batch(query, key)
     if k.shape[-2] != 1:
         raise ad.unsupported(
             NAME,
@@ -309,14 +284,14 @@ def attention_scores(query: Any, key: Any, scale: float | None = None) -> np.nda
     qt = torch.from_numpy(np.ascontiguousarray(q.reshape(count, 1, length, d_k)))
     kt = torch.from_numpy(np.ascontiguousarray(k.reshape(count, 1, 1, d_k)))
     with torch.no_grad():
-        _, logsumexp = _SDPA_KERNEL(qt, kt, torch.zeros_like(kt), scale=_scale(scale))
+        _, logsumexp = _SDPA_KERNEL(qt, kt, torch.zeros_like(kt), scale=ad.positive_scale(scale))
     return logsumexp.numpy().reshape(*batch, length, 1).copy()
 
 
 @ad.same_signature(impls.scaled_dot_product_attention)
 def scaled_dot_product_attention(query: Any, key: Any, value: Any, scale: float | None = None) -> np.ndarray:
     """``F.scaled_dot_product_attention(query, key, value, scale=scale)`` (no mask, no dropout)."""
-    q, k, _ = _batched(query, key)
+    q, k, _ = ad.query_key_batch(query, key)
     v = as_float_array(value, "value")
     if v.ndim < 2 or v.shape[-2] != k.shape[-2]:
         raise ValueError(f"value must have shape (..., {k.shape[-2]}, d_v), got {v.shape}")
@@ -327,7 +302,7 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, scale: float 
         for a in (q, k, v)
     )
     with torch.no_grad():
-        return F.scaled_dot_product_attention(qt, kt, vt, scale=_scale(scale)).numpy().copy()
+        return F.scaled_dot_product_attention(qt, kt, vt, scale=ad.positive_scale(scale)).numpy().copy()
 
 
 FUNCTIONS: dict[str, Any] = {

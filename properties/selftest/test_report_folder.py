@@ -636,6 +636,14 @@ def test_verify_command_passes_the_targets_on() -> None:
     assert "--target" not in cli.verify_command(Path("s"))
 
 
+def test_the_full_verification_runs_the_claims_with_calibration_and_power() -> None:
+    full, quick = cli.verify_command(Path("s")), cli.verify_command(Path("s"), quick=True)
+    assert all(path in full for path in cli.FULL_PATHS) and "properties/claims" in quick
+    assert "properties/selftest/test_power.py" not in quick
+    for path in cli.FULL_PATHS:
+        assert (cli.PROJECT_ROOT / path).exists()
+
+
 def test_cli_verify_reports_the_tests_and_does_not_blame_them(
     tiny_suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

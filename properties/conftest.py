@@ -10,19 +10,20 @@ scaled in proportion under the other profiles.
 Statistical tests draw their samples with NumPy from a Hypothesis-chosen ``seed``; no deadline
 applies anywhere because a check's time is its sample size, not a bug.
 
-Targets (``--target``, see :mod:`properties.targets.loading`): every test that asks for ``impl``
-runs once per target, and every record it emits is stamped with that target. A test the target
-cannot express is *not applicable*: a :class:`~properties.targets.NotApplicable` raised by the
-test is a skip; inside a Hypothesis test it rejects that one example instead (the adapter refuses
-one argument value, the other examples still check the claim; the rejected example's records are
-dropped), and the test is not applicable only when no example was applicable (Hypothesis then
+Targets (``--target``, defined in :mod:`properties.options`, loaded by
+:mod:`properties.targets.loading`): every test that asks for ``impl`` runs once per target, and
+every record it emits is stamped with that target; a target that cannot share this process (a second
+Keras backend) runs afterwards in a process of its own (:mod:`properties.own_process`). A test the
+target cannot express is *not applicable*: a :class:`~properties.targets.NotApplicable` raised by
+the test is a skip; inside a Hypothesis test it rejects that one example instead (the adapter
+refuses one argument value, the other examples still check the claim; the rejected example's records
+are dropped), and the test is not applicable only when no example was applicable (Hypothesis then
 gives up with ``Unsatisfiable`` or the ``filter_too_much`` health check). A test whose target
-refuses most, but not all, examples can still fail that health check: too few cases to decide.
-A check that fails as the target declares
-(:class:`~properties.targets.Deviation`) makes the test a *known deviation* (an xfail with the
-upstream link); a declared deviation that a test checked on matching cases without any failure
-*no longer reproduces* and fails the test (strict). Any other failure fails.
-"""
+refuses most, but not all, examples can still fail that health check: too few cases to decide. A
+check that fails as the target declares (:class:`~properties.targets.Deviation`) makes the test a
+*known deviation* (an xfail with the upstream link); a declared deviation that a test checked on
+matching cases without any failure *no longer reproduces* and fails the test (strict). Any other
+failure fails. """
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ variables, optimizers, these adapters' closures) keep pointing at the old module
 warns that it "is dangerous" (``keras/src/utils/backend_utils.py``). So :func:`target` sets
 ``KERAS_BACKEND`` if Keras is not yet imported, accepts the backend already loaded, and refuses
 (``RuntimeError``) a second backend: ``keras-jax`` and ``keras-torch`` run in separate processes
-(see :func:`properties.targets.loading.process_groups`). Importing Keras also creates
+(see :func:`properties.targets.loading.process_groups`; a run naming both starts the second in a
+process of its own, :mod:`properties.own_process`). Importing Keras also creates
 ``~/.keras/keras.json`` if absent (``KERAS_HOME`` moves it).
 
 Semantics assumed (Keras 3.15, https://github.com/keras-team/keras/tree/master/keras/src):

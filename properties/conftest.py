@@ -23,7 +23,8 @@ refuses most, but not all, examples can still fail that health check: too few ca
 check that fails as the target declares (:class:`~properties.targets.Deviation`) makes the test a
 *known deviation* (an xfail with the upstream link); a declared deviation that a test checked on
 matching cases without any failure *no longer reproduces* and fails the test (strict). Any other
-failure fails. """
+failure fails.
+"""
 
 from __future__ import annotations
 

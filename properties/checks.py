@@ -15,7 +15,7 @@ import numpy as np
 
 from properties import compare, decide
 from properties.decide import Context
-from properties.sampling import repeated
+from properties.sampling import pooled
 from theory import distributions, haar
 from theory.gaussian import expectation
 
@@ -39,14 +39,15 @@ def verify_scheme(
 
     The variance check is the exact chi-square test for normal laws, Bernstein's inequality for
     bounded ones (uniform, truncated normal), with the law's kurtosis; the CDF check is DKW.
-    The variance check is recorded under ``variance_claim`` (default ``claim``).
+    The variance check is recorded under ``variance_claim`` (default ``claim``). The two checks
+    share one pool of draws (:func:`properties.sampling.pooled`).
     """
     law = distributions.scheme(scheme, shape, **params)
     rng = np.random.default_rng(seed)
     case = {"scheme": scheme, "shape": shape, "dtype": np.dtype(dtype).name, **params}
     context = Context(claim, case, seed)
     variance_context = Context(variance_claim or claim, case, seed)
-    sampler = repeated(lambda r: init(shape, **params, rng=r, dtype=dtype), rng)
+    sampler = pooled(lambda r: init(shape, **params, rng=r, dtype=dtype), rng)
     mean, variance = law.mean, law.variance
     if law.family == "normal":
         decide.check_normal_variance(
@@ -68,12 +69,18 @@ def verify_scheme(
 
 
 def verify_orthogonal_haar(orthogonal: Initializer, n: int, *, seed: int, claim_prefix: str = "haar") -> None:
-    """Verify that ``orthogonal((n, n))`` is Haar: det sign, entry sign and law, trace moments."""
+    """Verify that ``orthogonal((n, n))`` is Haar: det sign, entry sign and law, trace moments.
+
+    The five checks share one sequence of independent matrices, each taking its first ``k``
+    (see :func:`properties.sampling.pooled` for why sharing leaves every rate as declared).
+    """
     rng = np.random.default_rng(seed)
     case = {"shape": (n, n)}
+    drawn: list[np.ndarray] = []
 
     def matrices(count: int) -> np.ndarray:
-        return np.stack([orthogonal((n, n), rng=rng) for _ in range(count)])
+        drawn.extend(orthogonal((n, n), rng=rng) for _ in range(count - len(drawn)))
+        return np.stack(drawn[:count])
 
     decide.check_proportion(
         Context("haar-determinant", case, seed),
@@ -161,7 +168,7 @@ def verify_sparse(
         return w[w != 0]
 
     if expected_zeros < shape[0]:
-        sampler = repeated(nonzeros, rng)
+        sampler = pooled(nonzeros, rng)
         decide.check_normal_variance(context, sampler, std**2)
         decide.check_cdf(context, sampler, distributions.scheme("normal", shape, std=std).frozen)
     else:

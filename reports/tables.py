@@ -334,7 +334,7 @@ def summary_line(claims: pd.DataFrame, checks: pd.DataFrame) -> str:
     samples = int(decided["n"].sum()) if not decided.empty else 0
     return (
         counted
-        + f"; {len(checks)} checks on {samples:,} samples; "
+        + f"; {len(checks)} checks, their sample sizes adding up to {samples:,}; "
         + f"probability that this run fails a correct implementation <= {budget:.2g} (union bound)."
     )
 

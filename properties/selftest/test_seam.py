@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import impls
+from properties.conftest import run_targets
 from properties.targets import NotApplicable, Target
 from properties.targets.reference import target as reference_target
 from reports.folder import PROJECT_ROOT
@@ -93,6 +98,26 @@ def test_targets_run_the_same_tests(pytester: pytest.Pytester) -> None:
     assert "test_gain[user_adapter:wrong_gain]" in result.stdout.str()
 
 
+class OptionsOnly:
+    """The part of a ``pytest.Config`` that :func:`properties.conftest.run_targets` reads."""
+
+    def __init__(self, target: str) -> None:
+        self.stash, self.target = pytest.Stash(), target
+
+    def getoption(self, name: str, default: object = None) -> object:
+        return self.target if name == "--target" else default
+
+
+@pytest.fixture
+def user_adapter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``user_adapter`` (:data:`USER_ADAPTER`) importable in this process, forgotten afterwards."""
+    (tmp_path / "user_adapter.py").write_text(USER_ADAPTER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "user_adapter", raising=False)
+    yield
+    sys.modules.pop("user_adapter", None)
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
@@ -104,7 +129,24 @@ def test_targets_run_the_same_tests(pytester: pytest.Pytester) -> None:
         ("user_adapter:broken", "target 'user_adapter:broken' failed to load: RuntimeError: adapter bug"),
     ],
 )
-def test_bad_target_is_a_usage_error(pytester: pytest.Pytester, spec: str, message: str) -> None:
+def test_bad_target_is_a_usage_error_naming_it(user_adapter: None, spec: str, message: str) -> None:
+    """What ``pytest_configure`` raises for a bad ``--target`` (in this process: one run each
+    below shows that pytest turns it into its usage-error exit with the message on stderr)."""
+    with pytest.raises(pytest.UsageError, match=re.escape(message)) as raised:
+        run_targets(OptionsOnly(spec))
+    assert str(raised.value).startswith("--target: ")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nope", "unknown target 'nope'"),  # refused by the spec's parser
+        ("user_adapter:broken", "target 'user_adapter:broken' failed to load: RuntimeError: adapter bug"),
+    ],
+)
+def test_bad_target_stops_the_run_with_a_usage_error(
+    pytester: pytest.Pytester, spec: str, message: str
+) -> None:
     result = run_inner(pytester, f"--target={spec}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()

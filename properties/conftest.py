@@ -13,7 +13,7 @@ applies anywhere because a check's time is its sample size, not a bug.
 Targets (``--target``, defined in :mod:`properties.options`, loaded by
 :mod:`properties.targets.loading`): every test that asks for ``impl`` runs once per target, and
 every record it emits is stamped with that target; a target that cannot share this process (a second
-Keras backend) runs afterwards in a process of its own (:mod:`properties.own_process`). A test the
+Keras backend) runs alongside in a process of its own (:mod:`properties.own_process`). A test the
 target cannot express is *not applicable*: a :class:`~properties.targets.NotApplicable` raised by
 the test is a skip; inside a Hypothesis test it rejects that one example instead (the adapter
 refuses one argument value, the other examples still check the claim; the rejected example's records
@@ -119,21 +119,36 @@ def pytest_configure(config: pytest.Config) -> None:
         run_targets(config)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Run each target that needs a process of its own (:mod:`properties.own_process`) once this
-    session's tests are done, before the report is written (``tryfirst``), and fold their exit
-    statuses into this one. Not in an xdist worker, not after ``-x``/``--maxfail`` stopped the
-    run, not when it was interrupted or ran nothing."""
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start each target that needs a process of its own (:mod:`properties.own_process`) now,
+    alongside this session. Not in an xdist worker, not in a run that only collects."""
     config = session.config
     targets = config.stash.get(TARGETS, None)
     if targets is None or not targets.left_out or hasattr(config, "workerinput"):
         return
-    stopped = session.shouldfail or session.shouldstop
-    nothing_runs = config.getoption("collectonly", False) or exitstatus == pytest.ExitCode.INTERRUPTED
-    if stopped or nothing_runs:
+    if config.getoption("collectonly", False):
         return
-    children = own_process.run_children(config, targets.left_out)
+    config.stash[own_process.STARTED_CHILDREN] = own_process.start_children(config, targets.left_out)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Wait for the targets running in their own process, before the report is written
+    (``tryfirst``), and fold their exit statuses into this one; stop them instead, and count
+    them as not run, when ``-x``/``--maxfail`` stopped this run or it was interrupted."""
+    config = session.config
+    started = config.stash.get(own_process.STARTED_CHILDREN, [])
+    if not started:
+        return
+    if session.shouldfail or session.shouldstop or exitstatus == pytest.ExitCode.INTERRUPTED:
+        own_process.stop_children(started)
+        return
+    try:
+        children = own_process.finish_children(started)
+    except BaseException:  # Ctrl-C while waiting: no child outlives the run
+        own_process.stop_children(started)
+        raise
     config.stash[own_process.CHILD_RUNS] = children
     session.exitstatus = own_process.combined_status(int(session.exitstatus), children)
 

@@ -1,16 +1,19 @@
-"""Targets that need a process of their own, run as child pytest sessions of the main run.
+"""Targets that need a process of their own, run as child pytest sessions alongside the main run.
 
 Keras fixes its backend per process (:mod:`properties.targets.keras`), so ``--target all`` (or
 any spec naming both Keras backends) cannot load every target in one process.
 :func:`properties.targets.loading.split_for_this_process` keeps the first group for this process;
-each target left out runs here, when the main session ends, as ``python -m pytest`` with the
-main run's own arguments (paths, ``-n``, ``-k``, ...) and only ``--target`` and the report
+each target left out runs, from the moment the main session starts, as ``python -m pytest`` with
+the main run's own arguments (paths, ``-n``, ``-k``, ...) and only ``--target`` and the report
 options replaced: its records are exported to a file (``--report-export``) that the main run's
-report reads, so one command gives one report and one exit status for every target.
+report reads, so one command gives one report and one exit status for every target. Running it
+alongside rather than after fills the cores that the main run leaves idle (its workers' start,
+a long last test); its output is kept in a file and printed under the main run's results.
 
 Only the process that writes the report runs children (never an xdist worker, never a child
-itself: a child whose spec would leave a target out again is refused); an interrupted main run
-starts none.
+itself: a child whose spec would leave a target out again is refused), and none for a run that
+only collects. A main run that stops early (``-x``, ``--maxfail``) or is interrupted stops its
+children and reports their targets as not run, whatever they had done by then.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class ChildRun:
 
 
 CHILD_RUNS = pytest.StashKey[list[ChildRun]]()
-"""The children of this session, in order (set when the main session ends)."""
+"""The children of this session that ran to their end, in order (set when the main session ends)."""
 
 
 def child_arguments(args: Sequence[str], target: str, export: Path) -> list[str]:
@@ -90,35 +93,93 @@ def child_arguments(args: Sequence[str], target: str, export: Path) -> list[str]
     return [*kept, "--target", target, EXPORT_OPTION, str(export)]
 
 
-def run_children(config: pytest.Config, targets: Sequence[str], folder: Path | None = None) -> list[ChildRun]:
-    """Run each of ``targets`` in its own ``python -m pytest`` after this session, one at a time.
+@dataclass(frozen=True)
+class StartedChild:
+    """A target's own run while it runs: its command, process, output file and export file."""
 
-    The child inherits this process's environment, working directory, standard output and error
-    (its results print under the main run's); Ctrl-C reaches it too.
+    target: str
+    command: tuple[str, ...]
+    process: subprocess.Popen[bytes]
+    output: Path
+    export: Path
+
+
+STARTED_CHILDREN = pytest.StashKey[list[StartedChild]]()
+"""The children started with this session (set when it starts)."""
+
+
+def start_children(
+    config: pytest.Config, targets: Sequence[str], folder: Path | None = None
+) -> list[StartedChild]:
+    """Start each of ``targets`` in its own ``python -m pytest`` now, alongside this session.
+
+    A child inherits this process's environment and working directory; its standard input is
+    closed (a ``--pdb`` prompt in it ends instead of waiting unseen), its standard output and
+    error go to a file, printed by :func:`finish_children`. Ctrl-C at a terminal reaches it too.
 
     Args:
         config: the main session's config (its invocation arguments and directory).
-        targets: the target names to run, in order.
-        folder: where the children's record files go (a new temporary folder if ``None``).
+        targets: the target names to run.
+        folder: where the children's output and record files go (a new temporary folder if
+            ``None``).
 
     Returns:
-        One :class:`ChildRun` per target.
+        One :class:`StartedChild` per target, in order.
     """
     folder = Path(tempfile.mkdtemp(prefix="initcheck-children-")) if folder is None else folder
-    runs = []
+    environment = {**os.environ, CHILD_ENVIRONMENT: str(os.getpid())}
+    started = []
     for index, target in enumerate(targets):
         export = folder / f"{index}-{target}.json"
+        output = folder / f"{index}-{target}.out"
         command = (
             sys.executable,
             "-m",
             "pytest",
             *child_arguments(config.invocation_params.args, target, export),
         )
-        print(f"\ninitcheck: target {target} in its own process: {' '.join(command)}", flush=True)
-        environment = {**os.environ, CHILD_ENVIRONMENT: str(os.getpid())}
-        directory = config.invocation_params.dir
-        status = subprocess.run(command, cwd=directory, env=environment, check=False).returncode
-        runs.append(ChildRun(target, command, status, export))
+        with output.open("wb") as sink:
+            process = subprocess.Popen(
+                command,
+                cwd=config.invocation_params.dir,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(StartedChild(target, command, process, output, export))
+    return started
+
+
+def stop_children(started: Sequence[StartedChild], grace: float = 30.0) -> None:
+    """Terminate the children still running (SIGTERM, then SIGKILL after ``grace`` seconds)."""
+    for child in started:
+        if child.process.poll() is None:
+            child.process.terminate()
+    for child in started:
+        try:
+            child.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait()
+
+
+def finish_children(started: Sequence[StartedChild]) -> list[ChildRun]:
+    """Wait for each child in turn and print its command line and output under this run's.
+
+    Args:
+        started: the children of :func:`start_children`.
+
+    Returns:
+        One :class:`ChildRun` per child, in order.
+    """
+    runs = []
+    for child in started:
+        status = child.process.wait()
+        print(f"\ninitcheck: target {child.target} in its own process: {' '.join(child.command)}", flush=True)
+        sys.stdout.write(child.output.read_text(errors="replace"))
+        sys.stdout.flush()
+        runs.append(ChildRun(child.target, child.command, status, child.export))
     return runs
 
 

@@ -341,14 +341,13 @@ def test_rmsprop_settles_after_391_steps(impl) -> None:
 
 
 @pytest.mark.claim("gradient-clipping")
-@given(
-    grads=cs.gradient_sequences(steps=3, size=5),
-    max_norm=st.floats(1e-3, 1e3),
-    norm_type=st.sampled_from([1.0, 2.0, 3.0, math.inf]),
-)
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])
+@given(grads=cs.gradient_sequences(steps=3, size=5), max_norm=st.floats(1e-3, 1e3))
 def test_clipping_bounds_the_norm_and_keeps_the_direction(
     impl, grads: np.ndarray, max_norm: float, norm_type: float
 ) -> None:
+    """Parametrized by the norm (not drawn): a target that offers the 2-norm only (optax) is not
+    applicable for the others, instead of refusing three examples in four."""
     tree = {"a": grads[0], "b": grads[1:]}
     clipped, total = impl.clip_grad_norm(tree, max_norm, norm_type)
     flat = np.concatenate([grads[0], grads[1:].ravel()])

@@ -26,6 +26,7 @@ from properties.conftest import (  # noqa: F401
     pytest_runtest_call,
     pytest_runtest_setup,
     pytest_sessionfinish,
+    pytest_sessionstart,
     pytest_terminal_summary,
 )
 """

@@ -141,8 +141,9 @@ def own_run_line(left_out: Sequence[str]) -> str:
     commands = ", ".join(f"`pytest --target {name}`" for name in left_out)
     return (
         f"{', '.join(left_out)} not run: Keras fixes its backend per process, so "
-        f"{'it runs' if len(left_out) == 1 else 'each runs'} in a process of its own after the main "
-        f"run, which stopped early; run {'it' if len(left_out) == 1 else 'each'} alone: {commands}"
+        f"{'it runs' if len(left_out) == 1 else 'each runs'} in a process of its own alongside the "
+        f"main run, which stopped early and stopped it too; run {'it' if len(left_out) == 1 else 'each'} "
+        f"alone: {commands}"
     )
 
 

@@ -42,7 +42,7 @@ from properties.records import (
 )
 from properties.targets.base import NOT_APPLICABLE_PREFIX
 from properties.targets.loading import own_run_line
-from reports import atomic, conformance, render, tables
+from reports import atomic, conformance, tables
 from reports.folder import (
     DEFAULT,
     ReportFolder,
@@ -292,6 +292,10 @@ class ReportWriter:
                     stage.parts["verify"] = self._part(session, exitstatus, stage.run_id)
                     self._write_files(stage.path, files, None)
                     conformance.write(stage.path, cells, versions=header)
+                    # Imported here: rendering pulls in matplotlib and the benchmark (~0.5 s), which
+                    # every other process that loads this plugin (xdist workers, children) skips.
+                    from reports import render
+
                     self.folder.commit(stage, finish=render.render, announce=announce)
             self.lines = [
                 (f"initcheck: {tables.summary_line(claims, checks)}", False),

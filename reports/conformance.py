@@ -11,17 +11,15 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from reports import atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 STATUSES = ("verified", "failed", "known deviation", "not applicable", "not run")
 """Every cell's possible status, in the legend's order."""
@@ -134,8 +132,23 @@ def to_markdown(table: pd.DataFrame, notes: pd.DataFrame | None = None, versions
     return "\n".join(lines)
 
 
+def _pyplot() -> ModuleType:
+    """``matplotlib.pyplot`` on the Agg backend, imported on first use: the report plugin loads
+    this module in every pytest process, and only the one that writes the report draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def heatmap(table: pd.DataFrame) -> Figure:
     """The matrix as a grid of coloured cells, one colour per status, with a legend."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    plt = _pyplot()
     codes = table.apply(lambda column: column.map({s: i for i, s in enumerate(STATUSES)}))
     height = max(2.5, 0.22 * len(table) + 1.5)
     width = max(4.0, 1.1 * len(table.columns) + 3.5)
@@ -162,7 +175,7 @@ def heatmap_png(table: pd.DataFrame) -> bytes:
         figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
         return buffer.getvalue()
     finally:
-        plt.close(figure)
+        _pyplot().close(figure)
 
 
 def write(

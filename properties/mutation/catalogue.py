@@ -807,7 +807,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "adam-decay-decoupled",
         _O,
         "                else:\n                    g = g + weight_decay * p",
-        "                else:\n                    p = p * (1 - lr * weight_decay)",
+        "                else:\n                    p = p * (1 - lr_now * weight_decay)",
         "Adam's weight decay decoupled (AdamW)",
         "adam weight decay",
     ),

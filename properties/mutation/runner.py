@@ -13,7 +13,9 @@ mutation of impls and are left out unless ``--all`` is given; the catalogue's ow
 construction) is always left out. The verdict is ``caught`` (the suite failed), ``escaped`` (it
 passed), ``not-applied`` (the original text is gone or not unique: the code changed since the
 catalogue was written; that self-test makes such a change fail CI, so it shows here only for a
-tree that has not passed it, e.g. one given with ``--root``) or ``timeout``. One CSV row per
+tree that has not passed it, e.g. one given with ``--root``), ``timeout``, or ``error``: pytest
+ended with another status than "tests failed" (a collection or usage error, a missing package),
+so the suite did not judge the mutation, and a broken environment is never counted as a catch. One CSV row per
 mutation: ``id, outcome, first_failure, seconds``.
 
 Run it one mutation at a time and niced (``nice -n 10 python -m properties.mutation``): each run
@@ -35,6 +37,8 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
+
+import pytest
 
 from properties.mutation.catalogue import MUTATIONS, Mutation
 
@@ -191,8 +195,11 @@ def run_one(
         except subprocess.TimeoutExpired:
             return Outcome(mutation.id, "timeout", "", round(time.monotonic() - started, 1))
         seconds = round(time.monotonic() - started, 1)
-        if completed.returncode == 0:
+        if completed.returncode == pytest.ExitCode.OK:
             return Outcome(mutation.id, "escaped", "", seconds)
+        if completed.returncode != pytest.ExitCode.TESTS_FAILED:  # the suite did not run: not a catch
+            last = (completed.stdout + completed.stderr).strip().splitlines()[-1:] or [""]
+            return Outcome(mutation.id, "error", f"exit status {completed.returncode}: {last[0]}", seconds)
         return Outcome(mutation.id, "caught", first_failure(completed.stdout + completed.stderr), seconds)
 
 
@@ -234,6 +241,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
             print(f"{outcome.outcome:12} {outcome.seconds:7.1f}s {mutation.id}  {outcome.first_failure}")
             sys.stdout.flush()
-    applied = sum(counts.get(k, 0) for k in ("caught", "escaped", "timeout"))
+    applied = sum(counts.get(k, 0) for k in ("caught", "escaped", "timeout", "error"))
     print(f"caught {counts.get('caught', 0)}/{applied} applied ({len(chosen)} in the catalogue); {counts}")
     return 0

@@ -9,6 +9,7 @@ cluster would be, and kills a worker in the middle of a cell.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -192,18 +193,37 @@ def command_line_cluster(folder: Path, workers: int) -> Iterator[str]:
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,  # its nannies and worker processes in one group, signalled together
             )
         )
         yield str(scheduler_file)
     finally:
         for process in reversed(started):
-            process.terminate()
+            signal_group(process, signal.SIGTERM)
         for process in reversed(started):
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                process.kill()
+                signal_group(process, signal.SIGKILL)
                 process.wait()
+
+
+def signal_group(process: subprocess.Popen[bytes], number: int) -> None:
+    """Send ``number`` to ``process``'s whole process group if it leads one, else to it alone.
+
+    ``dask worker`` whose worker process died and was restarted by its nanny ignores a SIGTERM
+    sent to it alone (it waited the full 30 s every run); sent to the group, the nannies and
+    worker processes get it too and all exit at once.
+    """
+    if process.poll() is not None:
+        return
+    try:
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, number)
+        else:
+            process.send_signal(number)
+    except ProcessLookupError:  # it ended meanwhile
+        pass
 
 
 def dying_cells(settings: Settings) -> list[Cell]:

@@ -21,21 +21,11 @@ def repeated(draw: Callable[[np.random.Generator], np.ndarray], rng: np.random.G
     of them chosen uniformly at random without replacement from the whole draw, in their order:
     the n values stay independent draws of the law, and a defect confined to part of a tensor
     (its later blocks, some columns) is seen in proportion to its size instead of being cut off
-    with the tail of the array.
+    with the tail of the array. Each call draws afresh (a :func:`pooled` sampler of its own).
     """
 
     def sampler(n: int) -> np.ndarray:
-        chunks, total = [], 0
-        while total < n:
-            values = np.asarray(draw(rng), dtype=np.float64).ravel()
-            if values.size == 0:
-                raise ValueError("draw returned no values")
-            chunks.append(values)
-            total += values.size
-        values = np.concatenate(chunks)
-        if total == n:
-            return values
-        return values[np.sort(rng.choice(total, size=n, replace=False))]
+        return pooled(draw, rng)(n)
 
     return sampler
 

@@ -114,9 +114,12 @@ def run_targets(config: pytest.Config) -> RunTargets:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Load the targets before any test runs, so that a bad ``--target`` stops the run at once."""
+    """Load the targets before any test runs, so that a bad ``--target`` stops the run at once;
+    in a target's own process (not its xdist workers), stop when the main run is gone."""
     if config.getoption("--target", None) is not None:
         run_targets(config)
+    if not hasattr(config, "workerinput"):
+        own_process.watch_parent()
 
 
 @pytest.hookimpl(trylast=True)

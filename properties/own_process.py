@@ -19,9 +19,12 @@ children and reports their targets as not run, whatever they had done by then.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,10 +155,11 @@ def start_children(
 
 
 def stop_children(started: Sequence[StartedChild], grace: float = 30.0) -> None:
-    """Terminate the children still running (SIGTERM, then SIGKILL after ``grace`` seconds)."""
+    """Stop the children still running: SIGINT (pytest's Ctrl-C, which also stops a child's xdist
+    workers), then SIGKILL after ``grace`` seconds."""
     for child in started:
         if child.process.poll() is None:
-            child.process.terminate()
+            child.process.send_signal(signal.SIGINT)
     for child in started:
         try:
             child.process.wait(timeout=grace)
@@ -181,6 +185,32 @@ def finish_children(started: Sequence[StartedChild]) -> list[ChildRun]:
         sys.stdout.flush()
         runs.append(ChildRun(child.target, child.command, status, child.export))
     return runs
+
+
+def watch_parent(interval: float = 1.0) -> threading.Thread | None:
+    """In a child run, stop it (as Ctrl-C would) once the main run that started it is gone.
+
+    A main run killed without a chance to stop its children (SIGTERM or SIGKILL, e.g. from
+    ``python -m reports`` being terminated) would otherwise leave its child running to the end.
+    The child knows its parent's process id from :data:`CHILD_ENVIRONMENT`; a daemon thread
+    checks every ``interval`` seconds that it is still the parent, and sends the child SIGINT
+    when it is not.
+
+    Returns:
+        The watching thread, or ``None`` outside a child run.
+    """
+    parent = os.environ.get(CHILD_ENVIRONMENT, "")
+    if not parent.isdigit():
+        return None
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=watch, name="initcheck-parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def combined_status(main: int, children: Sequence[ChildRun]) -> int:

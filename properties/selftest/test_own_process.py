@@ -1,12 +1,17 @@
-"""A target's own process: the child's command line and the combined exit status."""
+"""A target's own process: the child's command line, the combined exit status, and a child that
+stops when its main run is gone."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from properties.own_process import ChildRun, child_arguments, combined_status
+from properties.own_process import CHILD_ENVIRONMENT, ChildRun, child_arguments, combined_status, watch_parent
+from reports.folder import PROJECT_ROOT
 
 
 def test_the_child_keeps_the_run_and_replaces_the_target_and_the_report_options() -> None:
@@ -57,3 +62,46 @@ def _child(status: int) -> ChildRun:
 )
 def test_the_exit_status_is_the_first_failure(main: int, children: list[int], expected: int) -> None:
     assert combined_status(main, [_child(s) for s in children]) == expected
+
+
+ORPHAN = """
+import sys, time
+from pathlib import Path
+from properties.own_process import watch_parent
+
+watch_parent(interval=0.05)
+Path(sys.argv[1]).write_text("watching")
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    Path(sys.argv[1]).write_text("stopped")
+"""
+
+MAIN_RUN = """
+import os, subprocess, sys, time
+from pathlib import Path
+from properties.own_process import CHILD_ENVIRONMENT
+
+flag = Path(sys.argv[1])
+env = {**os.environ, CHILD_ENVIRONMENT: str(os.getpid())}
+subprocess.Popen([sys.executable, "-c", sys.argv[2], str(flag)], env=env)
+while not flag.exists():
+    time.sleep(0.05)
+os._exit(0)  # the main run dies without stopping its child, as under SIGKILL
+"""
+
+
+def test_a_child_whose_main_run_died_stops(tmp_path: Path) -> None:
+    flag = tmp_path / "child.txt"
+    subprocess.run(
+        [sys.executable, "-c", MAIN_RUN, str(flag), ORPHAN], check=True, cwd=PROJECT_ROOT, timeout=60
+    )
+    deadline = time.monotonic() + 30  # a bound on liveness, not a measured time: it takes ~0.1 s
+    while flag.read_text() != "stopped":
+        assert time.monotonic() < deadline, "the orphaned child is still running"
+        time.sleep(0.05)
+
+
+def test_watch_parent_is_off_outside_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CHILD_ENVIRONMENT, raising=False)
+    assert watch_parent() is None

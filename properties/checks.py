@@ -129,19 +129,21 @@ def orthogonality_bound(n: int, dtype: Any = np.float64) -> float:
     return 50 * float(np.finfo(dtype).eps) * n
 
 
-def verify_truncated_support(w: np.ndarray, low: float, high: float, case: dict[str, Any]) -> None:
+def verify_truncated_support(
+    w: np.ndarray, low: float, high: float, case: dict[str, Any], *, on_a_bound: bool = True
+) -> None:
     """Every draw of a truncated normal lies strictly inside ``(low, high)`` (bounds in ``w``'s dtype).
 
     Two exact checks, in this order: no draw beyond a bound (the law's support is ``[a, b]``),
-    then no draw *on* a bound (a continuous law puts probability 0 there, so a draw that rounding
-    put on a bound must be redrawn; a target may declare that it keeps them, see
-    :class:`properties.targets.Deviation`).
+    then, unless ``on_a_bound`` is false, no draw *on* a bound (a continuous law puts probability
+    0 there, so a draw that rounding put on a bound must be redrawn; a target may declare that it
+    keeps them, see :class:`properties.targets.Deviation`).
     """
     low_, high_ = w.dtype.type(low), w.dtype.type(high)
-    for part, count in (
-        ("beyond a bound", np.count_nonzero((w < low_) | (w > high_) | np.isnan(w))),
-        ("on a bound", np.count_nonzero((w == low_) | (w == high_))),
-    ):
+    parts = [("beyond a bound", np.count_nonzero((w < low_) | (w > high_) | np.isnan(w)))]
+    if on_a_bound:
+        parts.append(("on a bound", np.count_nonzero((w == low_) | (w == high_))))
+    for part, count in parts:
         compare.check_close(
             Context("truncated-normal-support", {**case, "part": part}),
             count,

@@ -272,7 +272,9 @@ class TargetWatch:
         for record in self.records:
             if record.verdict == Verdict.PASS.value:
                 deviation = self._declared(record)
-                if deviation is not None and deviation not in reproduced and deviation not in found:
+                if deviation is None or deviation.sporadic:
+                    continue
+                if deviation not in reproduced and deviation not in found:
                     found.append(deviation)
         return found
 

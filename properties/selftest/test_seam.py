@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import impls
-from properties.conftest import run_targets
-from properties.targets import NotApplicable, Target
+from properties.conftest import TargetWatch, run_targets
+from properties.records import CheckRecord, Verdict
+from properties.targets import Deviation, NotApplicable, Target
 from properties.targets.reference import target as reference_target
 from reports.folder import PROJECT_ROOT
 
@@ -150,3 +151,15 @@ def test_bad_target_stops_the_run_with_a_usage_error(
     result = run_inner(pytester, f"--target={spec}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
+
+
+@pytest.mark.parametrize("sporadic", [False, True])
+def test_a_sporadic_deviation_may_pass_without_going_stale(sporadic: bool) -> None:
+    """A strict declaration whose check passed in a test that never reproduced it is stale ("no
+    longer reproduces"); a sporadic one (a rare event per value) is not."""
+    declared = Deviation("truncated-normal-law", "rare outliers", "https://example.org", sporadic=sporadic)
+    target = Target("rare", {}, deviations=(declared,))
+    case = '{"scheme":"truncated_normal"}'
+    passing = CheckRecord(claim="truncated-normal-law", case=case, verdict=Verdict.PASS.value)
+    assert TargetWatch([passing], target).stale() == ([] if sporadic else [declared])
+    assert ("shows in some samples only" in declared.describe()) is sporadic

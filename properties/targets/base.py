@@ -58,6 +58,10 @@ class Deviation:
         versions: the framework versions it applies to, as a PEP 440 specifier (``"<2.15"``),
             empty for all.
         reproduce: a one-line reproduction in the framework's own API, shown in the reports.
+        sporadic: the defect shows in some samples only (a rare event per value, such as an
+            outlier with probability 4e-6): a check it applies to may pass, and that is not taken
+            for "no longer reproduces". Pair it with a strict declaration that a fixed case
+            reproduces every run, so that a fix upstream is still noticed.
     """
 
     claim: str
@@ -66,6 +70,7 @@ class Deviation:
     applies: Callable[[Mapping[str, Any]], bool] | None = None
     versions: str = ""
     reproduce: str = ""
+    sporadic: bool = False
 
     def covers(self, claim: str, case: Mapping[str, Any], version: str | None) -> bool:
         """Whether a check of ``claim`` on ``case`` against framework ``version`` is declared here.
@@ -82,7 +87,8 @@ class Deviation:
     def describe(self) -> str:
         """One line for reports: the reason, the upstream link and the reproduction."""
         reproduce = f"; reproduce: `{self.reproduce}`" if self.reproduce else ""
-        return f"{self.reason} ({self.link}){reproduce}"
+        sporadic = "; shows in some samples only" if self.sporadic else ""
+        return f"{self.reason} ({self.link}){reproduce}{sporadic}"
 
 
 @dataclass(frozen=True)

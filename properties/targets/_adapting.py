@@ -18,7 +18,7 @@ import numpy as np
 
 import impls
 from impls._validation import as_choice, as_float_dtype, as_real, as_rng, as_shape
-from properties.targets.base import NotApplicable
+from properties.targets.base import Deviation, NotApplicable
 
 LAYOUTS = ("torch", "keras")
 
@@ -184,3 +184,25 @@ def positive_scale(scale: Any) -> float | None:
     if value <= 0:
         raise ValueError(f"scale must be > 0, got {value}")
     return value
+
+
+def jax_low_precision_draws() -> Deviation:
+    """JAX draws in the requested dtype: a bfloat16 (float16) uniform takes one of 2^7 (2^10)
+    values in [0, 1), so every initializer's law is coarser than a float32 draw rounded once.
+
+    Measured with 1.2-1.3 million draws (fan 100 and 3409, ``jax`` and ``keras-jax``): Kolmogorov
+    distance 0.009-0.011 in bfloat16 and 0.0015 in float16, against 0.001-0.002 and 0.0001-0.0002
+    for a float32 draw rounded once (``theory.low_precision.law_rounding_kolmogorov_bound``). That
+    is below the 0.02 the check is designed to catch, so the check rejects it only now and then:
+    declared sporadic. Shared by the ``jax`` and ``keras-jax`` targets.
+    """
+    return Deviation(
+        "low-precision-initializer-laws",
+        "jax.random draws in the requested dtype (a bfloat16 uniform is one of 2^7 values in [0, 1)): "
+        "Kolmogorov distance ~0.01 from the law in bfloat16, ~0.0015 in float16, where a float32 draw "
+        "rounded once stays within 0.002",
+        "https://github.com/jax-ml/jax/pull/26974 (open: 'jax.random.uniform produces one of "
+        "2 ** n_mant values')",
+        applies=lambda case: case.get("dtype") in ("bfloat16", "float16"),
+        sporadic=True,
+    )

@@ -1064,6 +1064,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         _JAX_INITIALIZERS,
         applies=lambda case: case.get("scheme") == "kaiming_normal",
     ),
+    ad.jax_low_precision_draws(),
     Deviation(
         "low-precision-rounding-harmless",
         _TRUNCATED_BY_DESIGN.format(name="glorot_normal"),

@@ -1138,6 +1138,7 @@ class _Builder:
         if self.backend == "torch":
             declared.extend(_four_candidate_truncation())
         if self.backend == "jax":
+            declared.append(ad.jax_low_precision_draws())
             declared.append(
                 Deviation(
                     "relu-kink-convention",

@@ -914,16 +914,21 @@ def _clip_coefficient_differs(case: Mapping[str, Any]) -> bool:
     return abs(optax_factor - torch_factor) > case["rtol"] * torch_factor
 
 
+def _redrawn(case: Mapping[str, Any]) -> np.ndarray:
+    """This adapter's truncated normal for a recorded support case (it names seed and shape)."""
+    dtype = np.dtype(case["dtype"]) if case["dtype"] != "bfloat16" else np.dtype(ml_dtypes.bfloat16)
+    return truncated_normal(
+        tuple(case["shape"]), case["mean"], case["std"], case["a"], case["b"], rng=case["seed"], dtype=dtype
+    )
+
+
 def _scaled_draw_on_a_bound(case: Mapping[str, Any]) -> bool:
     """Whether this adapter's truncated normal (JAX's standardized draw in the open interval,
     then ``mean + std z`` in the dtype) puts a draw on a bound for the recorded case: the
     support check's "on a bound" part, redrawn exactly (the case names seed and shape)."""
     if case.get("part") != "on a bound" or "shape" not in case or "seed" not in case:
         return False
-    dtype = np.dtype(case["dtype"]) if case["dtype"] != "bfloat16" else np.dtype(ml_dtypes.bfloat16)
-    w = truncated_normal(
-        tuple(case["shape"]), case["mean"], case["std"], case["a"], case["b"], rng=case["seed"], dtype=dtype
-    )
+    w = _redrawn(case)
     low, high = w.dtype.type(case["a"]), w.dtype.type(case["b"])
     return bool(np.any((w == low) | (w == high)))
 
@@ -945,11 +950,8 @@ def _far_tail_beyond_a_bound(case: Mapping[str, Any]) -> bool:
     eps = float(np.finfo(case["dtype"]).eps)
     if not 2.0 * float(mpmath.ncdf(-near)) <= 16.0 * eps:
         return False
-    dtype = np.dtype(case["dtype"])
-    w = truncated_normal(
-        tuple(case["shape"]), case["mean"], case["std"], case["a"], case["b"], rng=case["seed"], dtype=dtype
-    )
-    return bool(np.any((w < dtype.type(case["a"])) | (w > dtype.type(case["b"]))))
+    w = _redrawn(case)
+    return bool(np.any((w < w.dtype.type(case["a"])) | (w > w.dtype.type(case["b"]))))
 
 
 def _activation_is(*names: str) -> Callable[[Mapping[str, Any]], bool]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from properties import compare, decide
 from properties.decide import Context
-from properties.sampling import pooled
+from properties.sampling import Calls, pooled
 from theory import distributions, haar
 from theory.gaussian import expectation
 
@@ -47,7 +47,7 @@ def verify_scheme(
     case = {"scheme": scheme, "shape": shape, "dtype": np.dtype(dtype).name, **params}
     context = Context(claim, case, seed)
     variance_context = Context(variance_claim or claim, case, seed)
-    sampler = pooled(lambda r: init(shape, **params, rng=r, dtype=dtype), rng)
+    sampler = pooled(Calls(init, shape, **params, dtype=dtype), rng)
     mean, variance = law.mean, law.variance
     if law.family == "normal":
         decide.check_normal_variance(
@@ -72,14 +72,17 @@ def verify_orthogonal_haar(orthogonal: Initializer, n: int, *, seed: int, claim_
     """Verify that ``orthogonal((n, n))`` is Haar: det sign, entry sign and law, trace moments.
 
     The five checks share one sequence of independent matrices, each taking its first ``k``
-    (see :func:`properties.sampling.pooled` for why sharing leaves every rate as declared).
+    (see :func:`properties.sampling.pooled` for why sharing leaves every rate as declared); the
+    matrices are drawn in batches of calls (:class:`properties.sampling.Calls`).
     """
     rng = np.random.default_rng(seed)
     case = {"shape": (n, n)}
+    calls = Calls(orthogonal, (n, n))
     drawn: list[np.ndarray] = []
 
     def matrices(count: int) -> np.ndarray:
-        drawn.extend(orthogonal((n, n), rng=rng) for _ in range(count - len(drawn)))
+        if count > len(drawn):
+            drawn.extend(calls.at_least(count - len(drawn), rng, n * n))
         return np.stack(drawn[:count])
 
     decide.check_proportion(

@@ -68,6 +68,7 @@ def residual_ratios(impl, width: int, depth: int, alpha: float, rng: np.random.G
     """Sampler of ``||x_L||^2 / ||x_0||^2`` for residual streams with He-initialized ReLU branches."""
     first = functools.partial(impl.kaiming_normal, nonlinearity="relu")  # sigma_1^2 = 2
     last = functools.partial(impl.kaiming_normal, nonlinearity="linear")  # sigma_2^2 = 1
+    first((1, 1), rng=0), last((1, 1), rng=0)  # a target without either gain refuses here, not mid-draw
     x0 = rng.normal(size=width)
 
     def sampler(n: int) -> np.ndarray:

@@ -148,6 +148,7 @@ def test_dropout_decorrelates_identical_inputs(
     mask moments exact (Bernoulli sums of ``A_j = a_j^2``): the ratio check's variance is known.
     It catches a quarter of the distance between the claimed ratio and 1 (no dropout's ratio).
     """
+    impl.require("dropout", "normal")  # before drawing 4096 x fan_in weights
     rng = np.random.default_rng(seed)
     a = np.tanh(rng.standard_normal(fan_in) * 1.5)  # one fixed layer input
     s1, s2 = float(np.sum(a**2)), float(np.sum(a**4))

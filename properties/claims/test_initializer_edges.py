@@ -13,7 +13,7 @@ import pytest
 from properties import compare, decide
 from properties.checks import orthogonality_bound, verify_truncated_support
 from properties.decide import Context
-from properties.sampling import repeated
+from properties.sampling import Calls, repeated
 from properties.targets import NotApplicable
 from theory import fans
 
@@ -91,7 +91,7 @@ def test_variance_scaling_uniform_reaches_its_bound(impl, shape: tuple, layout: 
     }[mode]
     bound = math.sqrt(3 * 0.7 / n)
     rng = np.random.default_rng(5)
-    sampler = repeated(lambda r: impl.variance_scaling(shape, 0.7, mode, "uniform", layout, rng=r), rng)
+    sampler = repeated(Calls(impl.variance_scaling, shape, 0.7, mode, "uniform", layout), rng)
     largest = float(np.max(np.abs(sampler(65_536))))
     assert largest <= bound * (1 + 1e-15), (largest, bound)  # the support, exactly
     compare.check_close(

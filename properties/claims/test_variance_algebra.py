@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from properties import decide
 from properties import strategies as cs
 from properties.decide import Context
+from properties.sampling import MANY_VALUES, Calls
 from properties.targets.reference import ACTIVATION_NAMES
 from theory import variance
 
@@ -129,17 +130,21 @@ def test_one_layer_is_exactly_chi_square(
     impl, n_in: int, n_out: int, std: float, activation: str, seed: int, dtype: type
 ) -> None:
     rng = np.random.default_rng(seed)
+    weights = Calls(impl.normal, (n_out, n_in), 0.0, std, dtype=dtype)
 
     def sampler(count: int) -> np.ndarray:
+        # Each layer input a is a row of one activation call on Gaussian rows (elementwise), and
+        # meets a weight matrix of its own: given a != 0, (W a) / |a| ~ N(0, std^2) per output.
         chunks, total = [], 0
         while total < count:
-            a = impl.ACTIVATIONS[activation](rng.normal(0.3, 1.5, size=n_in))
-            norm = np.linalg.norm(a)
-            if norm == 0:
-                continue
-            w = impl.normal((n_out, n_in), 0.0, std, rng=rng, dtype=dtype)
-            chunks.append((w.astype(np.float64) @ a) / norm)
-            total += n_out
+            layers = min(-(-(count - total) // n_out), max(1, MANY_VALUES // (n_out * n_in)))
+            a = impl.ACTIVATIONS[activation](rng.normal(0.3, 1.5, size=(layers, n_in)))
+            w = weights.at_least(layers, rng, n_out * n_in)[:layers]
+            norms = np.linalg.norm(a, axis=1)
+            kept = norms > 0
+            h = np.einsum("loi,li->lo", w[kept].astype(np.float64), a[kept]) / norms[kept, None]
+            chunks.append(h.ravel())
+            total += h.size
         return np.concatenate(chunks)
 
     decide.check_normal_variance(

@@ -138,6 +138,65 @@ def test_random_initializers_are_deterministic_and_keep_shape_and_dtype(
     assert not np.array_equal(first, second)  # successive calls on one Generator are new draws
 
 
+MANY_CALLS_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "uniform": {"low": -1.0, "high": 2.0},
+    "normal": {"mean": 0.3, "std": 2.0},
+    "truncated_normal": {"mean": 0.5, "std": 1.5, "a": -2.5, "b": 3.5},
+    "variance_scaling": {"scale": 0.7, "mode": "fan_avg", "distribution": "uniform"},
+    "xavier_uniform": {},
+    "xavier_normal": {"gain": 1.5},
+    "kaiming_uniform": {"nonlinearity": "relu"},
+    "kaiming_normal": {"nonlinearity": "relu", "mode": "fan_out"},
+    "lecun_uniform": {},
+    "lecun_normal": {},
+    "orthogonal": {"gain": 2.0},
+}
+"""Arguments for every initializer that may have a many-calls form, each of its translations."""
+
+
+@pytest.mark.parametrize("name", sorted(MANY_CALLS_ARGUMENTS))
+def test_many_calls_are_the_calls_bit_for_bit(target: Target, name: str) -> None:
+    """``f.many(k, ...)`` is ``k`` successive calls of ``f`` on the same Generator, bitwise, and
+    leaves the Generator where the calls leave it (the contract of
+    :func:`properties.targets._adapting.many_calls`; both ends of the suite's shapes, each
+    layout, both dtypes)."""
+    if not target.has(name):
+        pytest.skip(f"{target.name} has no {name}")
+    function = getattr(target, name)
+    if not hasattr(function, "many"):
+        pytest.skip(f"{target.name}'s {name} has no many-calls form")
+    layouts = ["torch", "keras"] if "layout" in inspect.signature(function).parameters else [None]
+    tried = 0
+    # Each (shape, dtype) a compilation on JAX: the two ends of the suite's shapes, both dtypes.
+    for shape, dtype in [((1, 1), np.float32), ((4, 3, 2, 2), np.float64)]:
+        for layout in layouts:
+            kwargs = {**MANY_CALLS_ARGUMENTS[name], **({"layout": layout} if layout else {})}
+            one_by_one, at_once = np.random.default_rng(3), np.random.default_rng(3)
+            try:
+                calls = np.stack([function(shape, **kwargs, rng=one_by_one, dtype=dtype) for _ in range(5)])
+            except NotApplicable:
+                continue
+            batch = function.many(5, shape, **kwargs, rng=at_once, dtype=dtype)
+            assert batch.shape == calls.shape and batch.dtype == calls.dtype
+            assert batch.tobytes() == calls.tobytes(), (shape, layout, dtype)
+            assert one_by_one.integers(2**63) == at_once.integers(2**63)
+            tried += 1
+    assert tried > 0
+
+
+def test_framework_seeds_are_successive_framework_seed_calls() -> None:
+    from properties.targets import _adapting as ad
+
+    for bound in (ad.SEED_BOUND, 2**32):
+        one_by_one, at_once = np.random.default_rng(11), np.random.default_rng(11)
+        seeds = [ad.framework_seed(one_by_one, bound) for _ in range(1000)]
+        assert ad.framework_seeds(at_once, 1000, bound).tolist() == seeds
+        assert ad.framework_seeds(7, 3, bound).tolist() == [ad.framework_seed(7, bound)] * 3
+    for count in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="count must be a positive int"):
+            ad.framework_seeds(np.random.default_rng(0), count)
+
+
 @pytest.mark.parametrize("scheme", ["xavier_uniform", "kaiming_uniform", "lecun_uniform", "variance_scaling"])
 def test_layout_sets_the_fans(target: Target, scheme: str) -> None:
     """(1, 1000): fan_in 1000 in torch layout, 1 in keras layout; the uniform bound tells which.

@@ -11,7 +11,9 @@ import functools
 import importlib.metadata
 import inspect
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -44,6 +46,69 @@ def framework_seed(rng: Any, bound: int = SEED_BOUND) -> int:
     return int(as_rng(rng).integers(bound))
 
 
+def framework_seeds(rng: Any, count: int, bound: int = SEED_BOUND) -> np.ndarray:
+    """The seeds ``count`` successive :func:`framework_seed` calls give, as one int64 array.
+
+    A Generator draws them in one ``integers(bound, size=count)``, which yields the same values as
+    ``count`` scalar draws for the bounds used here (2**63 and 2**32; the selftest
+    ``test_many_calls.py`` checks it); an int or ``None`` ``rng`` repeats :func:`framework_seed`'s
+    own conversion for every call, as successive calls would.
+
+    Raises:
+        ValueError: ``count`` is not a positive int.
+    """
+    if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+    if isinstance(rng, np.random.Generator):
+        return rng.integers(bound, size=int(count), dtype=np.int64)
+    return np.array([framework_seed(rng, bound) for _ in range(int(count))], dtype=np.int64)
+
+
+_MANY_CALLS: ContextVar[int | None] = ContextVar("initcheck_many_calls", default=None)
+
+
+def many_calls(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Give an adapter function its many-calls form, ``function.many(count, *args, **kwargs)``.
+
+    ``many`` runs ``function`` once with :func:`calls_wanted` returning ``count``: the adapter's
+    draw primitive then draws ``count`` framework seeds at once (:func:`framework_seeds`) and
+    calls the framework's own initializer on all of them in one batched call (``jax.vmap`` of the
+    jitted initializer); the rest of the function (argument checks, ``mean +``, the layout's
+    permutation) acts on the trailing axes. The result has a new first axis of length ``count``
+    and is, bitwise, what ``count`` calls of ``function`` on the same ``rng`` would return:
+    :class:`properties.sampling.Calls` checks each batch's first result against a plain call, and
+    ``test_many_calls.py`` every result, so the batch is a faster way to make the same calls,
+    never another law. Only a function whose every random draw goes through a batch-aware
+    primitive may be given this form.
+
+    Returns:
+        ``function`` itself, with the attribute ``many``.
+    """
+
+    def many(count: int, /, *args: Any, **kwargs: Any) -> np.ndarray:
+        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
+            raise ValueError(f"count must be a positive int, got {count!r}")
+        with _calls(int(count)):
+            return function(*args, **kwargs)
+
+    function.many = many  # type: ignore[attr-defined]
+    return function
+
+
+@contextmanager
+def _calls(count: int) -> Iterator[None]:
+    token = _MANY_CALLS.set(count)
+    try:
+        yield
+    finally:
+        _MANY_CALLS.reset(token)
+
+
+def calls_wanted() -> int | None:
+    """Inside a many-calls form (:func:`many_calls`): how many calls to make at once; else ``None``."""
+    return _MANY_CALLS.get()
+
+
 def shape_and_dtype(shape: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     """impls' normalisation of ``shape`` and ``dtype`` (float32 or float64)."""
     return as_shape(shape), as_float_dtype(dtype)
@@ -69,10 +134,12 @@ def torch_to_keras(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.transpose(array, (*range(2, array.ndim), 1, 0)))
 
 
-def keras_to_torch(array: np.ndarray) -> np.ndarray:
-    """Permute a ``(*k, in, out)`` array into ``(out, in, *k)``."""
+def keras_to_torch(array: np.ndarray, leading: int = 0) -> np.ndarray:
+    """Permute a ``(*k, in, out)`` array into ``(out, in, *k)``; ``leading`` first axes (a batch
+    of calls, :func:`many_calls`) stay in front."""
     n = array.ndim
-    return np.ascontiguousarray(np.transpose(array, (n - 1, n - 2, *range(n - 2))))
+    kernel = (n - 1, n - 2, *range(leading, n - 2))
+    return np.ascontiguousarray(np.transpose(array, (*range(leading), *kernel)))
 
 
 def check_dims(dims: tuple[int, ...], minimum: int, what: str) -> None:

@@ -118,43 +118,64 @@ def _recipe(factory: Callable[..., Callable[..., jax.Array]], *args: Any, **kwar
 
 
 @functools.lru_cache(maxsize=1024)
-def _jitted(recipe: Recipe, dims: tuple[int, ...], dtype: np.dtype) -> Callable[[np.int64], jax.Array]:
+def _jitted(
+    recipe: Recipe, dims: tuple[int, ...], dtype: np.dtype, many: bool = False
+) -> Callable[[Any], jax.Array]:
     """``jax.jit`` of ``seed -> initializer(jax.random.key(seed), dims, dtype)``, once per recipe,
     shape and dtype: one dispatch per draw instead of one per primitive (0.34 -> 0.12 ms a call for
     a small ``lecun_uniform``; the statistical tests draw ~10^5 times), and one compilation per new
     shape instead of one per primitive. Jitting is how JAX initializers are normally run
-    (``flax`` ``model.init`` under ``jax.jit``)."""
+    (``flax`` ``model.init`` under ``jax.jit``). With ``many``, the jit of its ``jax.vmap`` over
+    an array of seeds: one call of the initializer per seed, in one dispatch (the many-calls form,
+    :func:`properties.targets._adapting.many_calls`)."""
     factory, args, kwargs = recipe
     initializer = factory(*args, **dict(kwargs))
-    return jax.jit(lambda seed: initializer(jax.random.key(seed), dims, dtype))
+
+    def one(seed: Any) -> jax.Array:
+        return initializer(jax.random.key(seed), dims, dtype)
+
+    return jax.jit(jax.vmap(one) if many else one)
 
 
 @functools.lru_cache(maxsize=1024)
-def _jitted_sampler(name: str, dims: tuple[int, ...], dtype: np.dtype) -> Callable[..., jax.Array]:
+def _jitted_sampler(
+    name: str, dims: tuple[int, ...], dtype: np.dtype, many: bool = False
+) -> Callable[..., jax.Array]:
     """``jax.jit`` of ``(seed, lower, upper) -> jax.random.<name>(key(seed), ..., dims, dtype)`` for
     ``uniform`` and ``truncated_normal``, once per shape and dtype (the bounds are traced, so new
-    bounds do not recompile); see :func:`_jitted`."""
-    if name == "uniform":
-        return jax.jit(
-            lambda seed, lo, hi: jax.random.uniform(jax.random.key(seed), dims, dtype, minval=lo, maxval=hi)
-        )
-    return jax.jit(
-        lambda seed, lo, hi: jax.random.truncated_normal(jax.random.key(seed), lo, hi, dims, dtype)
-    )
+    bounds do not recompile); with ``many``, vmapped over the seed; see :func:`_jitted`."""
+
+    def one(seed: Any, lo: Any, hi: Any) -> jax.Array:
+        key = jax.random.key(seed)
+        if name == "uniform":
+            return jax.random.uniform(key, dims, dtype, minval=lo, maxval=hi)
+        return jax.random.truncated_normal(key, lo, hi, dims, dtype)
+
+    return jax.jit(jax.vmap(one, in_axes=(0, None, None)) if many else one)
+
+
+def _seeds(rng: Any) -> tuple[Any, bool]:
+    """The framework seed of one call, or inside a many-calls form the seeds of all its calls."""
+    count = ad.calls_wanted()
+    if count is None:
+        return np.int64(ad.framework_seed(rng)), False
+    return ad.framework_seeds(rng, count), True
 
 
 def _sample(name: str, dims: tuple[int, ...], dtype: Any, rng: Any, lower: float, upper: float) -> jax.Array:
-    seed = np.int64(ad.framework_seed(rng))
-    return _jitted_sampler(name, dims, np.dtype(dtype))(seed, np.float64(lower), np.float64(upper))
+    seeds, many = _seeds(rng)
+    return _jitted_sampler(name, dims, np.dtype(dtype), many)(seeds, np.float64(lower), np.float64(upper))
 
 
 def _draw(recipe: Recipe | Callable[..., jax.Array], shape: Any, dtype: Any, rng: Any) -> np.ndarray:
     """Draw ``shape`` in ``dtype`` from JAX's initializer (a :data:`Recipe`, jitted; or a bare
-    initializer such as ``init.zeros``, called as it is)."""
+    initializer such as ``init.zeros``, called as it is); inside a many-calls form, one draw per
+    call, stacked (bare initializers have none)."""
     dims, np_dtype = ad.shape_and_dtype(shape, dtype)
     if not isinstance(recipe, tuple):
         return np.asarray(recipe(_key(rng), dims, np_dtype))
-    return np.asarray(_jitted(recipe, dims, np.dtype(np_dtype))(np.int64(ad.framework_seed(rng))))
+    seeds, many = _seeds(rng)
+    return np.asarray(_jitted(recipe, dims, np.dtype(np_dtype), many)(seeds))
 
 
 def _fan_based(shape: Any, layout: Any) -> tuple[int, ...]:
@@ -188,6 +209,7 @@ def constant(shape: Any, value: float, *, rng: Any = None, dtype: Any = np.float
 
 
 @ad.same_signature(impls.uniform)
+@ad.many_calls
 @_x64
 def uniform(
     shape: Any, low: float = 0.0, high: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
@@ -202,6 +224,7 @@ def uniform(
 
 
 @ad.same_signature(impls.normal)
+@ad.many_calls
 @_x64
 def normal(
     shape: Any, mean: float = 0.0, std: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
@@ -215,6 +238,7 @@ def normal(
 
 
 @ad.same_signature(impls.truncated_normal)
+@ad.many_calls
 @_x64
 def truncated_normal(
     shape: Any,
@@ -240,6 +264,7 @@ def truncated_normal(
 
 
 @ad.same_signature(impls.variance_scaling)
+@ad.many_calls
 @_x64
 def variance_scaling(
     shape: Any,
@@ -275,6 +300,7 @@ def _glorot(kind: str, shape: Any, gain: float, layout: str, rng: Any, dtype: An
 
 
 @ad.same_signature(impls.xavier_uniform)
+@ad.many_calls
 @_x64
 def xavier_uniform(
     shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
@@ -284,6 +310,7 @@ def xavier_uniform(
 
 
 @ad.same_signature(impls.xavier_normal)
+@ad.many_calls
 @_x64
 def xavier_normal(
     shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
@@ -311,6 +338,7 @@ def _he(
 
 
 @ad.same_signature(impls.kaiming_uniform)
+@ad.many_calls
 @_x64
 def kaiming_uniform(
     shape: Any,
@@ -327,6 +355,7 @@ def kaiming_uniform(
 
 
 @ad.same_signature(impls.kaiming_normal)
+@ad.many_calls
 @_x64
 def kaiming_normal(
     shape: Any,
@@ -343,6 +372,7 @@ def kaiming_normal(
 
 
 @ad.same_signature(impls.lecun_uniform)
+@ad.many_calls
 @_x64
 def lecun_uniform(
     shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
@@ -351,6 +381,7 @@ def lecun_uniform(
 
 
 @ad.same_signature(impls.lecun_normal)
+@ad.many_calls
 @_x64
 def lecun_normal(
     shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
@@ -359,6 +390,7 @@ def lecun_normal(
 
 
 @ad.same_signature(impls.orthogonal)
+@ad.many_calls
 @_x64
 def orthogonal(shape: Any, gain: float = 1.0, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     """``orthogonal(scale=gain, column_axis=0)``: rows are ``shape[0]``, as PyTorch flattens."""

@@ -45,9 +45,11 @@ def verify_scheme(
     law = distributions.scheme(scheme, shape, **params)
     rng = np.random.default_rng(seed)
     case = {"scheme": scheme, "shape": shape, "dtype": np.dtype(dtype).name, **params}
-    context = Context(claim, case, seed)
-    variance_context = Context(variance_claim or claim, case, seed)
-    sampler = pooled(Calls(init, shape, **params, dtype=dtype), rng)
+    calls = Calls(init, shape, **params, dtype=dtype)
+    call = calls.framework_call(rng)
+    context = Context(claim, case, seed, call)
+    variance_context = Context(variance_claim or claim, case, seed, call)
+    sampler = pooled(calls, rng)
     mean, variance = law.mean, law.variance
     if law.family == "normal":
         decide.check_normal_variance(
@@ -78,6 +80,7 @@ def verify_orthogonal_haar(orthogonal: Initializer, n: int, *, seed: int, claim_
     rng = np.random.default_rng(seed)
     case = {"shape": (n, n)}
     calls = Calls(orthogonal, (n, n))
+    call = calls.framework_call(rng)
     drawn: list[np.ndarray] = []
 
     def matrices(count: int) -> np.ndarray:
@@ -86,32 +89,32 @@ def verify_orthogonal_haar(orthogonal: Initializer, n: int, *, seed: int, claim_
         return np.stack(drawn[:count])
 
     decide.check_proportion(
-        Context("haar-determinant", case, seed),
+        Context("haar-determinant", case, seed, call),
         lambda k: np.linalg.det(matrices(k)) > 0,
         haar.DET_PLUS_PROBABILITY,
         effect=0.05,
     )
     decide.check_proportion(
-        Context("haar-entry-law", case, seed),
+        Context("haar-entry-law", case, seed, call),
         lambda k: matrices(k)[:, 0, 0] < 0,
         haar.NEGATIVE_ENTRY_PROBABILITY,
         effect=0.05,
     )
     decide.check_cdf(
-        Context("haar-entry-law", case, seed),
+        Context("haar-entry-law", case, seed, call),
         lambda k: matrices(k)[:, 0, 0] ** 2,
         haar.entry_square_law(n),
         effect=0.05,
     )
     decide.check_mean(
-        Context("haar-trace-moments", case, seed),
+        Context("haar-trace-moments", case, seed, call),
         lambda k: np.trace(matrices(k), axis1=1, axis2=2),
         haar.TRACE_MEAN,
         haar.TRACE_VARIANCE,
         effect=0.5,
     )
     decide.check_mean(
-        Context("haar-trace-moments", case, seed),
+        Context("haar-trace-moments", case, seed, call),
         lambda k: np.trace(matrices(k), axis1=1, axis2=2) ** 2,
         haar.TRACE_VARIANCE,
         haar.trace_fourth_moment_bound() - haar.TRACE_VARIANCE**2,

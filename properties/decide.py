@@ -57,11 +57,14 @@ class CheckFailed(AssertionError):
 
 @dataclass(frozen=True)
 class Context:
-    """What a check is about: the claim id, the Hypothesis case, and the sample's seed."""
+    """What a check is about: the claim id, the Hypothesis case, the sample's seed and, where the
+    target renders it, the framework call that drew the sample (:attr:`CheckRecord.call
+    <properties.records.CheckRecord>`)."""
 
     claim: str
     case: dict[str, Any]
     seed: int | None = None
+    call: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ def require(context: Context, decision: Decision) -> CheckRecord:
         p_value=decision.p_value,
         seed=context.seed,
         seconds=decision.seconds,
+        call=context.call,
     )
     emit(record)
     if not decision.passed:
@@ -127,6 +131,7 @@ def require(context: Context, decision: Decision) -> CheckRecord:
             f"claim {context.claim!r} rejected by {decision.rule}: statistic {decision.statistic:.6g} "
             f"vs threshold {decision.threshold:.6g}{decision.detail} (n={decision.n}, seed={context.seed}, "
             f"false-fail rate {decision.false_fail:g}, case {record.case})"
+            + (f"; the framework's call: {context.call}" if context.call else "")
         )
     return record
 

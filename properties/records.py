@@ -176,6 +176,10 @@ class CheckRecord:
         verdict: ``pass``, ``fail``, or ``known deviation`` (failed as its target declares).
         seed: the sample's seed.
         seconds: wall time of the check.
+        call: the call of the framework that drew the sample's first values, in the framework's
+            own API with its seed (``torch.nn.init.kaiming_normal_(torch.empty((3, 2), ...),
+            generator=torch.Generator().manual_seed(...))``), where the target renders it; the
+            sample is that call repeated with the seeds that follow. Empty otherwise.
     """
 
     claim: str
@@ -196,6 +200,7 @@ class CheckRecord:
     verdict: str = Verdict.PASS.value
     seed: int | None = None
     seconds: float = 0.0
+    call: str = ""
 
     @property
     def passed(self) -> bool:
@@ -293,6 +298,7 @@ def decision_record(
     seed: int | None = None,
     seconds: float = 0.0,
     target: str = DEFAULT_TARGET,
+    call: str = "",
 ) -> CheckRecord:
     """The record of a decision rule's verdict (statistical, asymptotic or exact comparison)."""
     validate_claim(claim)
@@ -316,6 +322,7 @@ def decision_record(
         verdict=(Verdict.PASS if passed else Verdict.FAIL).value,
         seed=None if seed is None else int(seed),
         seconds=float(seconds),
+        call=str(call),
     )
 
 

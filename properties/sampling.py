@@ -45,6 +45,19 @@ class Calls:
     def __call__(self, rng: np.random.Generator) -> np.ndarray:
         return np.asarray(self.function(*self.args, rng=rng, **self.kwargs))
 
+    def framework_call(self, rng: np.random.Generator) -> str:
+        """The framework call the next call on ``rng`` makes, in the framework's own API with its seed
+        (the function's ``framework_call``, :func:`properties.targets._adapting.rendered`), or
+        ``""`` where the target renders none or refuses these arguments (the call itself then
+        raises). ``rng`` is not advanced."""
+        render = getattr(self.function, "framework_call", None)
+        if render is None:
+            return ""
+        try:
+            return str(render(*self.args, rng=copy.deepcopy(rng), **self.kwargs))
+        except Exception:  # the real call that follows raises it where it matters
+            return ""
+
     def take(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """``count`` successive calls on ``rng``, stacked on a new first axis.
 

@@ -392,9 +392,16 @@ def _number(value: Any) -> str:
 def _record_words(row: Any) -> str:
     seed = "?" if pd.isna(row.seed) else int(row.seed)
     n = "?" if pd.isna(row.n) else int(row.n)
+    call = getattr(row, "call", "")  # a CSV read back gives NaN for an empty one
+    framework = (
+        f"; the framework's call for the sample's first values: `{call}`"
+        if isinstance(call, str) and call
+        else ""
+    )
     return (
         f"minimal failing case {row.case}: {row.rule} statistic {_number(row.statistic)} vs threshold "
-        f"{_number(row.threshold)}, n={n}, seed={seed}; reproduce: `{reproduction(row.target, row.test)}`"
+        f"{_number(row.threshold)}, n={n}, seed={seed}{framework}; "
+        f"reproduce: `{reproduction(row.target, row.test)}`"
     )
 
 

@@ -113,3 +113,27 @@ def test_bad_input_is_named() -> None:
         conformance.matrix(pd.DataFrame({"claim": ["a"], "status": ["verified"]}))
     with pytest.raises(ValueError, match="status must be one of"):
         conformance.matrix(pd.DataFrame({"claim": ["a"], "target": ["t"], "status": ["passed"]}))
+
+
+def test_a_failed_cell_names_the_framework_call_and_the_test() -> None:
+    """A failing check that carries its framework call (``CheckRecord.call``) shows it in the cell,
+    before the pytest line; one without (impls) shows the pytest line only."""
+    from properties.records import CheckRecord, Verdict
+    from reports import tables
+
+    call = "torch.nn.init.kaiming_normal_(torch.empty(3, 2), generator=torch.Generator().manual_seed(7))"
+    failing = {"claim": "he-normal-law", "rule": "dkw-cdf", "case": '{"shape":[3,2]}', "n": 27000, "seed": 5}
+    failing |= {"statistic": 0.05, "threshold": 0.02, "verdict": Verdict.FAIL.value}
+    records = [
+        CheckRecord(**failing, target="torch", test="t.py::test_kaiming_law[torch]", call=call),
+        CheckRecord(**failing, target="impls", test="t.py::test_kaiming_law[impls]"),
+    ]
+    claims = pd.DataFrame(
+        {"id": ["he-normal-law"] * 2, "target": ["torch", "impls"], "status": ["failed"] * 2}
+    )
+    # checks.csv read back: an empty call is NaN
+    checks = pd.read_csv(io.StringIO(tables.checks_frame(records).to_csv(index=False)))
+    torch_cell, impls_cell = tables.cell_details(claims, checks)["detail"]
+    assert f"the framework's call for the sample's first values: `{call}`" in torch_cell
+    assert torch_cell.index(call) < torch_cell.index("pytest --target torch t.py -k test_kaiming_law")
+    assert "framework's call" not in impls_cell and "pytest --target impls" in impls_cell

@@ -184,6 +184,67 @@ def test_many_calls_are_the_calls_bit_for_bit(target: Target, name: str) -> None
     assert tried > 0
 
 
+RENDERED_ARGUMENTS = {
+    **MANY_CALLS_ARGUMENTS,
+    # The adapters' own arithmetic after the framework's call (JAX's ``mean + ...``, ``mean + std z``)
+    # is the identity here, so the rendered call alone gives the adapter's values.
+    "normal": {"mean": 0.0, "std": 2.0},
+    "truncated_normal": {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},  # Keras's only cut
+}
+
+
+def _run_rendered(line: str) -> np.ndarray:
+    """Run a rendered framework call (statements joined by ``; ``, an expression last) and return its
+    values as NumPy; JAX's x64 switch and PyTorch's global seed stay local to the call."""
+    import contextlib
+
+    namespace: dict[str, Any] = {"np": np}
+    for module in ("torch", "jax", "keras"):
+        if module in sys.modules:
+            namespace[module] = sys.modules[module]
+    if "jax" in sys.modules:
+        namespace["jnp"] = sys.modules["jax"].numpy
+    *statements, expression = line.split("  #")[0].split("; ")
+    with contextlib.ExitStack() as stack:
+        if "torch" in sys.modules:
+            stack.enter_context(sys.modules["torch"].random.fork_rng(devices=[]))
+        for statement in statements:
+            if statement.startswith('jax.config.update("jax_enable_x64", True)'):
+                stack.enter_context(sys.modules["jax"].enable_x64(True))
+            else:
+                exec(statement, namespace)  # the adapter's own rendered line
+        value = eval(expression, namespace)
+        if hasattr(value, "detach"):
+            return value.detach().numpy()
+        return np.asarray(value)
+
+
+@pytest.mark.parametrize("name", sorted(RENDERED_ARGUMENTS))
+def test_rendered_framework_calls_draw_what_the_adapter_draws(target: Target, name: str) -> None:
+    """``f.framework_call(...)`` is the framework call ``f(...)`` makes: run as written, with the seed
+    it names, it gives the adapter's values (up to the layout's permutation, so compared sorted)."""
+    if not target.has(name):
+        pytest.skip(f"{target.name} has no {name}")
+    function = getattr(target, name)
+    if not hasattr(function, "framework_call"):
+        pytest.skip(f"{target.name}'s {name} renders no framework call")
+    layouts = ["torch", "keras"] if "layout" in inspect.signature(function).parameters else [None]
+    tried = 0
+    for shape, dtype in [((3, 2), np.float32), ((4, 3, 2, 2), np.float64)]:
+        for layout in layouts:
+            kwargs = {**RENDERED_ARGUMENTS[name], **({"layout": layout} if layout else {})}
+            try:
+                drawn = function(shape, **kwargs, rng=np.random.default_rng(3), dtype=dtype)
+            except NotApplicable:
+                continue
+            line = function.framework_call(shape, **kwargs, rng=np.random.default_rng(3), dtype=dtype)
+            again = _run_rendered(line)
+            assert again.dtype == drawn.dtype and again.size == drawn.size, line
+            assert np.array_equal(np.sort(again, axis=None), np.sort(drawn, axis=None)), line
+            tried += 1
+    assert tried > 0
+
+
 def test_framework_seeds_are_successive_framework_seed_calls() -> None:
     from properties.targets import _adapting as ad
 

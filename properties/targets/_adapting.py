@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -107,6 +107,61 @@ def _calls(count: int) -> Iterator[None]:
 def calls_wanted() -> int | None:
     """Inside a many-calls form (:func:`many_calls`): how many calls to make at once; else ``None``."""
     return _MANY_CALLS.get()
+
+
+class FrameworkCall(Exception):
+    """Raised by an adapter's draw primitive when :func:`rendering`: the framework call it would make."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+_RENDERING: ContextVar[bool] = ContextVar("initcheck_rendering", default=False)
+
+
+def rendering() -> bool:
+    """Inside :func:`rendered`'s ``framework_call``: the primitive renders its call instead of drawing."""
+    return _RENDERING.get()
+
+
+def render(line: str) -> NoReturn:
+    """Stop the adapter function here, handing ``line`` (its framework call) to ``framework_call``."""
+    raise FrameworkCall(line)
+
+
+def rendered(function: Callable[..., Any]) -> Callable[..., Any]:
+    r"""Give an adapter function ``function.framework_call(*args, **kwargs) -> str``.
+
+    ``framework_call`` runs the adapter's own translation of the arguments (validation, fans,
+    layout, the seed from ``rng``) up to its draw primitive, which, seeing :func:`rendering`,
+    :func:`render`\ s the framework call it would make, in the framework's own API with the seed
+    it would pass, instead of making it. So the line is the call the same arguments make, not a
+    second translation that could drift from it (a selftest runs each line and compares). It
+    consumes ``rng`` as the call would: pass a copy to keep the caller's.
+
+    Raises (from ``framework_call``):
+        RuntimeError: the function reached no rendering primitive.
+        Whatever the function raises for these arguments (``ValueError``, ``NotApplicable``).
+    """
+
+    def framework_call(*args: Any, **kwargs: Any) -> str:
+        token = _RENDERING.set(True)
+        try:
+            function(*args, **kwargs)
+        except FrameworkCall as call:
+            return call.line
+        finally:
+            _RENDERING.reset(token)
+        raise RuntimeError(f"{function.__name__} made no framework call that renders")
+
+    function.framework_call = framework_call  # type: ignore[attr-defined]
+    return function
+
+
+def arguments(*args: Any, **kwargs: Any) -> str:
+    """``args`` and ``kwargs`` as a call's argument list (``repr`` of each value)."""
+    return ", ".join([*(repr(a) for a in args), *(f"{k}={v!r}" for k, v in kwargs.items())])
 
 
 def shape_and_dtype(shape: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:

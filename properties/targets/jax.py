@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import jax
 import jax.numpy as jnp
@@ -162,7 +162,20 @@ def _seeds(rng: Any) -> tuple[Any, bool]:
     return ad.framework_seeds(rng, count), True
 
 
+def _rendered_call(call: str, seed: Any, dims: tuple[int, ...], dtype: Any) -> NoReturn:
+    """Render ``call(jax.random.key(seed), ...)`` (float64 under ``jax_enable_x64``)."""
+    x64 = 'jax.config.update("jax_enable_x64", True); '  # the adapter runs under x64: 64-bit seeds
+    key, name = f"jax.random.key({seed})", f"jnp.{np.dtype(dtype).name}"
+    ad.render(x64 + call.format(key=key, dims=dims, dtype=name))
+
+
 def _sample(name: str, dims: tuple[int, ...], dtype: Any, rng: Any, lower: float, upper: float) -> jax.Array:
+    if ad.rendering():
+        if name == "uniform":
+            order = f"{{key}}, {{dims}}, {{dtype}}, minval={lower!r}, maxval={upper!r}"
+        else:
+            order = f"{{key}}, {lower!r}, {upper!r}, {{dims}}, {{dtype}}"
+        _rendered_call(f"jax.random.{name}({order})", ad.framework_seed(rng), dims, dtype)
     seeds, many = _seeds(rng)
     return _jitted_sampler(name, dims, np.dtype(dtype), many)(seeds, np.float64(lower), np.float64(upper))
 
@@ -174,6 +187,10 @@ def _draw(recipe: Recipe | Callable[..., jax.Array], shape: Any, dtype: Any, rng
     dims, np_dtype = ad.shape_and_dtype(shape, dtype)
     if not isinstance(recipe, tuple):
         return np.asarray(recipe(_key(rng), dims, np_dtype))
+    if ad.rendering():
+        factory, args, kwargs = recipe
+        made = f"jax.nn.initializers.{factory.__name__}({ad.arguments(*args, **dict(kwargs))})"
+        _rendered_call(made + "({key}, {dims}, {dtype})", ad.framework_seed(rng), dims, np_dtype)
     seeds, many = _seeds(rng)
     return np.asarray(_jitted(recipe, dims, np.dtype(np_dtype), many)(seeds))
 
@@ -209,6 +226,7 @@ def constant(shape: Any, value: float, *, rng: Any = None, dtype: Any = np.float
 
 
 @ad.same_signature(impls.uniform)
+@ad.rendered
 @ad.many_calls
 @_x64
 def uniform(
@@ -224,6 +242,7 @@ def uniform(
 
 
 @ad.same_signature(impls.normal)
+@ad.rendered
 @ad.many_calls
 @_x64
 def normal(
@@ -238,6 +257,7 @@ def normal(
 
 
 @ad.same_signature(impls.truncated_normal)
+@ad.rendered
 @ad.many_calls
 @_x64
 def truncated_normal(
@@ -264,6 +284,7 @@ def truncated_normal(
 
 
 @ad.same_signature(impls.variance_scaling)
+@ad.rendered
 @ad.many_calls
 @_x64
 def variance_scaling(
@@ -300,6 +321,7 @@ def _glorot(kind: str, shape: Any, gain: float, layout: str, rng: Any, dtype: An
 
 
 @ad.same_signature(impls.xavier_uniform)
+@ad.rendered
 @ad.many_calls
 @_x64
 def xavier_uniform(
@@ -310,6 +332,7 @@ def xavier_uniform(
 
 
 @ad.same_signature(impls.xavier_normal)
+@ad.rendered
 @ad.many_calls
 @_x64
 def xavier_normal(
@@ -338,6 +361,7 @@ def _he(
 
 
 @ad.same_signature(impls.kaiming_uniform)
+@ad.rendered
 @ad.many_calls
 @_x64
 def kaiming_uniform(
@@ -355,6 +379,7 @@ def kaiming_uniform(
 
 
 @ad.same_signature(impls.kaiming_normal)
+@ad.rendered
 @ad.many_calls
 @_x64
 def kaiming_normal(
@@ -372,6 +397,7 @@ def kaiming_normal(
 
 
 @ad.same_signature(impls.lecun_uniform)
+@ad.rendered
 @ad.many_calls
 @_x64
 def lecun_uniform(
@@ -381,6 +407,7 @@ def lecun_uniform(
 
 
 @ad.same_signature(impls.lecun_normal)
+@ad.rendered
 @ad.many_calls
 @_x64
 def lecun_normal(
@@ -390,6 +417,7 @@ def lecun_normal(
 
 
 @ad.same_signature(impls.orthogonal)
+@ad.rendered
 @ad.many_calls
 @_x64
 def orthogonal(shape: Any, gain: float = 1.0, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:

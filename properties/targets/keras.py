@@ -364,6 +364,12 @@ class _Builder:
         Inside a many-calls form (:func:`properties.targets._adapting.many_calls`, ``keras-jax``
         only) it is one draw per call, stacked, made by :meth:`batched`.
         """
+        if ad.rendering():
+            initializer = make(ad.framework_seed(rng, KERAS_SEED_BOUND))
+            config = ad.arguments(**initializer.get_config())
+            made = f"keras.initializers.{type(initializer).__name__}({config})"
+            x64 = 'jax.config.update("jax_enable_x64", True); ' if self.backend == "jax" else ""  # as run()
+            ad.render(f"{x64}{made}({dims!r}, dtype={dtype.name!r})")
         count = ad.calls_wanted()
         if count is None:
             return self.draw(make(ad.framework_seed(rng, KERAS_SEED_BOUND)), dims, dtype)
@@ -419,7 +425,10 @@ class _Builder:
     def functions(self) -> dict[str, Any]:
         keras, init, name = self.keras, self.keras.initializers, self.name
         # The many-calls form (one jax.vmap for many calls) exists on JAX only.
-        many_calls = ad.many_calls if self.backend == "jax" else (lambda function: function)
+        jax_only = ad.many_calls if self.backend == "jax" else (lambda function: function)
+
+        def many_calls(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+            return ad.rendered(jax_only(function))
 
         @ad.same_signature(impls.zeros)
         def zeros(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:

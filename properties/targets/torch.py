@@ -99,6 +99,8 @@ def _fill(
     if layout == "keras" and len(dims) < 2:
         ad.check_dims(dims, 2, f"shape {dims}")
     torch_dims = dims if layout == "torch" else ad.torch_shape_of_keras(dims)
+    if ad.rendering():
+        ad.render(_fill_call(init_, torch_dims, np_dtype, layout, rng, global_seed, params))
     tensor = torch.empty(torch_dims, dtype=_DTYPES[np_dtype])
     if rng is not None or global_seed:
         seed = ad.framework_seed(rng)
@@ -114,6 +116,28 @@ def _fill(
         init_(tensor, **params)
     out = _numpy_of(tensor)
     return out if layout == "torch" else ad.torch_to_keras(out)
+
+
+def _fill_call(
+    init_: Callable[..., Any],
+    torch_dims: tuple[int, ...],
+    np_dtype: np.dtype,
+    layout: str,
+    rng: Any,
+    global_seed: bool,
+    params: dict[str, Any],
+) -> str:
+    """The line :func:`_fill` runs, in PyTorch's API (the seed drawn from ``rng`` as it would be)."""
+    tensor = f"torch.empty({ad.arguments(*torch_dims)}, dtype={_DTYPES[np_dtype]})"
+    generator = ""
+    prefix = ""
+    if rng is not None or global_seed:
+        seed = ad.framework_seed(rng)
+        generator = f", generator=torch.Generator().manual_seed({seed})"
+        prefix = f"torch.manual_seed({seed}); " if global_seed else ""
+    parameters = f", {ad.arguments(**params)}" if params else ""
+    permuted = "  # permuted to Keras's (*k, in, out)" if layout == "keras" else ""
+    return f"{prefix}torch.nn.init.{init_.__name__}({tensor}{parameters}{generator}){permuted}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,6 +171,7 @@ def dirac(shape: Any, groups: int = 1, *, rng: Any = None, dtype: Any = np.float
 
 
 @ad.same_signature(impls.uniform)
+@ad.rendered
 def uniform(
     shape: Any, low: float = 0.0, high: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
 ) -> np.ndarray:
@@ -154,6 +179,7 @@ def uniform(
 
 
 @ad.same_signature(impls.normal)
+@ad.rendered
 def normal(
     shape: Any, mean: float = 0.0, std: float = 1.0, *, rng: Any = None, dtype: Any = np.float64
 ) -> np.ndarray:
@@ -161,6 +187,7 @@ def normal(
 
 
 @ad.same_signature(impls.truncated_normal)
+@ad.rendered
 def truncated_normal(
     shape: Any,
     mean: float = 0.0,
@@ -239,6 +266,7 @@ _RESAMPLES = tuple(int(part) for part in torch.__version__.split("+")[0].split("
 
 
 @ad.same_signature(impls.xavier_uniform)
+@ad.rendered
 def xavier_uniform(
     shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
 ) -> np.ndarray:
@@ -246,6 +274,7 @@ def xavier_uniform(
 
 
 @ad.same_signature(impls.xavier_normal)
+@ad.rendered
 def xavier_normal(
     shape: Any, gain: float = 1.0, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
 ) -> np.ndarray:
@@ -253,6 +282,7 @@ def xavier_normal(
 
 
 @ad.same_signature(impls.kaiming_uniform)
+@ad.rendered
 def kaiming_uniform(
     shape: Any,
     a: float = 0.0,
@@ -276,6 +306,7 @@ def kaiming_uniform(
 
 
 @ad.same_signature(impls.kaiming_normal)
+@ad.rendered
 def kaiming_normal(
     shape: Any,
     a: float = 0.0,
@@ -318,6 +349,7 @@ def seed_global_cpu(seed: int) -> None:
 
 
 @ad.same_signature(impls.pytorch_linear_default)
+@ad.rendered
 def pytorch_linear_default(
     shape: Any, layout: str = "torch", *, rng: Any = None, dtype: Any = np.float64
 ) -> np.ndarray:
@@ -334,6 +366,13 @@ def pytorch_linear_default(
         raise ad.unsupported(NAME, f"no nn module has a {len(dims)}-D weight")
     torch_dims = dims if layout == "torch" else ad.torch_shape_of_keras(dims)
     seed = ad.framework_seed(rng)
+    if ad.rendering():
+        make = {2: "Linear", 3: "Conv1d", 4: "Conv2d", 5: "Conv3d"}[len(dims)]
+        kernel = f", {torch_dims[2:]!r}" if len(dims) > 2 else ""
+        ad.render(
+            f"torch.manual_seed({seed}); torch.nn.{make}({torch_dims[1]}, {torch_dims[0]}{kernel}, "
+            f"dtype={_DTYPES[np_dtype]}).weight"
+        )
     with torch.random.fork_rng(devices=[]):
         seed_global_cpu(seed)
         module = _MODULES[len(dims)](torch_dims[0], torch_dims[1], torch_dims[2:], dtype=_DTYPES[np_dtype])
@@ -343,11 +382,13 @@ def pytorch_linear_default(
 
 
 @ad.same_signature(impls.orthogonal)
+@ad.rendered
 def orthogonal(shape: Any, gain: float = 1.0, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
     return _fill(torch.nn.init.orthogonal_, shape, dtype, rng=ad.as_rng(rng), gain=gain)
 
 
 @ad.same_signature(impls.sparse)
+@ad.rendered
 def sparse(
     shape: Any, sparsity: float, std: float = 0.01, *, rng: Any = None, dtype: Any = np.float64
 ) -> np.ndarray:

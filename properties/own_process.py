@@ -2,13 +2,14 @@
 
 Keras fixes its backend per process (:mod:`properties.targets.keras`), so ``--target all`` (or
 any spec naming both Keras backends) cannot load every target in one process.
-:func:`properties.targets.loading.split_for_this_process` keeps the first group for this process;
-each target left out runs, from the moment the main session starts, as ``python -m pytest`` with
-the main run's own arguments (paths, ``-n``, ``-k``, ...) and only ``--target`` and the report
-options replaced: its records are exported to a file (``--report-export``) that the main run's
-report reads, so one command gives one report and one exit status for every target. Running it
-alongside rather than after fills the cores that the main run leaves idle (its workers' start,
-a long last test); its output is kept in a file and printed under the main run's results.
+:func:`properties.targets.loading.split_for_this_process` keeps the first group for this
+process; each target left out runs, from the moment the main session starts, as ``python -m
+pytest`` with the main run's own arguments (paths, ``-k``, ...), ``--target`` and the report
+options replaced and fewer xdist workers (:func:`child_workers`): its records are exported to a
+file (``--report-export``) that the main run's report reads, so one command gives one report and
+one exit status for every target. Running it alongside rather than after fills the cores that
+the main run leaves idle (its workers' start, a long last test); its output is kept in a file
+and printed under the main run's results.
 
 Only the process that writes the report runs children (never an xdist worker, never a child
 itself: a child whose spec would leave a target out again is refused), and none for a run that
@@ -64,17 +65,31 @@ CHILD_RUNS = pytest.StashKey[list[ChildRun]]()
 """The children of this session that ran to their end, in order (set when the main session ends)."""
 
 
-def child_arguments(args: Sequence[str], target: str, export: Path) -> list[str]:
+def child_workers(main_workers: int | None) -> int:
+    """How many xdist workers a child runs with, beside a main run with ``main_workers``.
+
+    Half the main run's, and none (the child runs its tests itself) below 4: the main run's
+    workers already take the cores, and a worker's start (importing the frameworks, collecting the
+    suite) costs more than it brings where the cores are few. Measured on 2 cores, keras-torch's
+    claims alone: 126 CPU-s with ``-n auto`` (2 workers), 109 CPU-s with none.
+    """
+    return main_workers // 2 if main_workers and main_workers >= 4 else 0
+
+
+def child_arguments(args: Sequence[str], target: str, export: Path, workers: int | None = None) -> list[str]:
     """The main run's pytest ``args`` for a run of ``target`` alone, exporting its records.
 
     Every ``--target``, ``--report-dir``, ``--report-staging`` and ``--report-export`` (as
     ``--opt VALUE`` or ``--opt=VALUE``) and ``--no-report`` is dropped, then
-    ``--target TARGET --report-export EXPORT`` is appended.
+    ``--target TARGET --report-export EXPORT`` is appended, and ``-n WORKERS`` if ``workers``
+    is given (the last ``-n`` wins).
 
     Args:
         args: the main run's arguments (``config.invocation_params.args``).
         target: the target the child runs.
         export: the file the child writes its records to.
+        workers: the child's number of xdist workers (:func:`child_workers`), or ``None`` to
+            keep the main run's ``-n``.
 
     Returns:
         The child's arguments.
@@ -93,7 +108,8 @@ def child_arguments(args: Sequence[str], target: str, export: Path) -> list[str]
         if argument.startswith(tuple(f"{option}=" for option in REPLACED_OPTIONS)):
             continue
         kept.append(argument)
-    return [*kept, "--target", target, EXPORT_OPTION, str(export)]
+    numprocesses = [] if workers is None else ["-n", str(workers)]
+    return [*kept, "--target", target, EXPORT_OPTION, str(export), *numprocesses]
 
 
 @dataclass(frozen=True)
@@ -131,6 +147,8 @@ def start_children(
     """
     folder = Path(tempfile.mkdtemp(prefix="initcheck-children-")) if folder is None else folder
     environment = {**os.environ, CHILD_ENVIRONMENT: str(os.getpid())}
+    main_workers = getattr(config.option, "numprocesses", None)  # xdist has turned "auto" into a count
+    workers = child_workers(main_workers if isinstance(main_workers, int) else None)
     started = []
     for index, target in enumerate(targets):
         export = folder / f"{index}-{target}.json"
@@ -139,7 +157,7 @@ def start_children(
             sys.executable,
             "-m",
             "pytest",
-            *child_arguments(config.invocation_params.args, target, export),
+            *child_arguments(config.invocation_params.args, target, export, workers),
         )
         with output.open("wb") as sink:
             process = subprocess.Popen(

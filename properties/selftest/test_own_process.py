@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from properties.own_process import CHILD_ENVIRONMENT, ChildRun, child_arguments, combined_status, watch_parent
+from properties.own_process import (
+    CHILD_ENVIRONMENT,
+    ChildRun,
+    child_arguments,
+    child_workers,
+    combined_status,
+    watch_parent,
+)
 from reports.folder import PROJECT_ROOT
 
 
@@ -41,6 +48,12 @@ def test_the_child_keeps_the_run_and_replaces_the_target_and_the_report_options(
         "--report-export",
         "x.json",
     ]
+
+
+def test_the_child_runs_with_half_the_workers_and_none_below_four() -> None:
+    assert [child_workers(n) for n in (None, 0, 1, 2, 3, 4, 5, 8)] == [0, 0, 0, 0, 0, 2, 2, 4]
+    child = child_arguments(["-n", "auto", "properties"], "keras-torch", Path("x.json"), workers=0)
+    assert child[-2:] == ["-n", "0"] and child[:3] == ["-n", "auto", "properties"]  # the last -n wins
 
 
 def _child(status: int) -> ChildRun:

@@ -154,33 +154,46 @@ MANY_CALLS_ARGUMENTS: dict[str, dict[str, Any]] = {
 """Arguments for every initializer that may have a many-calls form, each of its translations."""
 
 
+SHAPES_AND_DTYPES = [((1, 1), np.float32), ((4, 3, 2, 2), np.float64)]
+"""The two ends of the suite's shapes, both dtypes (each pair a compilation on JAX)."""
+
+
+def _translations(
+    target: Target, name: str, form: str, arguments: dict[str, dict[str, Any]]
+) -> tuple[Any, list[tuple[tuple[int, ...], Any, dict[str, Any]]]]:
+    """``target``'s ``name`` and its argument sets (each of :data:`SHAPES_AND_DTYPES` in each layout
+    it takes); a skip where the target lacks the function or the function lacks ``form``."""
+    if not target.has(name):
+        pytest.skip(f"{target.name} has no {name}")
+    function = getattr(target, name)
+    if not hasattr(function, form):
+        pytest.skip(f"{target.name}'s {name} has no {form}")
+    layouts = ["torch", "keras"] if "layout" in inspect.signature(function).parameters else [None]
+    return function, [
+        (shape, dtype, {**arguments[name], **({"layout": layout} if layout else {})})
+        for shape, dtype in SHAPES_AND_DTYPES
+        for layout in layouts
+    ]
+
+
 @pytest.mark.parametrize("name", sorted(MANY_CALLS_ARGUMENTS))
 def test_many_calls_are_the_calls_bit_for_bit(target: Target, name: str) -> None:
     """``f.many(k, ...)`` is ``k`` successive calls of ``f`` on the same Generator, bitwise, and
     leaves the Generator where the calls leave it (the contract of
-    :func:`properties.targets._adapting.many_calls`; both ends of the suite's shapes, each
-    layout, both dtypes)."""
-    if not target.has(name):
-        pytest.skip(f"{target.name} has no {name}")
-    function = getattr(target, name)
-    if not hasattr(function, "many"):
-        pytest.skip(f"{target.name}'s {name} has no many-calls form")
-    layouts = ["torch", "keras"] if "layout" in inspect.signature(function).parameters else [None]
+    :func:`properties.targets._adapting.many_calls`)."""
+    function, translations = _translations(target, name, "many", MANY_CALLS_ARGUMENTS)
     tried = 0
-    # Each (shape, dtype) a compilation on JAX: the two ends of the suite's shapes, both dtypes.
-    for shape, dtype in [((1, 1), np.float32), ((4, 3, 2, 2), np.float64)]:
-        for layout in layouts:
-            kwargs = {**MANY_CALLS_ARGUMENTS[name], **({"layout": layout} if layout else {})}
-            one_by_one, at_once = np.random.default_rng(3), np.random.default_rng(3)
-            try:
-                calls = np.stack([function(shape, **kwargs, rng=one_by_one, dtype=dtype) for _ in range(5)])
-            except NotApplicable:
-                continue
-            batch = function.many(5, shape, **kwargs, rng=at_once, dtype=dtype)
-            assert batch.shape == calls.shape and batch.dtype == calls.dtype
-            assert batch.tobytes() == calls.tobytes(), (shape, layout, dtype)
-            assert one_by_one.integers(2**63) == at_once.integers(2**63)
-            tried += 1
+    for shape, dtype, kwargs in translations:
+        one_by_one, at_once = np.random.default_rng(3), np.random.default_rng(3)
+        try:
+            calls = np.stack([function(shape, **kwargs, rng=one_by_one, dtype=dtype) for _ in range(5)])
+        except NotApplicable:
+            continue
+        batch = function.many(5, shape, **kwargs, rng=at_once, dtype=dtype)
+        assert batch.shape == calls.shape and batch.dtype == calls.dtype
+        assert batch.tobytes() == calls.tobytes(), (shape, kwargs, dtype)
+        assert one_by_one.integers(2**63) == at_once.integers(2**63)
+        tried += 1
     assert tried > 0
 
 
@@ -223,25 +236,18 @@ def _run_rendered(line: str) -> np.ndarray:
 def test_rendered_framework_calls_draw_what_the_adapter_draws(target: Target, name: str) -> None:
     """``f.framework_call(...)`` is the framework call ``f(...)`` makes: run as written, with the seed
     it names, it gives the adapter's values (up to the layout's permutation, so compared sorted)."""
-    if not target.has(name):
-        pytest.skip(f"{target.name} has no {name}")
-    function = getattr(target, name)
-    if not hasattr(function, "framework_call"):
-        pytest.skip(f"{target.name}'s {name} renders no framework call")
-    layouts = ["torch", "keras"] if "layout" in inspect.signature(function).parameters else [None]
+    function, translations = _translations(target, name, "framework_call", RENDERED_ARGUMENTS)
     tried = 0
-    for shape, dtype in [((3, 2), np.float32), ((4, 3, 2, 2), np.float64)]:
-        for layout in layouts:
-            kwargs = {**RENDERED_ARGUMENTS[name], **({"layout": layout} if layout else {})}
-            try:
-                drawn = function(shape, **kwargs, rng=np.random.default_rng(3), dtype=dtype)
-            except NotApplicable:
-                continue
-            line = function.framework_call(shape, **kwargs, rng=np.random.default_rng(3), dtype=dtype)
-            again = _run_rendered(line)
-            assert again.dtype == drawn.dtype and again.size == drawn.size, line
-            assert np.array_equal(np.sort(again, axis=None), np.sort(drawn, axis=None)), line
-            tried += 1
+    for shape, dtype, kwargs in translations:
+        try:
+            drawn = function(shape, **kwargs, rng=np.random.default_rng(3), dtype=dtype)
+        except NotApplicable:
+            continue
+        line = function.framework_call(shape, **kwargs, rng=np.random.default_rng(3), dtype=dtype)
+        again = _run_rendered(line)
+        assert again.dtype == drawn.dtype and again.size == drawn.size, line
+        assert np.array_equal(np.sort(again, axis=None), np.sort(drawn, axis=None)), line
+        tried += 1
     assert tried > 0
 
 

@@ -147,8 +147,10 @@ def start_children(
     """
     folder = Path(tempfile.mkdtemp(prefix="initcheck-children-")) if folder is None else folder
     environment = {**os.environ, CHILD_ENVIRONMENT: str(os.getpid())}
-    main_workers = getattr(config.option, "numprocesses", None)  # xdist has turned "auto" into a count
-    workers = child_workers(main_workers if isinstance(main_workers, int) else None)
+    # xdist has turned "auto" into a count by now; without xdist (-p no:xdist) the child gets no -n.
+    main_workers = getattr(config.option, "numprocesses", None)
+    xdist = config.pluginmanager.hasplugin("xdist") and isinstance(main_workers, int)
+    workers = child_workers(main_workers) if xdist else None
     started = []
     for index, target in enumerate(targets):
         export = folder / f"{index}-{target}.json"

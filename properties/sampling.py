@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from properties.decide import Sampler
+from properties.targets.base import NotApplicable
 
 MANY_VALUES = 2**20
 """The most values one many-calls batch holds (8 MB in float64): a batch of calls of a 1 x 1
@@ -29,8 +30,9 @@ class Calls:
     (``function.many``, :func:`properties.targets._adapting.many_calls`), :meth:`take` makes them
     in one call of the framework (about 1.5 ms for 4096 calls of a 3 x 3 ``jax`` initializer,
     against 0.085 ms each one at a time); else it loops. Either way the result is what ``count``
-    successive calls on ``rng`` return, and every batch proves it: its first result is compared,
-    bit for bit, with a plain call on a copy of ``rng`` made before the batch.
+    successive calls on ``rng`` return: the first call of every batch is compared, bit for bit,
+    with a plain call on a copy of ``rng`` made before the batch (and the whole contract is a
+    selftest, ``test_many_calls_are_the_calls_bit_for_bit``).
 
     Args:
         function: the implementation's function; it takes ``rng=`` and returns an array.
@@ -55,7 +57,7 @@ class Calls:
             return ""
         try:
             return str(render(*self.args, rng=copy.deepcopy(rng), **self.kwargs))
-        except Exception:  # the real call that follows raises it where it matters
+        except (ValueError, TypeError, NotApplicable):  # the real call that follows raises it
             return ""
 
     def take(self, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -66,7 +68,8 @@ class Calls:
                 (a defect of the adapter, not of the claim under test).
         """
         many = getattr(self.function, "many", None)
-        if many is None or count == 1:
+        if many is None or count == 1 or not isinstance(rng, np.random.Generator):
+            # (an int or None rng: no copy of it can replay the batch's first call)
             return np.stack([self(rng) for _ in range(count)])
         expected = self(copy.deepcopy(rng))
         batch = np.asarray(many(count, *self.args, rng=rng, **self.kwargs))
@@ -84,8 +87,11 @@ class Calls:
         return batch
 
     def at_least(self, count: int, rng: np.random.Generator, values_per_call: int) -> np.ndarray:
-        """At least ``count`` calls, stacked: a power of two of them, at most :data:`MANY_VALUES`
-        values (or one call) per batch, so that a framework compiles few batch sizes."""
+        """At least ``count`` calls, stacked. With a many-calls form, batches of a power of two
+        calls, at most :data:`MANY_VALUES` values (or one call) each, so that a framework compiles
+        few batch sizes; without one, exactly ``count`` calls."""
+        if getattr(self.function, "many", None) is None:
+            return self.take(count, rng)
         per_batch = max(1, MANY_VALUES // max(1, values_per_call))
         batches = []
         while count > 0:

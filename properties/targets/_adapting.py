@@ -50,9 +50,9 @@ def framework_seeds(rng: Any, count: int, bound: int = SEED_BOUND) -> np.ndarray
     """The seeds ``count`` successive :func:`framework_seed` calls give, as one int64 array.
 
     A Generator draws them in one ``integers(bound, size=count)``, which yields the same values as
-    ``count`` scalar draws for the bounds used here (2**63 and 2**32; the selftest
-    ``test_many_calls.py`` checks it); an int or ``None`` ``rng`` repeats :func:`framework_seed`'s
-    own conversion for every call, as successive calls would.
+    ``count`` scalar draws for the bounds used here (2**63 and 2**32; checked by
+    ``test_framework_seeds_are_successive_framework_seed_calls``); an int or ``None`` ``rng``
+    repeats :func:`framework_seed`'s own conversion for every call, as successive calls would.
 
     Raises:
         ValueError: ``count`` is not a positive int.
@@ -71,15 +71,16 @@ def many_calls(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]
     """Give an adapter function its many-calls form, ``function.many(count, *args, **kwargs)``.
 
     ``many`` runs ``function`` once with :func:`calls_wanted` returning ``count``: the adapter's
-    draw primitive then draws ``count`` framework seeds at once (:func:`framework_seeds`) and
-    calls the framework's own initializer on all of them in one batched call (``jax.vmap`` of the
-    jitted initializer); the rest of the function (argument checks, ``mean +``, the layout's
-    permutation) acts on the trailing axes. The result has a new first axis of length ``count``
-    and is, bitwise, what ``count`` calls of ``function`` on the same ``rng`` would return:
-    :class:`properties.sampling.Calls` checks each batch's first result against a plain call, and
-    ``test_many_calls.py`` every result, so the batch is a faster way to make the same calls,
-    never another law. Only a function whose every random draw goes through a batch-aware
-    primitive may be given this form.
+    draw primitive then draws ``count`` framework seeds at once (:func:`framework_seeds`) and calls
+    the framework's own initializer on all of them in one batched call (``jax.vmap`` of the
+    initializer, jitted where the single call is); the rest of the function (argument checks,
+    ``mean +``, the layout's permutation) acts on the trailing axes. The result has a new first axis of
+    length ``count`` and is, bitwise, what ``count`` calls of ``function`` on the same ``rng`` would
+    return: :class:`properties.sampling.Calls` checks each batch's first result against a plain
+    call, and ``test_many_calls_are_the_calls_bit_for_bit`` every result of small batches on the
+    suite's smallest and largest shapes, so the batch is a faster way to make the same calls, never
+    another law. Only a function whose every random draw goes through a batch-aware primitive may be
+    given this form.
 
     Returns:
         ``function`` itself, with the attribute ``many``.

@@ -162,25 +162,30 @@ def _seeds(rng: Any) -> tuple[Any, bool]:
     return ad.framework_seeds(rng, count), True
 
 
-def _rendered_call(call: str, seed: Any, dims: tuple[int, ...], dtype: Any) -> NoReturn:
-    """Render ``call(jax.random.key(seed), ...)`` (float64 under ``jax_enable_x64``)."""
+def _rendered_call(call: str, seed: Any, dims: tuple[int, ...], dtype: Any, then: str = "") -> NoReturn:
+    """Render ``call(jax.random.key(seed), ...)`` under ``jax_enable_x64``, ``then`` (a comment on
+    what the adapter does to the result) appended."""
     x64 = 'jax.config.update("jax_enable_x64", True); '  # the adapter runs under x64: 64-bit seeds
     key, name = f"jax.random.key({seed})", f"jnp.{np.dtype(dtype).name}"
-    ad.render(x64 + call.format(key=key, dims=dims, dtype=name))
+    ad.render(x64 + call.format(key=key, dims=dims, dtype=name) + then)
 
 
-def _sample(name: str, dims: tuple[int, ...], dtype: Any, rng: Any, lower: float, upper: float) -> jax.Array:
+def _sample(
+    name: str, dims: tuple[int, ...], dtype: Any, rng: Any, lower: float, upper: float, then: str = ""
+) -> jax.Array:
     if ad.rendering():
         if name == "uniform":
             order = f"{{key}}, {{dims}}, {{dtype}}, minval={lower!r}, maxval={upper!r}"
         else:
             order = f"{{key}}, {lower!r}, {upper!r}, {{dims}}, {{dtype}}"
-        _rendered_call(f"jax.random.{name}({order})", ad.framework_seed(rng), dims, dtype)
+        _rendered_call(f"jax.random.{name}({order})", ad.framework_seed(rng), dims, dtype, then)
     seeds, many = _seeds(rng)
     return _jitted_sampler(name, dims, np.dtype(dtype), many)(seeds, np.float64(lower), np.float64(upper))
 
 
-def _draw(recipe: Recipe | Callable[..., jax.Array], shape: Any, dtype: Any, rng: Any) -> np.ndarray:
+def _draw(
+    recipe: Recipe | Callable[..., jax.Array], shape: Any, dtype: Any, rng: Any, then: str = ""
+) -> np.ndarray:
     """Draw ``shape`` in ``dtype`` from JAX's initializer (a :data:`Recipe`, jitted; or a bare
     initializer such as ``init.zeros``, called as it is); inside a many-calls form, one draw per
     call, stacked (bare initializers have none)."""
@@ -190,7 +195,7 @@ def _draw(recipe: Recipe | Callable[..., jax.Array], shape: Any, dtype: Any, rng
     if ad.rendering():
         factory, args, kwargs = recipe
         made = f"jax.nn.initializers.{factory.__name__}({ad.arguments(*args, **dict(kwargs))})"
-        _rendered_call(made + "({key}, {dims}, {dtype})", ad.framework_seed(rng), dims, np_dtype)
+        _rendered_call(made + "({key}, {dims}, {dtype})", ad.framework_seed(rng), dims, np_dtype, then)
     seeds, many = _seeds(rng)
     return np.asarray(_jitted(recipe, dims, np.dtype(np_dtype), many)(seeds))
 
@@ -252,7 +257,7 @@ def normal(
     mean, std = as_real(mean, "mean"), as_real(std, "std")
     if std < 0:
         raise ValueError(f"std must be >= 0, got {std}")
-    out = _draw(_recipe(init.normal, std), shape, dtype, rng)
+    out = _draw(_recipe(init.normal, std), shape, dtype, rng, f"  # then + {mean!r}" if mean != 0.0 else "")
     return out + out.dtype.type(mean) if mean != 0.0 else out
 
 
@@ -279,7 +284,8 @@ def truncated_normal(
     mean, std, a, b = (as_real(v, n) for v, n in ((mean, "mean"), (std, "std"), (a, "a"), (b, "b")))
     if std <= 0:
         raise ValueError(f"std must be > 0, got {std}")
-    z = _sample("truncated_normal", dims, np_dtype, rng, (a - mean) / std, (b - mean) / std)
+    then = f"  # then {mean!r} + {std!r} * z" if (mean, std) != (0.0, 1.0) else ""
+    z = _sample("truncated_normal", dims, np_dtype, rng, (a - mean) / std, (b - mean) / std, then)
     return np.asarray(mean + std * z, dtype=np_dtype)
 
 

@@ -357,19 +357,21 @@ class _Builder:
         return self.numpy(self.run(initializer, dims, dtype=dtype.name), dtype)
 
     def draw_seeded(
-        self, make: Callable[[Any], Any], dims: tuple[int, ...], dtype: np.dtype, rng: Any
+        self, make: Callable[[Any], Any], dims: tuple[int, ...], dtype: np.dtype, rng: Any, then: str = ""
     ) -> np.ndarray:
         """``make(seed)(dims, dtype)`` with the call's seed from ``rng``.
 
         Inside a many-calls form (:func:`properties.targets._adapting.many_calls`, ``keras-jax``
-        only) it is one draw per call, stacked, made by :meth:`batched`.
+        only) it is one draw per call, stacked, made by :meth:`batched`; in a rendering
+        (:func:`properties.targets._adapting.rendered`) it renders the call, with ``then`` (a
+        comment on what the adapter does to the result) appended.
         """
         if ad.rendering():
             initializer = make(ad.framework_seed(rng, KERAS_SEED_BOUND))
             config = ad.arguments(**initializer.get_config())
             made = f"keras.initializers.{type(initializer).__name__}({config})"
             x64 = 'jax.config.update("jax_enable_x64", True); ' if self.backend == "jax" else ""  # as run()
-            ad.render(f"{x64}{made}({dims!r}, dtype={dtype.name!r})")
+            ad.render(f"{x64}{made}({dims!r}, dtype={dtype.name!r}){then}")
         count = ad.calls_wanted()
         if count is None:
             return self.draw(make(ad.framework_seed(rng, KERAS_SEED_BOUND)), dims, dtype)
@@ -419,7 +421,8 @@ class _Builder:
         layout = ad.layout_of(layout)
         ad.check_dims(dims, 2, f"shape {dims}")
         keras_dims = dims if layout == "keras" else ad.keras_shape_of_torch(dims)
-        out = self.draw_seeded(make, keras_dims, np_dtype, rng)
+        permuted = "" if layout == "keras" else "  # permuted to PyTorch's (out, in, *k)"
+        out = self.draw_seeded(make, keras_dims, np_dtype, rng, permuted)
         return out if layout == "keras" else ad.keras_to_torch(out, leading=out.ndim - len(dims))
 
     def functions(self) -> dict[str, Any]:
@@ -634,7 +637,9 @@ class _Builder:
                 raise ValueError("Only tensors with 2 or more dimensions are supported")
             gain = as_real(gain, "gain")
             keras_dims = (*dims[1:], dims[0])
-            out = self.draw_seeded(lambda seed: init.Orthogonal(gain, seed=seed), keras_dims, np_dtype, rng)
+            moved = "  # last axis moved first (PyTorch's rows)"
+            make = functools.partial(init.Orthogonal, gain)
+            out = self.draw_seeded(lambda seed: make(seed=seed), keras_dims, np_dtype, rng, moved)
             return np.ascontiguousarray(np.moveaxis(out, -1, out.ndim - len(dims)))
 
         @ad.same_signature(impls.compute_fans)

@@ -372,6 +372,7 @@ def pytorch_linear_default(
         ad.render(
             f"torch.manual_seed({seed}); torch.nn.{make}({torch_dims[1]}, {torch_dims[0]}{kernel}, "
             f"dtype={_DTYPES[np_dtype]}).weight"
+            + ("  # permuted to Keras's (*k, in, out)" if layout == "keras" else "")
         )
     with torch.random.fork_rng(devices=[]):
         seed_global_cpu(seed)

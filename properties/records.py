@@ -177,7 +177,7 @@ class CheckRecord:
         seed: the sample's seed.
         seconds: wall time of the check.
         call: the call of the framework that drew the sample's first values, in the framework's
-            own API with its seed (``torch.nn.init.kaiming_normal_(torch.empty((3, 2), ...),
+            own API with its seed (``torch.nn.init.kaiming_normal_(torch.empty(3, 2, ...), ...,
             generator=torch.Generator().manual_seed(...))``), where the target renders it; the
             sample is that call repeated with the seeds that follow. Empty otherwise.
     """

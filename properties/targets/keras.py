@@ -366,15 +366,16 @@ class _Builder:
         (:func:`properties.targets._adapting.rendered`) it renders the call, with ``then`` (a
         comment on what the adapter does to the result) appended.
         """
-        if ad.rendering():
-            initializer = make(ad.framework_seed(rng, KERAS_SEED_BOUND))
-            config = ad.arguments(**initializer.get_config())
-            made = f"keras.initializers.{type(initializer).__name__}({config})"
-            x64 = 'jax.config.update("jax_enable_x64", True); ' if self.backend == "jax" else ""  # as run()
-            ad.render(f"{x64}{made}({dims!r}, dtype={dtype.name!r}){then}")
         count = ad.calls_wanted()
         if count is None:
-            return self.draw(make(ad.framework_seed(rng, KERAS_SEED_BOUND)), dims, dtype)
+            initializer = make(ad.framework_seed(rng, KERAS_SEED_BOUND))
+            if ad.rendering():
+                config = ad.arguments(**initializer.get_config())
+                made = f"keras.initializers.{type(initializer).__name__}({config})"
+                # run() enables x64 on JAX: the line does too
+                x64 = 'jax.config.update("jax_enable_x64", True); ' if self.backend == "jax" else ""
+                ad.render(f"{x64}{made}({dims!r}, dtype={dtype.name!r}){then}")
+            return self.draw(initializer, dims, dtype)
         seeds = ad.framework_seeds(rng, count, KERAS_SEED_BOUND).astype(np.uint32)
         return self.numpy(self.run(self.batched(make, dims, dtype), seeds), dtype)
 

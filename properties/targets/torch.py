@@ -136,7 +136,7 @@ def _fill_call(
         generator = f", generator=torch.Generator().manual_seed({seed})"
         prefix = f"torch.manual_seed({seed}); " if global_seed else ""
     parameters = f", {ad.arguments(**params)}" if params else ""
-    permuted = "  # permuted to Keras's (*k, in, out)" if layout == "keras" else ""
+    permuted = _PERMUTED if layout == "keras" else ""
     return f"{prefix}torch.nn.init.{init_.__name__}({tensor}{parameters}{generator}){permuted}"
 
 
@@ -330,11 +330,16 @@ def kaiming_normal(
 
 
 _MODULES: dict[int, Callable[..., torch.nn.Module]] = {
-    2: lambda o, i, k, **kw: torch.nn.Linear(i, o, **kw),
-    3: lambda o, i, k, **kw: torch.nn.Conv1d(i, o, k, **kw),
-    4: lambda o, i, k, **kw: torch.nn.Conv2d(i, o, k, **kw),
-    5: lambda o, i, k, **kw: torch.nn.Conv3d(i, o, k, **kw),
+    2: torch.nn.Linear,
+    3: torch.nn.Conv1d,
+    4: torch.nn.Conv2d,
+    5: torch.nn.Conv3d,
 }
+"""The module whose weight has a given number of dimensions: ``(in, out)`` for ``Linear``, ``(in,
+out, kernel)`` for a convolution."""
+
+_PERMUTED = "  # permuted to Keras's (*k, in, out)"
+"""What a rendered call (:func:`properties.targets._adapting.rendered`) adds for the Keras layout."""
 
 
 def seed_global_cpu(seed: int) -> None:
@@ -366,17 +371,16 @@ def pytorch_linear_default(
         raise ad.unsupported(NAME, f"no nn module has a {len(dims)}-D weight")
     torch_dims = dims if layout == "torch" else ad.torch_shape_of_keras(dims)
     seed = ad.framework_seed(rng)
+    module_class = _MODULES[len(dims)]
+    arguments = (torch_dims[1], torch_dims[0], *([torch_dims[2:]] if len(dims) > 2 else []))
     if ad.rendering():
-        make = {2: "Linear", 3: "Conv1d", 4: "Conv2d", 5: "Conv3d"}[len(dims)]
-        kernel = f", {torch_dims[2:]!r}" if len(dims) > 2 else ""
         ad.render(
-            f"torch.manual_seed({seed}); torch.nn.{make}({torch_dims[1]}, {torch_dims[0]}{kernel}, "
-            f"dtype={_DTYPES[np_dtype]}).weight"
-            + ("  # permuted to Keras's (*k, in, out)" if layout == "keras" else "")
+            f"torch.manual_seed({seed}); torch.nn.{module_class.__name__}({ad.arguments(*arguments)}, "
+            f"dtype={_DTYPES[np_dtype]}).weight" + (_PERMUTED if layout == "keras" else "")
         )
     with torch.random.fork_rng(devices=[]):
         seed_global_cpu(seed)
-        module = _MODULES[len(dims)](torch_dims[0], torch_dims[1], torch_dims[2:], dtype=_DTYPES[np_dtype])
+        module = module_class(*arguments, dtype=_DTYPES[np_dtype])
     weight: torch.Tensor = module.weight  # type: ignore[assignment]
     out = _numpy_of(weight.detach()).copy()
     return out if layout == "torch" else ad.torch_to_keras(out)

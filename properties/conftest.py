@@ -28,8 +28,10 @@ failure fails.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -42,6 +44,8 @@ from threadpoolctl import threadpool_limits
 from properties import own_process
 from properties.decide import CheckFailed
 from properties.records import (
+    CALL_LINES,
+    CALLS_KEY,
     CHECKS_KEY,
     CLAIMS_KEY,
     COLLECTED,
@@ -58,6 +62,7 @@ from properties.records import (
     marked_claims,
 )
 from properties.targets import Deviation, NotApplicable, Target, loading
+from properties.targets._adapting import clear_logged_calls, logged_calls
 from theory import CLAIMS
 
 settings.register_profile("dev", max_examples=10, deadline=None)
@@ -231,6 +236,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     item.user_properties.append((CLAIMS_KEY, marked_claims(item)))
 
 
+def _with_calls(record: CheckRecord) -> CheckRecord:
+    """An exact check's record (``false_fail == 0``) with the framework calls its example made so
+    far, unless it names a call already; a statistical check's is its own (its sample's draw)."""
+    if record.false_fail != 0 or record.call:
+        return record
+    return replace(record, call=CALL_LINES.join(logged_calls()))
+
+
 class TargetWatch:
     """What one test did on its target: applicable examples, refusals, declared deviations.
 
@@ -245,6 +258,20 @@ class TargetWatch:
         self.applicable = 0
         self.refusals: list[str] = []
         self.reproduced: dict[str, Deviation] = {}
+        self.last_example = 0  # the index of the first record of the last example run
+
+    def failure_calls(self, error: BaseException | None, properties: list[tuple[str, Any]]) -> None:
+        """After a test failed with ``error``: the framework calls its last example made (Hypothesis
+        runs the minimal failing example last) as a user property, and in each failed exact record
+        of that example (``false_fail == 0``, no call of its own)."""
+        if error is None or isinstance(error, pytest.skip.Exception | pytest.xfail.Exception):
+            return
+        calls = logged_calls()
+        if calls:
+            properties.append((CALLS_KEY, calls))
+        for i in range(self.last_example, len(self.records)):
+            if not self.records[i].passed:
+                self.records[i] = _with_calls(self.records[i])
 
     def _declared(self, record: CheckRecord) -> Deviation | None:
         if self.target is None or not self.target.deviations:
@@ -261,7 +288,7 @@ class TargetWatch:
             return False
         for i, record, deviation in declared:
             assert deviation is not None
-            self.records[i] = replace(record, verdict=Verdict.KNOWN_DEVIATION.value)
+            self.records[i] = _with_calls(replace(record, verdict=Verdict.KNOWN_DEVIATION.value))
             self.reproduced[record.claim] = deviation
         return True
 
@@ -281,8 +308,10 @@ class TargetWatch:
     def example(self, test: Callable[..., Any]) -> Callable[..., Any]:
         """``test`` (one Hypothesis example) with refusals rejected and declared failures covered."""
 
+        @functools.wraps(test)  # Hypothesis derandomizes from the test's own source (function_digest)
         def one_example(*args: Any, **kwargs: Any) -> Any:
-            start = len(self.records)
+            start = self.last_example = len(self.records)
+            clear_logged_calls()
             try:
                 result = test(*args, **kwargs)
             except NotApplicable as error:
@@ -326,6 +355,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     with collecting(lambda: marked_claims(item)) as records:
         watch = TargetWatch(records, _LOADED.get(name))
         hypothesis = _hypothesis_inner(item)
+        clear_logged_calls()
         original = hypothesis.inner_test if hypothesis is not None else None
         if original is not None:
             hypothesis.inner_test = watch.example(original)
@@ -347,6 +377,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         finally:
             if hypothesis is not None:
                 hypothesis.inner_test = original
+            watch.failure_calls(sys.exc_info()[1], item.user_properties)
             stamped = [replace(record, target=name) for record in records]
             # Read after the call, so markers a test adds at run time (add_marker) count too.
             item.user_properties.append((TARGET_KEY, name))

@@ -32,6 +32,8 @@ NOT_APPLICABLE_KEY = "not_applicable"
 """``user_properties`` key: why the test was not applicable to its target (a skip's message)."""
 DEVIATIONS_KEY = "deviations"
 """``user_properties`` key: the declared deviations (claim -> reason and link) a test reproduced."""
+CALLS_KEY = "framework_calls"
+"""``user_properties`` key: a failed test's last framework calls, each a line of the framework's API."""
 COLLECTED_KEY = "initcheck_claim_tests"
 """``workeroutput`` key: per target and claim id, the number of collected tests marked with it."""
 COLLECTED = pytest.StashKey[dict[str, dict[str, int]]]()
@@ -176,10 +178,12 @@ class CheckRecord:
         verdict: ``pass``, ``fail``, or ``known deviation`` (failed as its target declares).
         seed: the sample's seed.
         seconds: wall time of the check.
-        call: the call of the framework that drew the sample's first values, in the framework's
-            own API with its seed (``torch.nn.init.kaiming_normal_(torch.empty(3, 2, ...), ...,
-            generator=torch.Generator().manual_seed(...))``), where the target renders it; the
-            sample is that call repeated with the seeds that follow. Empty otherwise.
+        call: a statistical check's: the call of the framework that drew the sample's first
+            values, in the framework's own API with its seed (``torch.nn.init.kaiming_normal_(
+            torch.empty(3, 2, ...), ..., generator=torch.Generator().manual_seed(...))``), where the
+            target renders it; the sample is that call repeated with the seeds that follow. A failed
+            exact check's (``false_fail == 0``): the last framework calls of the failing example,
+            one per line (:data:`CALL_LINES`), that the target logs. Empty otherwise.
     """
 
     claim: str
@@ -222,6 +226,9 @@ class CheckRecord:
         """The same record, attributed to the test ``test``."""
         return CheckRecord(**{**self.to_dict(), "test": test})
 
+
+CALL_LINES = "\n"
+"""What separates the lines of a record's ``call`` that holds several framework calls."""
 
 COLUMNS = tuple(f.name for f in fields(CheckRecord))
 """The CSV columns of ``checks.csv``: the record's fields, in order."""

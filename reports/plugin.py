@@ -27,6 +27,7 @@ import pytest
 
 from properties.own_process import CHILD_RUNS, EXPORT_OPTION
 from properties.records import (
+    CALLS_KEY,
     CHECKS_KEY,
     CLAIMS_KEY,
     COLLECTED,
@@ -178,7 +179,8 @@ class ReportCollector:
             self.outcomes[(target, claim)].append(result.value)
             if result is tables.Outcome.FAILED and not any(c.claim == claim and not c.passed for c in checks):
                 command = tables.reproduction(target, report.nodeid)
-                self.notes[(target, claim)].append(f"{_first_line(report)}; reproduce: `{command}`")
+                calls = tables.calls_words(values.get(CALLS_KEY) or [])
+                self.notes[(target, claim)].append(f"{_first_line(report)}{calls}; reproduce: `{command}`")
             elif result is tables.Outcome.KNOWN_DEVIATION and claim in deviations:
                 self.notes[(target, claim)].append(f"declared: {deviations[claim]}")
             # An exact claim (or contract) checked by the test's plain assertions gets a record.

@@ -24,6 +24,7 @@ import pandas as pd
 
 from properties.records import (
     ASSERTIONS_RULE,
+    CALL_LINES,
     COLUMNS,
     DEFAULT_TARGET,
     RELATIVE_UNITS,
@@ -389,15 +390,23 @@ def _number(value: Any) -> str:
     return "?" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4g}"
 
 
+def calls_words(calls: Sequence[str]) -> str:
+    """``; the framework's last calls in the failing example: `a`; `b``` (empty without calls)."""
+    if not calls:
+        return ""
+    return "; the framework's last calls in the failing example: " + "; ".join(f"`{c}`" for c in calls)
+
+
 def _record_words(row: Any) -> str:
     seed = "?" if pd.isna(row.seed) else int(row.seed)
     n = "?" if pd.isna(row.n) else int(row.n)
     call = getattr(row, "call", "")  # a CSV read back gives NaN for an empty one
-    framework = (
-        f"; the framework's call for the sample's first values: `{call}`"
-        if isinstance(call, str) and call
-        else ""
-    )
+    if not isinstance(call, str) or not call:
+        framework = ""
+    elif row.false_fail == 0:  # an exact check: the calls of its failing example (records.CheckRecord)
+        framework = calls_words(call.split(CALL_LINES))
+    else:
+        framework = f"; the framework's call for the sample's first values: `{call}`"
     return (
         f"minimal failing case {row.case}: {row.rule} statistic {_number(row.statistic)} vs threshold "
         f"{_number(row.threshold)}, n={n}, seed={seed}{framework}; "

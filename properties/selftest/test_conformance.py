@@ -123,7 +123,7 @@ def test_a_failed_cell_names_the_framework_call_and_the_test() -> None:
 
     call = "torch.nn.init.kaiming_normal_(torch.empty(3, 2), generator=torch.Generator().manual_seed(7))"
     failing = {"claim": "he-normal-law", "rule": "dkw-cdf", "case": '{"shape":[3,2]}', "n": 27000, "seed": 5}
-    failing |= {"statistic": 0.05, "threshold": 0.02, "verdict": Verdict.FAIL.value}
+    failing |= {"statistic": 0.05, "threshold": 0.02, "verdict": Verdict.FAIL.value, "false_fail": 1e-9}
     records = [
         CheckRecord(**failing, target="torch", test="t.py::test_kaiming_law[torch]", call=call),
         CheckRecord(**failing, target="impls", test="t.py::test_kaiming_law[impls]"),
@@ -137,3 +137,29 @@ def test_a_failed_cell_names_the_framework_call_and_the_test() -> None:
     assert f"the framework's call for the sample's first values: `{call}`" in torch_cell
     assert torch_cell.index(call) < torch_cell.index("pytest --target torch t.py -k test_kaiming_law")
     assert "framework's call" not in impls_cell and "pytest --target impls" in impls_cell
+
+
+def test_a_failed_exact_cell_names_the_last_framework_calls() -> None:
+    """An exact check's call field holds its failing example's logged calls, one per line: the cell
+    lists each, oldest first, before the pytest line."""
+    from properties.records import CALL_LINES, CheckRecord, Verdict
+    from reports import tables
+
+    calls = ["torch.tanh(torch.tensor([19.5], dtype=torch.float64))", "torch.sigmoid(torch.tensor([1.0]))"]
+    record = CheckRecord(
+        claim="tanh-derivative",
+        target="torch",
+        test="t.py::test_tanh[torch]",
+        rule="exact",
+        case='{"x":19.5}',
+        n=1,
+        statistic=1e-15,
+        threshold=1e-16,
+        verdict=Verdict.FAIL.value,
+        call=CALL_LINES.join(calls),
+    )
+    claims = pd.DataFrame({"id": ["tanh-derivative"], "target": ["torch"], "status": ["failed"]})
+    checks = pd.read_csv(io.StringIO(tables.checks_frame([record]).to_csv(index=False)))
+    (cell,) = tables.cell_details(claims, checks)["detail"]
+    listed = f"the framework's last calls in the failing example: `{calls[0]}`; `{calls[1]}`; reproduce:"
+    assert listed in cell and "sample's first values" not in cell

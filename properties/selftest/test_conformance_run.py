@@ -50,7 +50,7 @@ loading.process_groups = _own_groups
 USER_ADAPTER = """
 import impls
 import numpy as np
-from properties.targets import Deviation, NotApplicable, Target
+from properties.targets import Deviation, NotApplicable, Target, array_literal, log_call
 
 LINK = "https://example.org/upstream/issue/1"
 
@@ -66,10 +66,12 @@ def _refuse_all(x, negative_slope=0.01):
 
 
 def _wrong_when_steep(x, negative_slope=0.01):
+    log_call(array_literal, "userlib.leaky_relu({x}, negative_slope={slope})", x=x, slope=negative_slope)
     return impls.leaky_relu(x, negative_slope) + (1.0 if negative_slope > 0.5 else 0.0)
 
 
 def _shifted_relu(x):
+    log_call(array_literal, "userlib.relu({x})", x=x)
     return impls.relu(x) + 1.0
 
 
@@ -239,10 +241,48 @@ def _check_conformance_files(out: Path) -> None:
     for words in ('minimal failing case {"slope":0.6}', "statistic", "threshold", "n=2", "seed=?"):
         assert words in undeclared
     assert "`pytest --target user_adapter:steep_undeclared test_inner.py -k test_leaky`" in undeclared
+    # the adapter's logged call of the failing example, before the pytest line
+    call = "`userlib.leaky_relu(np.array([-1.0, 2.0], dtype='float64'), negative_slope=0.6)`"
+    assert f"the framework's last calls in the failing example: {call}" in undeclared
+    assert undeclared.index(call) < undeclared.index("pytest --target")
+    steep = next(line for line in lines if "**tanh-derivative** on `user_adapter:steep`" in line)
+    assert "the framework's last calls in the failing example: `userlib.leaky_relu(" in steep
     stale = next(line for line in lines if "**sigmoid-symmetry** on `user_adapter:fixed`" in line)
     assert "no longer reproduces" in stale and "-k test_relu" in stale
     shifted = next(line for line in lines if "**sigmoid-symmetry** on `user_adapter:shifted`" in line)
     assert "declared: relu is shifted by one, on purpose (https://example.org/upstream/issue/1)" in shifted
+
+
+PLAIN_ASSERTION = """
+import numpy as np
+import pytest
+
+
+@pytest.mark.claim("sigmoid-symmetry")
+def test_plain(impl):
+    impl.relu(np.array([3.0]))
+    assert impl.relu(np.array([1.0, -2.0]))[0] == 1.0
+"""
+
+
+def test_a_failed_assertion_names_the_last_framework_calls(pytester: pytest.Pytester) -> None:
+    """A test that fails a plain assertion has no record to carry a call: its cell gives the
+    message, then the calls its target logged in the failing example (oldest first), then the line
+    that re-runs it."""
+    pytester.makepyfile(test_plain=PLAIN_ASSERTION)
+    result, out = run_inner(pytester, ["shifted_old"], "-q", "test_plain.py", with_impls=False)
+    result.assert_outcomes(failed=1)
+    text = (out / "conformance.md").read_text()
+    cell = next(
+        line for line in text.splitlines() if "**sigmoid-symmetry** on `user_adapter:shifted_old`" in line
+    )
+    calls = (
+        "the framework's last calls in the failing example: "
+        "`userlib.relu(np.array([3.0], dtype='float64'))`; "
+        "`userlib.relu(np.array([1.0, -2.0], dtype='float64'))`; "
+        "reproduce: `pytest --target user_adapter:shifted_old"
+    )
+    assert "== 1.0 (at test_plain.py:8)" in cell and calls in cell
 
 
 def test_known_deviations_alone_do_not_fail_the_run(pytester: pytest.Pytester) -> None:

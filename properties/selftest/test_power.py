@@ -264,12 +264,11 @@ def _truncation_clamped(target: Target) -> dict[str, Any]:
 
 def _adam_eps_in_root(target: Target) -> dict[str, Any]:
     """adam translated onto Optax with eps inside the root (``eps_root``) instead of outside."""
-    import optax
-
     from properties.targets import jax as jax_adapter
 
     def adam(lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, **_: Any) -> Any:
-        return jax_adapter._optax_optimizer(optax.adam(lr, betas[0], betas[1], eps=0.0, eps_root=eps))
+        rule = jax_adapter._made("optax.adam", lr, betas[0], betas[1], eps=0.0, eps_root=eps)
+        return jax_adapter._optax_optimizer(rule)
 
     return {"adam": adam}
 

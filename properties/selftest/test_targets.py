@@ -214,7 +214,7 @@ def _run_rendered(line: str) -> np.ndarray:
     import contextlib
 
     namespace: dict[str, Any] = {"np": np}
-    for module in ("torch", "jax", "keras"):
+    for module in ("torch", "jax", "keras", "optax"):
         if module in sys.modules:
             namespace[module] = sys.modules[module]
     if "jax" in sys.modules:
@@ -223,15 +223,28 @@ def _run_rendered(line: str) -> np.ndarray:
     with contextlib.ExitStack() as stack:
         if "torch" in sys.modules:
             stack.enter_context(sys.modules["torch"].random.fork_rng(devices=[]))
+        if "keras" in sys.modules:  # a logged Keras optimizer step may set floatx to float64
+            stack.callback(sys.modules["keras"].config.set_floatx, sys.modules["keras"].config.floatx())
         for statement in statements:
             if statement.startswith('jax.config.update("jax_enable_x64", True)'):
                 stack.enter_context(sys.modules["jax"].enable_x64(True))
             else:
                 exec(statement, namespace)  # the adapter's own rendered line
-        value = eval(expression, namespace)
-        if hasattr(value, "detach"):
-            return value.detach().numpy()
-        return np.asarray(value)
+        return _as_numpy(eval(expression, namespace))
+
+
+def _as_numpy(value: Any) -> np.ndarray:
+    """A line's or an adapter's result as one flat NumPy array: a tensor's values, a list or tuple of
+    arrays (parameters) concatenated; a dict (a parameter tree) in key order (JAX sorts a dict's
+    keys, impls keeps their order: the cases' trees have sorted keys, so both orders agree)."""
+    if isinstance(value, dict):
+        value = [value[k] for k in sorted(value)]
+    if isinstance(value, list | tuple):
+        return np.concatenate([_as_numpy(v).ravel() for v in value])
+    if hasattr(value, "detach"):
+        tensor = value.detach()
+        return tensor.numpy() if tensor.dtype.is_floating_point or not tensor.is_floating_point() else tensor
+    return np.asarray(value)
 
 
 @pytest.mark.parametrize("name", sorted(RENDERED_ARGUMENTS))
@@ -254,6 +267,115 @@ def test_rendered_framework_calls_draw_what_the_adapter_draws(target: Target, na
         assert again.shape == drawn.shape and again.tobytes() == drawn.tobytes(), line
         tried += 1
     assert tried > 0
+
+
+EXAMPLE = np.array([[0.5, -1.25, 3.0], [-0.0, 20.5, -7.0]])
+"""An input with a signed zero, a value beyond softplus's threshold and negative values."""
+
+LOGGED_CASES: list[tuple[str, Any]] = [
+    *(
+        (f"{n} {dt.__name__}", lambda t, n=n, dt=dt: t.ACTIVATIONS[n](EXAMPLE.astype(dt)))
+        for n in sorted(impls.ACTIVATIONS)
+        for dt in (np.float32, np.float64)
+    ),
+    *((f"{n}'", lambda t, n=n: t.ACTIVATIONS[n].derivative(EXAMPLE)) for n in sorted(impls.ACTIVATIONS)),
+    *(
+        (f"{n}' float32", lambda t, n=n: t.ACTIVATIONS[n].derivative(EXAMPLE.astype(np.float32)))
+        for n in ("tanh", "gelu")
+    ),
+    ("softmax", lambda t: t.softmax(EXAMPLE, axis=1)),
+    ("log_softmax", lambda t: t.log_softmax(EXAMPLE[:, :2], axis=-1)),
+    ("cross_entropy", lambda t: t.cross_entropy(EXAMPLE, np.array([2, 0]))),
+    (
+        "cross_entropy probabilities",
+        lambda t: t.cross_entropy(EXAMPLE, np.array([[0.2, 0.8, 0.0]] * 2), reduction="sum"),
+    ),
+    ("cross_entropy_grad", lambda t: t.cross_entropy_grad(EXAMPLE, np.array([1, 2]), reduction="none")),
+    ("nll_loss", lambda t: t.nll_loss(-np.abs(EXAMPLE), np.array([1, 0]))),
+    ("binary_cross_entropy", lambda t: t.binary_cross_entropy(np.array([0.25, 0.5]), np.array([1.0, 0.0]))),
+    (
+        "binary_cross_entropy_with_logits",
+        lambda t: t.binary_cross_entropy_with_logits(EXAMPLE[0], np.array([1.0, 0.0, 1.0])),
+    ),
+    (
+        "binary_cross_entropy_with_logits_grad",
+        lambda t: t.binary_cross_entropy_with_logits_grad(
+            EXAMPLE[1], np.array([1.0, 0.0, 1.0]), reduction="sum"
+        ),
+    ),
+    ("entropy", lambda t: t.entropy(np.array([[0.25, 0.75], [1.0, 0.0]]))),
+    ("kl_divergence", lambda t: t.kl_divergence(np.array([0.25, 0.75]), np.array([0.5, 0.5]))),
+    *(
+        (f"{n} step {dt.__name__}", lambda t, n=n, kw=kw, dt=dt: _third_step(getattr(t, n)(**kw), dt))
+        for n, kw in (
+            ("sgd", {"lr": 0.1, "momentum": 0.9}),
+            ("sgd", {"lr": 0.1, "weight_decay": 0.01}),
+            ("adagrad", {"lr": 0.1, "eps": 0.0}),
+            ("rmsprop", {"lr": 0.01, "eps": 0.0}),
+            ("adam", {"lr": 0.01, "eps": 0.0}),
+            ("adam", {"lr": np.array(0.01), "eps": 0.0}),
+            ("adamw", {"lr": 0.01, "eps": 0.0}),
+        )
+        for dt in (np.float32, np.float64)
+    ),
+]
+"""Every function whose framework calls an adapter logs, with arguments that exercise each form of
+its line (values, derivatives in both dtypes, integer and probability targets, reductions, an
+optimizer's third step on a tree of two parameters, a learning rate read at every step)."""
+
+
+def _third_step(optimizer: impls.Optimizer, dtype: Any) -> Any:
+    params = {"b": np.array([0.5], dtype), "w": np.array([1.0, -2.0], dtype)}
+    state = optimizer.init(params)
+    for k in range(3):
+        grads = {"b": np.array([0.2], dtype), "w": np.array([0.1, -0.3], dtype) * (k + 1)}
+        params, state = optimizer.step(params, grads, state)
+    return params
+
+
+def logged_call_mismatches(target: Target) -> tuple[int, list[str]]:
+    """Run every :data:`LOGGED_CASES` on ``target``, then the last call it logged; return how many
+    ran and the lines whose result differs, bit for bit, from the adapter's (dtype, shape and bytes)."""
+    from properties.targets import _adapting as ad
+
+    tried, wrong = 0, []
+    for label, case in LOGGED_CASES:
+        ad.clear_logged_calls()
+        try:
+            returned = case(target)
+        except (NotApplicable, ValueError):  # Keras's float32-only answers, missing functions
+            continue
+        line = ad.logged_calls()[-1]
+        again, expected = _as_numpy(_run_rendered(line)), _as_numpy(returned)
+        if again.dtype != expected.dtype or again.tobytes() != expected.tobytes():
+            wrong.append(f"{label}: {line}")
+        tried += 1
+    return tried, wrong
+
+
+def test_logged_calls_compute_what_the_adapter_returns(target: Target) -> None:
+    """The line a failure shows for an activation, derivative, loss or optimizer step (the last
+    call :func:`properties.targets._adapting.log_call` noted) is the framework call the adapter
+    made: run as written, it returns the adapter's result bit for bit."""
+    tried, wrong = logged_call_mismatches(target)
+    assert not wrong, "\n".join(wrong)
+    assert tried >= 40
+
+
+def test_a_large_input_is_not_written_out() -> None:
+    from properties.targets import _adapting as ad
+
+    ad.clear_logged_calls()
+    ad.log_call(ad.array_literal, "f({x})", x=np.zeros(ad.LITERAL_VALUES))
+    ad.log_call(ad.array_literal, "f({x})", x=np.zeros(ad.LITERAL_VALUES + 1))
+    assert ad.logged_calls() == [f"f(np.array({[0.0] * ad.LITERAL_VALUES}, dtype='float64'))"]
+    x = np.array([1.0, np.nan, -np.inf])
+    ad.log_call(ad.array_literal, "f({x})", x=x)
+    x[0] = 5.0  # the caller reuses its buffer: the line keeps the value the call was given
+    assert ad.logged_calls()[-1] == "f(np.array([1.0, float('nan'), float('-inf')], dtype='float64'))"
+    for _ in range(2 * ad.LOGGED_CALLS):
+        ad.log_call(ad.array_literal, "g()")
+    assert ad.logged_calls() == ["g()"] * ad.LOGGED_CALLS
 
 
 def test_framework_seeds_are_successive_framework_seed_calls() -> None:
@@ -560,6 +682,9 @@ KERAS_TORCH_SMOKE = textwrap.dedent(
     one = np.ones(2, np.float32)
     p, s = opt.step(one, one, opt.init(one))
     np.testing.assert_allclose(p, [0.9, 0.9], rtol=1e-7)
+    from properties.selftest.test_targets import logged_call_mismatches
+    tried, wrong = logged_call_mismatches(t)
+    assert not wrong and tried >= 40, (tried, wrong)
     print("keras-torch ok")
     """
 )

@@ -8,12 +8,16 @@ the framework, and shapes move between impls' two layouts and the framework's.
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.metadata
 import inspect
+import math
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import numpy as np
@@ -158,6 +162,266 @@ def rendered(function: Callable[..., Any]) -> Callable[..., Any]:
 
     function.framework_call = framework_call  # type: ignore[attr-defined]
     return function
+
+
+LOGGED_CALLS = 4
+"""How many of an example's last framework calls a failure shows (:func:`logged_calls`)."""
+
+LITERAL_VALUES = 64
+"""The largest array a logged call writes out; a call with a larger input is not shown (a line of
+thousands of numbers reproduces nothing a reader can use). Hypothesis shrinks a failing exact
+test's arrays to a few values, so its calls fit."""
+
+
+class _Elided:
+    """An input too large to write out (:data:`LITERAL_VALUES`): its call is not shown."""
+
+
+_ELIDED = _Elided()
+
+
+def _size(value: Any) -> int:
+    shape = getattr(value, "shape", ())
+    return math.prod(int(n) for n in shape)
+
+
+def _snapshot(value: Any) -> Any:
+    """``value`` as it is now, for a line rendered later: arrays and tensors copied (a caller may
+    reuse its buffer; ``torch.from_numpy`` shares it), containers walked, others kept."""
+    if isinstance(value, _Deferred):
+        return value.text()
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snapshot(v) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_snapshot(v) for v in value)
+    if isinstance(value, tuple):  # a NamedTuple state (Optax): its own type, fields copied
+        return type(value)(*(_snapshot(v) for v in value))
+    if hasattr(value, "shape") and not isinstance(value, np.generic):
+        if _size(value) > LITERAL_VALUES:
+            return _ELIDED
+        if isinstance(value, np.ndarray):
+            return value.copy()
+        if type(value).__module__.split(".")[0] == "torch":
+            return value.detach().clone()
+        return value  # a JAX array: immutable
+    return value
+
+
+def _number(value: Any) -> str:
+    """A Python scalar as source text that reads back to the same value (``repr`` rounds trip;
+    non-finite floats have no literal)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
+
+
+def nested_numbers(array: np.ndarray) -> str:
+    """``array``'s values as nested Python lists of exact literals (``float('nan')`` where needed).
+
+    Floats of every width are written as the shortest repr of their float64 value, which is exact
+    (a float32, float16 or bfloat16 value is a float64 value) and reads back to the same value in
+    the narrower dtype.
+    """
+    values = array if array.dtype.kind in "biu" else array.astype(np.float64)
+    listed = values.tolist()
+
+    def text(item: Any) -> str:
+        if isinstance(item, list):
+            return "[" + ", ".join(text(v) for v in item) + "]"
+        return _number(item)
+
+    return text(listed)
+
+
+X64 = 'jax.config.update("jax_enable_x64", True); '
+"""The statement a JAX line starts with: the adapters run JAX with 64-bit types enabled."""
+
+
+def array_literal(value: Any) -> str:
+    """An array as the constructor of its own kind, with its dtype: ``torch.tensor([...],
+    dtype=torch.float32)`` for a tensor, ``jnp.array([...], dtype='float64')`` for a JAX array,
+    ``np.array([...], dtype='float64')`` for NumPy (the value a logged call passed)."""
+    kind = type(value).__module__.split(".")[0]
+    if kind == "torch":
+        tensor = value.detach()
+        if tensor.dtype.is_floating_point:  # NumPy has no bfloat16: every float is exact in float64
+            return f"torch.tensor({nested_numbers(tensor.double().numpy())}, dtype={tensor.dtype})"
+        return f"torch.tensor({nested_numbers(tensor.numpy())}, dtype={tensor.dtype})"
+    array = np.asarray(value)
+    constructor = "jnp.array" if kind in ("jax", "jaxlib") else "np.array"
+    return f"{constructor}({nested_numbers(array)}, dtype={array.dtype.name!r})"
+
+
+AUTODIFF_FORMS: dict[str, Callable[[str, str, tuple[int, ...]], str]] = {
+    "torch-sum": lambda leaf, body, shape: f"torch.autograd.grad({leaf}.sum(), x)[0]",
+    "torch-ones": lambda leaf, body, shape: f"torch.autograd.grad((y := {leaf}), x, torch.ones_like(y))[0]",
+    "jax": lambda leaf, body, shape: f"jax.grad(lambda v: {body})({{x}})",
+    "jax-vmap": lambda leaf, body, shape: f"jax.vmap(jax.grad(lambda v: {body}))({{x}}).reshape({shape})",
+}
+"""How an adapter differentiates (:func:`autodiff`): PyTorch's autograd of a summed loss or with
+``grad_outputs`` of ones, ``jax.grad`` of a scalar, or ``jax.vmap(jax.grad)`` of an elementwise
+function over the flattened input (reshaped back)."""
+
+
+def autodiff(call: str, form: str, shape: tuple[int, ...] = ()) -> str:
+    """The template of the gradient of ``call`` (a template with ``{x}``, the differentiated input)
+    at ``{x}``, taken as ``form`` (:data:`AUTODIFF_FORMS`) takes it."""
+    leaf = call.replace("{x}", "(x := {x}.requires_grad_())", 1)
+    return AUTODIFF_FORMS[form](leaf, call.replace("{x}", "v", 1), tuple(shape))
+
+
+def literal(value: Any, array_literal: Callable[[Any], str] = array_literal) -> str:
+    """Source text for ``value``: containers and scalars as Python literals, every array or tensor
+    through ``array_literal`` (the target's own constructor, ``torch.tensor([...], dtype=...)``).
+
+    Raises:
+        ValueError: ``value`` holds an input too large to write out (:data:`LITERAL_VALUES`).
+    """
+    if value is _ELIDED:
+        raise ValueError("an input too large to write out")
+    if isinstance(value, _Code):
+        return str(value)
+    if isinstance(value, dict):
+        items = (f"{literal(k, array_literal)}: {literal(v, array_literal)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v, array_literal) for v in value) + "]"
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        kind = type(value)
+        fields = ", ".join(
+            f"{k}={literal(v, array_literal)}" for k, v in zip(value._fields, value, strict=True)
+        )
+        return f"{_public_name(kind)}({fields})"
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(v, array_literal) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, np.generic) and not isinstance(value, np.ndarray):
+        return f"np.{np.dtype(type(value)).name}({_number(value.item())})"
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return array_literal(value)
+    if isinstance(value, bool | int | float | str) or value is None:
+        return _number(value)
+    raise TypeError(f"no literal for a {type(value).__name__} in a logged framework call")
+
+
+def _public_name(kind: type) -> str:
+    """``optax.ScaleByAdamState`` for Optax's state records (their public name), else the full path."""
+    package = kind.__module__.split(".")[0]
+    module = importlib.import_module(package)
+    if getattr(module, kind.__name__, None) is kind:
+        return f"{package}.{kind.__name__}"
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+class _Code(str):
+    """Source text among a logged call's values: written as it is, not as a string literal."""
+
+    __slots__ = ()
+
+
+def code(text: str) -> str:
+    """``text`` as a value of a logged call that is written as it is (an expression, not a literal)."""
+    return _Code(text)
+
+
+class _Deferred:
+    """A value of a logged call whose text is computed when the call is logged (:func:`deferred`)."""
+
+    def __init__(self, text: Callable[[], str]) -> None:
+        self.text = lambda: code(text())
+
+
+def deferred(text: Callable[[], str]) -> Any:
+    """A logged value written as the expression ``text()`` returns when the call is logged (a
+    learning rate that a schedule reads at every step: its value at that step)."""
+    return _Deferred(text)
+
+
+@dataclass(frozen=True)
+class LoggedCall:
+    """A framework call an adapter made: ``template`` with its ``values`` written in (see
+    :func:`log_call`), after ``prefix`` (JAX's x64 switch)."""
+
+    template: str
+    values: Mapping[str, Any]
+    array_literal: Callable[[Any], str]
+    prefix: str = ""
+
+    def line(self) -> str | None:
+        """The call as one line of source, or ``None`` if an input is too large to write out."""
+        try:
+            texts = {k: literal(v, self.array_literal) for k, v in self.values.items()}
+        except ValueError:
+            return None
+        return self.prefix + self.template.format(**texts)
+
+
+_CALL_LOG: deque[LoggedCall] = deque(maxlen=LOGGED_CALLS)
+
+
+def log_call(array_literal: Callable[[Any], str], template: str, /, prefix: str = "", **values: Any) -> None:
+    """Note a framework call the adapter is making, for a failure's reproduction (:func:`logged_calls`).
+
+    ``template`` is the call in the framework's own API, with ``{name}`` where each of ``values``
+    goes (an array or tensor written by ``array_literal``, containers and scalars as literals;
+    a literal brace is doubled). Statements are joined by ``"; "``, the last one the expression
+    whose value the adapter returns (converted to NumPy). The values are copied now and written out
+    only if a failure asks, so a passing run pays one copy of each small input; the selftest
+    ``test_logged_calls_compute_what_the_adapter_returns`` runs every template's lines and compares
+    them with the adapter's results, bit for bit.
+    """
+    _CALL_LOG.append(
+        LoggedCall(template, {k: _snapshot(v) for k, v in values.items()}, array_literal, prefix)
+    )
+
+
+def clear_logged_calls() -> None:
+    """Forget the calls logged so far (at the start of each example)."""
+    _CALL_LOG.clear()
+
+
+def logged_calls() -> list[str]:
+    """The last :data:`LOGGED_CALLS` framework calls logged since :func:`clear_logged_calls`, oldest
+    first, each one line of the framework's own API; calls with an input too large are left out."""
+    return [line for call in _CALL_LOG if (line := call.line()) is not None]
+
+
+def dotted(name: str) -> Any:
+    """The object a dotted public name (``torch.nn.functional.gelu``, ``optax.adam``) names.
+
+    Adapters name a framework function once, by this name, so that the function they call and
+    the name a logged line shows cannot differ.
+    """
+    module_name, _, attribute = name.rpartition(".")
+    parts = module_name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for part in [*parts[cut:], attribute]:
+            found = getattr(found, part)
+        return found
+    raise ValueError(f"no module in {name!r}")
+
+
+def call_text(called: str, *args: Any, **kwargs: Any) -> str:
+    """``called(args..., k=v...)`` with every argument written by :func:`literal` (an array by
+    :func:`array_literal`)."""
+    listed = [*(literal(a) for a in args), *(f"{k}={literal(v)}" for k, v in kwargs.items())]
+    return f"{called}({', '.join(listed)})"
+
+
+def _no_arrays(value: Any) -> str:
+    raise TypeError(f"a keyword of a template must be a scalar, got a {type(value).__name__}")
+
+
+def keywords(**kwargs: Any) -> str:
+    """``, k=v`` for each keyword, values as literals (for a template: braces doubled)."""
+    text = "".join(f", {k}={literal(v, _no_arrays)}" for k, v in kwargs.items())
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def arguments(*args: Any, **kwargs: Any) -> str:

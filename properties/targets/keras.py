@@ -268,6 +268,13 @@ def _slot_path(paths: tuple[str, ...], name: str) -> str:
     return next(p for p in paths if p.rsplit("/", 1)[-1] == name)
 
 
+Called = tuple[str, dict[str, Any]]
+"""A Keras call as a template (``{x}`` the input a gradient is taken by) and its other values."""
+
+Loss = tuple[Any, str, dict[str, Any]]
+"""A loss as the adapter computes it: its value, and the call that computes it (:data:`Called`)."""
+
+
 class _Builder:
     """The adapter functions, closed over one imported Keras and its backend."""
 
@@ -330,18 +337,38 @@ class _Builder:
                 f"keras/src/backend/common/dtypes.py; {_KERAS_FLOAT64})",
             )
 
-    def grad(self, scalar_function: Callable[[Any], Any], x: np.ndarray, elementwise: bool) -> np.ndarray:
-        """The backend's autodiff: ``jax.vmap(jax.grad)`` / ``jax.grad`` or ``torch.autograd.grad``."""
+    def log(self, template: str, /, **values: Any) -> None:
+        """Note a Keras call (:func:`properties.targets._adapting.log_call`), under JAX's x64 switch
+        on JAX (the adapter runs Keras under it)."""
+        ad.log_call(ad.array_literal, template, prefix=ad.X64 if self.backend == "jax" else "", **values)
+
+    def grad(
+        self,
+        scalar_function: Callable[[Any], Any],
+        x: np.ndarray,
+        elementwise: bool,
+        described: Callable[[], Called],
+    ) -> np.ndarray:
+        """The backend's autodiff: ``jax.vmap(jax.grad)`` / ``jax.grad`` or ``torch.autograd.grad``.
+
+        ``described()``, asked after the computation, gives ``scalar_function`` as a template at
+        ``{x}`` and the template's other values (:data:`Called`), for :meth:`log`.
+        """
         if self.backend == "jax":
             jax = self._jax
 
             def on_jax() -> np.ndarray:
                 if elementwise:
-                    flat = jax.vmap(jax.grad(scalar_function))(jax.numpy.asarray(x.ravel()))
+                    given = jax.numpy.asarray(x.ravel())
+                    flat = jax.vmap(jax.grad(scalar_function))(given)
+                    call, values = described()
+                    self.log(ad.autodiff(call, "jax-vmap", x.shape), x=given, **values)
                     return np.asarray(flat, dtype=x.dtype).reshape(x.shape)
-                return np.asarray(
-                    jax.grad(lambda z: jax.numpy.sum(scalar_function(z)))(jax.numpy.asarray(x)), dtype=x.dtype
-                )
+                given = jax.numpy.asarray(x)
+                gradient = jax.grad(lambda z: jax.numpy.sum(scalar_function(z)))(given)
+                call, values = described()
+                self.log(ad.autodiff(f"jax.numpy.sum({call})", "jax"), x=given, **values)
+                return np.asarray(gradient, dtype=x.dtype)
 
             return self.run(on_jax)
         import torch
@@ -349,6 +376,8 @@ class _Builder:
         t = torch.tensor(x, requires_grad=True)
         y = scalar_function(t)
         (g,) = torch.autograd.grad(y, t, grad_outputs=torch.ones_like(y))
+        call, values = described()
+        self.log(ad.autodiff(call, "torch-ones"), x=t, **values)
         return g.detach().numpy().copy()
 
     # -- initializers ----------------------------------------------------------------------
@@ -688,40 +717,50 @@ class _Builder:
                 )
             return {}
 
-        table: dict[str, tuple[Callable[..., Any], Callable[..., dict[str, Any]], dict[str, Any]]] = {
-            "linear": (activations.linear, none, {}),
-            "sigmoid": (activations.sigmoid, none, {}),
-            "tanh": (activations.tanh, none, {}),
-            "relu": (activations.relu, none, {}),
-            "leaky_relu": (activations.leaky_relu, slope, {"negative_slope": 0.01}),
-            "softsign": (activations.softsign, none, {}),
-            "elu": (activations.elu, alpha, {"alpha": 1.0}),
-            "selu": (activations.selu, none, {}),
-            "gelu": (activations.gelu, gelu_form, {"approximate": "none"}),
-            "silu": (activations.silu, none, {}),
-            "softplus": (activations.softplus, softplus_form, {"beta": 1.0, "threshold": 20.0}),
+        table: dict[str, tuple[Callable[..., dict[str, Any]], dict[str, Any]]] = {
+            "linear": (none, {}),
+            "sigmoid": (none, {}),
+            "tanh": (none, {}),
+            "relu": (none, {}),
+            "leaky_relu": (slope, {"negative_slope": 0.01}),
+            "softsign": (none, {}),
+            "elu": (alpha, {"alpha": 1.0}),
+            "selu": (none, {}),
+            "gelu": (gelu_form, {"approximate": "none"}),
+            "silu": (none, {}),
+            "softplus": (softplus_form, {"beta": 1.0, "threshold": 20.0}),
         }
+        """impls' activation name (Keras's ``keras.activations.<name>``) -> impls' parameters
+        translated to Keras's, and impls' defaults."""
 
-        def elementwise(
-            function: Callable[..., Any], translate: Callable[..., dict[str, Any]]
-        ) -> tuple[Any, Any]:
+        def elementwise(key: str, translate: Callable[..., dict[str, Any]]) -> tuple[Any, Any]:
+            called = f"keras.activations.{key}"
+            function = getattr(activations, key)
+
             def value(x: Any, **params: Any) -> np.ndarray:
                 array = as_float_array(x, "x")
                 kwargs = translate(**params)
-                return self.numpy(self.run(lambda: function(self.tensor(array), **kwargs)), array.dtype)
+
+                def run() -> Any:
+                    given = self.tensor(array)
+                    self.log(f"{called}({{x}}{ad.keywords(**kwargs)})", x=given)
+                    return function(given, **kwargs)
+
+                return self.numpy(self.run(run), array.dtype)
 
             def derivative(x: Any, **params: Any) -> np.ndarray:
                 array = as_float_array(x, "x")
-                bound = functools.partial(function, **translate(**params))
+                kwargs = translate(**params)
+                bound = functools.partial(function, **kwargs)
                 if array.dtype == np.float64:  # the autodiff of a float32 forward is float32 too
                     self.refuse_demotion(self.run(lambda: bound(self.tensor(array.ravel()[:1]))), array.dtype)
-                return self.grad(bound, array, elementwise=True)
+                return self.grad(bound, array, True, lambda: (f"{called}({{x}}{ad.keywords(**kwargs)})", {}))
 
             return value, derivative
 
         table_out = {
-            key: ad.activation(key, *elementwise(function, translate), defaults)
-            for key, (function, translate, defaults) in table.items()
+            key: ad.activation(key, *elementwise(key, translate), defaults)
+            for key, (translate, defaults) in table.items()
         }
         out: dict[str, Any] = {"ACTIVATIONS": table_out, "get_activation": ad.activation_lookup(table_out)}
 
@@ -759,27 +798,54 @@ class _Builder:
     def losses(self) -> dict[str, Any]:
         keras, name = self.keras, self.name
         losses, ops = keras.losses, keras.ops
-        reduce = {"none": lambda v: v, "mean": ops.mean, "sum": ops.sum}
+        reduce = {"none": "", "mean": "keras.ops.mean", "sum": "keras.ops.sum"}
 
         tensor = self.tensor
 
+        def reduced(reduction: str, per: Any, call: str, values: dict[str, Any]) -> Loss:
+            called = reduce[reduction]
+            return (ad.dotted(called)(per), f"{called}({call})", values) if called else (per, call, values)
+
+        def logged(function: Callable[[Any], Loss], x: np.ndarray, grad: bool) -> np.ndarray:
+            """The loss ``function`` at ``x`` (a backend tensor), or its gradient, logged as computed."""
+            if grad:
+                seen: list[Loss] = []
+
+                def summed(z: Any) -> Any:
+                    seen.append(function(z))
+                    return ops.sum(seen[-1][0])
+
+                return self.grad(summed, x, False, lambda: (f"keras.ops.sum({seen[-1][1]})", seen[-1][2]))
+
+            def run() -> Any:
+                given = tensor(x)
+                value, call, values = function(given)
+                self.log(call, x=given, **values)
+                return value
+
+            return self.numpy(self.run(run), x.dtype)
+
+        def activation(called: str, x: Any, axis: int) -> np.ndarray:
+            array = as_float_array(x, "x")
+
+            def run() -> Any:
+                given = tensor(array)
+                self.log(f"{called}({{x}}{ad.keywords(axis=axis)})", x=given)
+                return ad.dotted(called)(given, axis=axis)
+
+            return self.numpy(self.run(run), array.dtype)
+
         @ad.same_signature(impls.softmax)
         def softmax(x: Any, axis: int = -1) -> np.ndarray:
-            array = as_float_array(x, "x")
-            return self.numpy(
-                self.run(lambda: keras.activations.softmax(tensor(array), axis=axis)), array.dtype
-            )
+            return activation("keras.activations.softmax", x, axis)
 
         @ad.same_signature(impls.log_softmax)
         def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
-            array = as_float_array(x, "x")
-            return self.numpy(
-                self.run(lambda: keras.activations.log_softmax(tensor(array), axis=axis)), array.dtype
-            )
+            return activation("keras.activations.log_softmax", x, axis)
 
         def ce(
             logits: Any, target: Any, weight: Any, ignore_index: int, reduction: str, smoothing: Any
-        ) -> Any:
+        ) -> Loss:
             reduction = as_choice(reduction, "reduction", tuple(reduce))
             if weight is not None:
                 raise ad.unsupported(name, "keras cross-entropy has no class weight argument")
@@ -793,18 +859,21 @@ class _Builder:
                     raise ad.unsupported(
                         name, "keras sparse cross-entropy: class axis last, no ignored label"
                     )
-                per = losses.sparse_categorical_crossentropy(tensor(labels), logits, from_logits=True)
+                given = tensor(labels)
+                per = losses.sparse_categorical_crossentropy(given, logits, from_logits=True)
+                call = "keras.losses.sparse_categorical_crossentropy({labels}, {x}, from_logits=True)"
             else:
-                per = losses.categorical_crossentropy(
-                    tensor(
-                        labels.astype(np.asarray(logits).dtype if self.backend != "torch" else labels.dtype)
-                    ),
-                    logits,
-                    from_logits=True,
-                    label_smoothing=as_real(smoothing, "label_smoothing"),
-                    axis=axis,
+                given = tensor(
+                    labels.astype(np.asarray(logits).dtype if self.backend != "torch" else labels.dtype)
                 )
-            return reduce[reduction](per)
+                options = {
+                    "from_logits": True,
+                    "label_smoothing": as_real(smoothing, "label_smoothing"),
+                    "axis": axis,
+                }
+                per = losses.categorical_crossentropy(given, logits, **options)
+                call = f"keras.losses.categorical_crossentropy({{labels}}, {{x}}{ad.keywords(**options)})"
+            return reduced(reduction, per, call, {"labels": given})
 
         @ad.same_signature(impls.cross_entropy)
         def cross_entropy(
@@ -816,10 +885,7 @@ class _Builder:
             label_smoothing: float = 0.0,
         ) -> np.ndarray:
             x = as_float_array(logits, "logits")
-            return self.numpy(
-                self.run(lambda: ce(tensor(x), target, weight, ignore_index, reduction, label_smoothing)),
-                x.dtype,
-            )
+            return logged(lambda z: ce(z, target, weight, ignore_index, reduction, label_smoothing), x, False)
 
         @ad.same_signature(impls.cross_entropy_grad)
         def cross_entropy_grad(
@@ -831,10 +897,9 @@ class _Builder:
             label_smoothing: float = 0.0,
         ) -> np.ndarray:
             x = as_float_array(logits, "logits")
-            loss = lambda z: ops.sum(ce(z, target, weight, ignore_index, reduction, label_smoothing))  # noqa: E731
-            return self.grad(loss, x, elementwise=False)
+            return logged(lambda z: ce(z, target, weight, ignore_index, reduction, label_smoothing), x, True)
 
-        def bce(x: Any, target: Any, weight: Any, pos_weight: Any, reduction: str, from_logits: bool) -> Any:
+        def bce(x: Any, target: Any, weight: Any, pos_weight: Any, reduction: str, from_logits: bool) -> Loss:
             reduction = as_choice(reduction, "reduction", tuple(reduce))
             if weight is not None or pos_weight is not None:
                 raise ad.unsupported(name, "keras binary_crossentropy has no weight or pos_weight")
@@ -842,38 +907,34 @@ class _Builder:
             if labels.shape != tuple(x.shape):
                 raise ValueError(f"target must have the input's shape {tuple(x.shape)}, got {labels.shape}")
             # Keras averages over the last axis: a trailing axis of size 1 makes it elementwise.
-            per = losses.binary_crossentropy(
-                tensor(labels[..., None].astype(keras.backend.standardize_dtype(x.dtype))),
-                ops.expand_dims(x, -1),
-                from_logits=from_logits,
+            given = tensor(labels[..., None].astype(keras.backend.standardize_dtype(x.dtype)))
+            per = losses.binary_crossentropy(given, ops.expand_dims(x, -1), from_logits=from_logits)
+            call = (
+                "keras.losses.binary_crossentropy({labels}, keras.ops.expand_dims({x}, -1)"
+                f"{ad.keywords(from_logits=from_logits)})"
             )
-            return reduce[reduction](per)
+            return reduced(reduction, per, call, {"labels": given})
 
         @ad.same_signature(impls.binary_cross_entropy)
         def binary_cross_entropy(
             probs: Any, target: Any, weight: Any = None, reduction: str = "mean"
         ) -> np.ndarray:
             x = as_float_array(probs, "probs")
-            return self.numpy(
-                self.run(lambda: bce(tensor(x), target, weight, None, reduction, False)), x.dtype
-            )
+            return logged(lambda z: bce(z, target, weight, None, reduction, False), x, False)
 
         @ad.same_signature(impls.binary_cross_entropy_with_logits)
         def binary_cross_entropy_with_logits(
             logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
         ) -> np.ndarray:
             x = as_float_array(logits, "logits")
-            return self.numpy(
-                self.run(lambda: bce(tensor(x), target, weight, pos_weight, reduction, True)), x.dtype
-            )
+            return logged(lambda z: bce(z, target, weight, pos_weight, reduction, True), x, False)
 
         @ad.same_signature(impls.binary_cross_entropy_with_logits_grad)
         def binary_cross_entropy_with_logits_grad(
             logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
         ) -> np.ndarray:
             x = as_float_array(logits, "logits")
-            loss = lambda z: ops.sum(bce(z, target, weight, pos_weight, reduction, True))  # noqa: E731
-            return self.grad(loss, x, elementwise=False)
+            return logged(lambda z: bce(z, target, weight, pos_weight, reduction, True), x, True)
 
         @ad.same_signature(impls.kl_divergence)
         def kl_divergence(p: Any, q: Any, axis: int = -1) -> np.ndarray:
@@ -883,22 +944,31 @@ class _Builder:
                 raise ValueError(f"p and q must have the same shape, got {p_arr.shape} and {q_arr.shape}")
             if axis not in (-1, p_arr.ndim - 1):
                 raise ad.unsupported(name, "keras kl_divergence reduces the last axis only")
-            return self.numpy(
-                self.run(lambda: losses.kl_divergence(tensor(p_arr), tensor(q_arr))), p_arr.dtype
-            )
+
+            def run() -> Any:
+                given_p, given_q = tensor(p_arr), tensor(q_arr)
+                self.log("keras.losses.kl_divergence({p}, {q})", p=given_p, q=given_q)
+                return losses.kl_divergence(given_p, given_q)
+
+            return self.numpy(self.run(run), p_arr.dtype)
 
         return {k: v for k, v in locals().items() if k in impls.__all__}
 
     # -- optimizers ------------------------------------------------------------------------
 
-    def pure(self, factory: Callable[[], Any]) -> impls.Optimizer:
-        """A Keras optimizer as impls' pure pair: the state is a copy of its variables' values.
+    def pure(self, called: str, **options: Any) -> impls.Optimizer:
+        """Keras's optimizer ``called`` (its public name) made with ``options``, as impls' pure pair:
+        the state is a copy of its variables' values.
 
         ``step`` makes fresh ``keras.Variable``s from the parameters, builds a new optimizer on
         them, assigns the state to its variables, applies the gradients and reads everything
         back; nothing the caller holds is mutated.
         """
         keras = self.keras
+        kind = ad.dotted(called)
+
+        def factory() -> Any:
+            return kind(**options)
 
         def build(leaves: list[np.ndarray]) -> tuple[Any, list[Any]]:
             """Fresh variables and optimizer; under ``floatx="float64"`` for float64 parameters.
@@ -961,6 +1031,16 @@ class _Builder:
                 for variable, value in zip(optimizer.variables, state.values, strict=True):
                     variable.assign(value)
                 gradients = [self.tensor(g.astype(p.dtype)) for p, g in zip(leaves, grad_leaves, strict=True)]
+                floatx = "keras.config.set_floatx('float64'); " if keras.config.floatx() == "float64" else ""
+                self.log(
+                    f"{floatx}vs = [keras.Variable(p, dtype=p.dtype.name) for p in {{params}}]; "
+                    "opt = {made}; opt.build(vs); [v.assign(s) for v, s in zip(opt.variables, {state})]; "
+                    "opt.apply_gradients(zip({grads}, vs)); [v.value for v in vs]",
+                    params=list(leaves),
+                    made=ad.deferred(lambda: ad.call_text(called, **options)),
+                    state=list(state.values),
+                    grads=gradients,
+                )
                 optimizer.apply_gradients(zip(gradients, variables, strict=True))
                 new = [self.numpy(v.value, p.dtype).copy() for v, p in zip(variables, leaves, strict=True)]
                 return new, optimizer
@@ -1016,9 +1096,11 @@ class _Builder:
             # - lr g (base_optimizer.py, _apply_weight_decay before the update): the same step.
             decay = as_real(weight_decay, "weight_decay") or None
             return self.pure(
-                lambda: optimizers.SGD(
-                    learning_rate=lr, momentum=momentum, nesterov=nesterov, weight_decay=decay
-                )
+                "keras.optimizers.SGD",
+                learning_rate=lr,
+                momentum=momentum,
+                nesterov=nesterov,
+                weight_decay=decay,
             )
 
         @ad.same_signature(impls.adagrad)
@@ -1038,9 +1120,10 @@ class _Builder:
                 raise ad.unsupported(name, "keras Adagrad has no lr_decay")
             epsilon_elsewhere(eps, "inside the square root")
             return self.pure(
-                lambda: optimizers.Adagrad(
-                    learning_rate=lr, initial_accumulator_value=initial_accumulator_value, epsilon=eps
-                )
+                "keras.optimizers.Adagrad",
+                learning_rate=lr,
+                initial_accumulator_value=initial_accumulator_value,
+                epsilon=eps,
             )
 
         @ad.same_signature(impls.rmsprop)
@@ -1059,9 +1142,12 @@ class _Builder:
             coupled(weight_decay)
             epsilon_elsewhere(eps, "inside the square root")
             return self.pure(
-                lambda: optimizers.RMSprop(
-                    learning_rate=lr, rho=alpha, momentum=momentum, epsilon=eps, centered=centered
-                )
+                "keras.optimizers.RMSprop",
+                learning_rate=lr,
+                rho=alpha,
+                momentum=momentum,
+                epsilon=eps,
+                centered=centered,
             )
 
         @ad.same_signature(impls.adam)
@@ -1088,7 +1174,7 @@ class _Builder:
             epsilon_elsewhere(eps, "before the bias correction (epsilon hat)")
             b1, b2 = betas
             return self.pure(
-                lambda: optimizers.Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps, amsgrad=amsgrad)
+                "keras.optimizers.Adam", learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps, amsgrad=amsgrad
             )
 
         @ad.same_signature(impls.adamw)
@@ -1106,14 +1192,13 @@ class _Builder:
             epsilon_elsewhere(eps, "before the bias correction (epsilon hat)")
             b1, b2 = betas
             return self.pure(
-                lambda: optimizers.AdamW(
-                    learning_rate=lr,
-                    weight_decay=weight_decay,
-                    beta_1=b1,
-                    beta_2=b2,
-                    epsilon=eps,
-                    amsgrad=amsgrad,
-                )
+                "keras.optimizers.AdamW",
+                learning_rate=lr,
+                weight_decay=weight_decay,
+                beta_1=b1,
+                beta_2=b2,
+                epsilon=eps,
+                amsgrad=amsgrad,
             )
 
         return {k: v for k, v in locals().items() if k in impls.__all__}

@@ -38,6 +38,7 @@ impls' network helpers and constants, ``adam(bias_correction=False)``, DeepNorm'
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -81,6 +82,15 @@ def _tensor_of(x: Any, name: str) -> torch.Tensor:
     ``np.require``, not ``np.ascontiguousarray``: the latter turns a 0-d array into shape (1,).
     """
     return torch.from_numpy(np.require(as_float_array(x, name), requirements="C"))
+
+
+_log = functools.partial(ad.log_call, ad.array_literal)
+
+
+def _autograd(call: str, summed: bool) -> str:
+    """``torch.autograd.grad`` through ``call`` as the adapter takes it: of a summed loss, or with
+    ``grad_outputs`` of ones for an elementwise function (:func:`ad.autodiff`)."""
+    return ad.autodiff(call, "torch-sum" if summed else "torch-ones")
 
 
 def _fill(
@@ -431,16 +441,20 @@ def compute_fans(shape: Any, layout: str = "torch") -> tuple[int, int]:
 
 
 def _elementwise(
-    function: Callable[..., torch.Tensor],
+    called: str, function: Callable[..., torch.Tensor]
 ) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
-    """``function`` on NumPy arrays, and its derivative from ``torch.autograd.grad``."""
+    """``function`` (``called`` in a logged line) on NumPy arrays, and its derivative from
+    ``torch.autograd.grad``."""
 
     def value(x: Any, **params: Any) -> np.ndarray:
+        t = _tensor_of(x, "x")
+        _log(f"{called}({{x}}{ad.keywords(**params)})", x=t)
         with torch.no_grad():
-            return function(_tensor_of(x, "x"), **params).numpy().copy()
+            return function(t, **params).numpy().copy()
 
     def derivative(x: Any, **params: Any) -> np.ndarray:
         t = torch.tensor(as_float_array(x, "x"), requires_grad=True)
+        _log(_autograd(f"{called}({{x}}{ad.keywords(**params)})", summed=False), x=t)
         y = function(t, **params)
         (grad,) = torch.autograd.grad(y, t, grad_outputs=torch.ones_like(y))
         return grad.numpy()
@@ -450,25 +464,25 @@ def _elementwise(
 
 _IDENTITY = torch.nn.Identity()
 
-_TORCH_ACTIVATIONS: dict[str, tuple[Callable[..., torch.Tensor], dict[str, Any]]] = {
-    "linear": (lambda x: _IDENTITY(x), {}),
-    "sigmoid": (torch.sigmoid, {}),
-    "tanh": (torch.tanh, {}),
-    "relu": (F.relu, {}),
-    "leaky_relu": (F.leaky_relu, {"negative_slope": 0.01}),
-    "softsign": (F.softsign, {}),
-    "elu": (F.elu, {"alpha": 1.0}),
-    "selu": (F.selu, {}),
-    "gelu": (F.gelu, {"approximate": "none"}),
-    "silu": (F.silu, {}),
-    "softplus": (F.softplus, {"beta": 1.0, "threshold": 20.0}),
+_TORCH_ACTIVATIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sigmoid": ("torch.sigmoid", {}),
+    "tanh": ("torch.tanh", {}),
+    "relu": ("torch.nn.functional.relu", {}),
+    "leaky_relu": ("torch.nn.functional.leaky_relu", {"negative_slope": 0.01}),
+    "softsign": ("torch.nn.functional.softsign", {}),
+    "elu": ("torch.nn.functional.elu", {"alpha": 1.0}),
+    "selu": ("torch.nn.functional.selu", {}),
+    "gelu": ("torch.nn.functional.gelu", {"approximate": "none"}),
+    "silu": ("torch.nn.functional.silu", {}),
+    "softplus": ("torch.nn.functional.softplus", {"beta": 1.0, "threshold": 20.0}),
 }
+"""impls' activation name -> PyTorch's function, by its public name, and impls' defaults."""
 
 
 def _activations() -> dict[str, impls.Activation]:
-    table = {}
-    for name, (function, defaults) in _TORCH_ACTIVATIONS.items():
-        value, derivative = _elementwise(function)
+    table = {"linear": ad.activation("linear", *_elementwise("torch.nn.Identity()", _IDENTITY))}
+    for name, (called, defaults) in _TORCH_ACTIVATIONS.items():
+        value, derivative = _elementwise(called, ad.dotted(called))
         table[name] = ad.activation(name, value, derivative, defaults)
     return table
 
@@ -556,25 +570,32 @@ def _out(t: torch.Tensor) -> np.ndarray:
 
 @ad.same_signature(impls.softmax)
 def softmax(x: Any, axis: int = -1) -> np.ndarray:
-    return _out(F.softmax(_tensor_of(x, "x"), dim=axis))
+    t = _tensor_of(x, "x")
+    _log(f"torch.nn.functional.softmax({{x}}{ad.keywords(dim=axis)})", x=t)
+    return _out(F.softmax(t, dim=axis))
 
 
 @ad.same_signature(impls.log_softmax)
 def log_softmax(x: Any, axis: int = -1) -> np.ndarray:
-    return _out(F.log_softmax(_tensor_of(x, "x"), dim=axis))
+    t = _tensor_of(x, "x")
+    _log(f"torch.nn.functional.log_softmax({{x}}{ad.keywords(dim=axis)})", x=t)
+    return _out(F.log_softmax(t, dim=axis))
 
 
 def _cross_entropy(
-    logits: torch.Tensor, target: Any, weight: Any, ignore_index: int, reduction: str, label_smoothing: float
+    logits: torch.Tensor,
+    target: Any,
+    weight: Any,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+    grad: bool = False,
 ) -> torch.Tensor:
-    return F.cross_entropy(
-        logits,
-        _tensor(target),  # type: ignore[arg-type]
-        weight=_tensor(weight),
-        ignore_index=ignore_index,
-        reduction=reduction,
-        label_smoothing=label_smoothing,
-    )
+    options = {"ignore_index": ignore_index, "reduction": reduction, "label_smoothing": label_smoothing}
+    target_t, weight_t = _tensor(target), _tensor(weight)
+    call = f"torch.nn.functional.cross_entropy({{x}}, {{target}}, weight={{weight}}{ad.keywords(**options)})"
+    _log(_autograd(call, summed=True) if grad else call, x=logits, target=target_t, weight=weight_t)
+    return F.cross_entropy(logits, target_t, weight=weight_t, **options)  # type: ignore[arg-type]
 
 
 @ad.same_signature(impls.cross_entropy)
@@ -608,30 +629,58 @@ def cross_entropy_grad(
     label_smoothing: float = 0.0,
 ) -> np.ndarray:
     x = as_float_array(logits, "logits")
-    return _grad(lambda t: _cross_entropy(t, target, weight, ignore_index, reduction, label_smoothing), x)
+    return _grad(
+        lambda t: _cross_entropy(t, target, weight, ignore_index, reduction, label_smoothing, True), x
+    )
 
 
 @ad.same_signature(impls.nll_loss)
 def nll_loss(
     log_probs: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
 ) -> np.ndarray:
-    x = _tensor_of(log_probs, "log_probs")
-    return _out(
-        F.nll_loss(x, _tensor(target), weight=_tensor(weight), ignore_index=ignore_index, reduction=reduction)  # type: ignore[arg-type]
+    x, target_t, weight_t = _tensor_of(log_probs, "log_probs"), _tensor(target), _tensor(weight)
+    options = {"ignore_index": ignore_index, "reduction": reduction}
+    _log(
+        f"torch.nn.functional.nll_loss({{x}}, {{target}}, weight={{weight}}{ad.keywords(**options)})",
+        x=x,
+        target=target_t,
+        weight=weight_t,
     )
+    return _out(F.nll_loss(x, target_t, weight=weight_t, **options))  # type: ignore[arg-type]
 
 
 @ad.same_signature(impls.binary_cross_entropy)
 def binary_cross_entropy(probs: Any, target: Any, weight: Any = None, reduction: str = "mean") -> np.ndarray:
     x = _tensor_of(probs, "probs")
-    t = torch.from_numpy(np.asarray(target, dtype=x.numpy().dtype))
-    return _out(F.binary_cross_entropy(x, t, weight=_tensor(weight), reduction=reduction))
+    t, weight_t = torch.from_numpy(np.asarray(target, dtype=x.numpy().dtype)), _tensor(weight)
+    _log(
+        f"torch.nn.functional.binary_cross_entropy({{x}}, {{target}}, weight={{weight}}"
+        f"{ad.keywords(reduction=reduction)})",
+        x=x,
+        target=t,
+        weight=weight_t,
+    )
+    return _out(F.binary_cross_entropy(x, t, weight=weight_t, reduction=reduction))
 
 
-def _bce_logits(x: torch.Tensor, target: Any, weight: Any, pos_weight: Any, reduction: str) -> torch.Tensor:
+def _bce_logits(
+    x: torch.Tensor, target: Any, weight: Any, pos_weight: Any, reduction: str, grad: bool = False
+) -> torch.Tensor:
     t = torch.from_numpy(np.asarray(target, dtype=x.detach().numpy().dtype))
+    weight_t, pos_weight_t = _tensor(weight), _tensor(pos_weight)
+    call = (
+        "torch.nn.functional.binary_cross_entropy_with_logits({x}, {target}, weight={weight}, "
+        f"pos_weight={{pos_weight}}{ad.keywords(reduction=reduction)})"
+    )
+    _log(
+        _autograd(call, summed=True) if grad else call,
+        x=x,
+        target=t,
+        weight=weight_t,
+        pos_weight=pos_weight_t,
+    )
     return F.binary_cross_entropy_with_logits(
-        x, t, weight=_tensor(weight), pos_weight=_tensor(pos_weight), reduction=reduction
+        x, t, weight=weight_t, pos_weight=pos_weight_t, reduction=reduction
     )
 
 
@@ -648,13 +697,15 @@ def binary_cross_entropy_with_logits_grad(
     logits: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: str = "mean"
 ) -> np.ndarray:
     x = as_float_array(logits, "logits")
-    return _grad(lambda t: _bce_logits(t, target, weight, pos_weight, reduction), x)
+    return _grad(lambda t: _bce_logits(t, target, weight, pos_weight, reduction, True), x)
 
 
 @ad.same_signature(impls.entropy)
 def entropy(p: Any, axis: int = -1) -> np.ndarray:
     """``torch.special.entr`` (``-p log p``, 0 at 0) summed over ``axis``."""
-    return _out(torch.special.entr(_tensor_of(p, "p")).sum(dim=axis))
+    t = _tensor_of(p, "p")
+    _log(f"torch.special.entr({{p}}).sum({ad.keywords(dim=axis).removeprefix(', ')})", p=t)
+    return _out(torch.special.entr(t).sum(dim=axis))
 
 
 @ad.same_signature(impls.kl_divergence)
@@ -666,6 +717,12 @@ def kl_divergence(p: Any, q: Any, axis: int = -1) -> np.ndarray:
         raise ValueError(f"p and q must have the same shape, got {tuple(p_t.shape)} and {q_arr.shape}")
     with np.errstate(divide="ignore"):
         log_q = torch.from_numpy(np.log(q_arr))
+    _log(
+        "torch.nn.functional.kl_div({log_q}, {p}, reduction='none')"
+        f".sum({ad.keywords(dim=axis).removeprefix(', ')})  # log_q: np.log(q), as the adapter takes it",
+        log_q=log_q,
+        p=p_t,
+    )
     return _out(F.kl_div(log_q, p_t, reduction="none").sum(dim=axis))
 
 
@@ -828,8 +885,9 @@ class TorchOptimizerState:
         return f"TorchOptimizerState({self.state_dict['state']!r})"
 
 
-def _torch_optimizer(factory: Callable[[list[torch.Tensor]], torch.optim.Optimizer]) -> impls.Optimizer:
-    """``torch.optim`` as impls' pure pair: the state is a :class:`TorchOptimizerState`.
+def _torch_optimizer(called: str, lr: Any, **options: Any) -> impls.Optimizer:
+    """``torch.optim``'s class ``called`` (its public name) as impls' pure pair: the state is a
+    :class:`TorchOptimizerState`.
 
     ``step`` copies the parameters into fresh tensors, gives them the gradients, rebuilds the
     optimizer, loads the state, calls ``optimizer.step()`` and returns copies: nothing the caller
@@ -837,6 +895,11 @@ def _torch_optimizer(factory: Callable[[list[torch.Tensor]], torch.optim.Optimiz
     0-d array ``lr`` at every step), as a scheduler sets ``param_groups[i]["lr"]``: loading the
     state would otherwise restore the rate saved at the first step.
     """
+    kind = ad.dotted(called)
+
+    def factory(ps: list[torch.Tensor]) -> torch.optim.Optimizer:
+        return kind(ps, lr=float(lr), **options)
+
     factory([torch.zeros(1, dtype=torch.float64)])  # hyper-parameter errors at construction, as impls
 
     def init(params: Any) -> TorchOptimizerState:
@@ -859,9 +922,18 @@ def _torch_optimizer(factory: Callable[[list[torch.Tensor]], torch.optim.Optimiz
             tensors.append(tensor)
         optimizer = factory(tensors)
         current = [group["lr"] for group in optimizer.param_groups]
+        rates = "".join(f"opt.param_groups[{i}]['lr'] = {rate!r}; " for i, rate in enumerate(current))
+        _log(
+            "ps = {params}; [setattr(p, 'grad', g) for p, g in zip(ps, {grads})]; "
+            f"opt = {called}(ps{ad.keywords(lr=current[0], **options)}); opt.load_state_dict({{state}}); "
+            f"{rates}opt.step(); ps",
+            params=[t.detach() for t in tensors],
+            grads=[t.grad for t in tensors],
+            state=state.state_dict,
+        )
         optimizer.load_state_dict(copy.deepcopy(state.state_dict))
-        for group, lr in zip(optimizer.param_groups, current, strict=True):
-            group["lr"] = lr
+        for group, rate in zip(optimizer.param_groups, current, strict=True):
+            group["lr"] = rate
         optimizer.step()
         new = _unflatten(params, [t.detach().numpy().copy() for t in tensors])
         return new, TorchOptimizerState(copy.deepcopy(optimizer.state_dict()), new)
@@ -879,15 +951,13 @@ def sgd(
     maximize: bool = False,
 ) -> impls.Optimizer:
     return _torch_optimizer(
-        lambda ps: torch.optim.SGD(
-            ps,
-            maximize=maximize,
-            lr=float(lr),
-            momentum=momentum,
-            dampening=dampening,
-            nesterov=nesterov,
-            weight_decay=weight_decay,
-        )
+        "torch.optim.SGD",
+        lr,
+        maximize=maximize,
+        momentum=momentum,
+        dampening=dampening,
+        nesterov=nesterov,
+        weight_decay=weight_decay,
     )
 
 
@@ -901,15 +971,13 @@ def adagrad(
     maximize: bool = False,
 ) -> impls.Optimizer:
     return _torch_optimizer(
-        lambda ps: torch.optim.Adagrad(
-            ps,
-            maximize=maximize,
-            lr=float(lr),
-            lr_decay=lr_decay,
-            weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value,
-            eps=eps,
-        )
+        "torch.optim.Adagrad",
+        lr,
+        maximize=maximize,
+        lr_decay=lr_decay,
+        weight_decay=weight_decay,
+        initial_accumulator_value=initial_accumulator_value,
+        eps=eps,
     )
 
 
@@ -924,16 +992,14 @@ def rmsprop(
     maximize: bool = False,
 ) -> impls.Optimizer:
     return _torch_optimizer(
-        lambda ps: torch.optim.RMSprop(
-            ps,
-            maximize=maximize,
-            lr=float(lr),
-            alpha=alpha,
-            eps=eps,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            centered=centered,
-        )
+        "torch.optim.RMSprop",
+        lr,
+        maximize=maximize,
+        alpha=alpha,
+        eps=eps,
+        weight_decay=weight_decay,
+        momentum=momentum,
+        centered=centered,
     )
 
 
@@ -951,16 +1017,14 @@ def adam(
     if not bias_correction:
         raise ad.unsupported(NAME, "torch.optim.Adam always bias-corrects (bias_correction=False)")
     return _torch_optimizer(
-        lambda ps: torch.optim.Adam(
-            ps,
-            maximize=maximize,
-            decoupled_weight_decay=decoupled_weight_decay,
-            lr=float(lr),
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-        )
+        "torch.optim.Adam",
+        lr,
+        maximize=maximize,
+        decoupled_weight_decay=decoupled_weight_decay,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
     )
 
 
@@ -974,15 +1038,13 @@ def adamw(
     maximize: bool = False,
 ) -> impls.Optimizer:
     return _torch_optimizer(
-        lambda ps: torch.optim.AdamW(
-            ps,
-            maximize=maximize,
-            lr=float(lr),
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-        )
+        "torch.optim.AdamW",
+        lr,
+        maximize=maximize,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
     )
 
 

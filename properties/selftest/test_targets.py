@@ -239,8 +239,8 @@ def _as_numpy(value: Any) -> np.ndarray:
     keys, impls keeps their order: the cases' trees have sorted keys, so both orders agree)."""
     if isinstance(value, dict):
         value = [value[k] for k in sorted(value)]
-    if isinstance(value, list | tuple):
-        return np.concatenate([_as_numpy(v).ravel() for v in value])
+    if isinstance(value, list | tuple):  # a gradient an adapter does not return is None
+        return np.concatenate([_as_numpy(v).ravel() for v in value if v is not None])
     if hasattr(value, "detach"):
         tensor = value.detach()
         return tensor.numpy() if tensor.dtype.is_floating_point or not tensor.is_floating_point() else tensor
@@ -271,6 +271,20 @@ def test_rendered_framework_calls_draw_what_the_adapter_draws(target: Target, na
 
 EXAMPLE = np.array([[0.5, -1.25, 3.0], [-0.0, 20.5, -7.0]])
 """An input with a signed zero, a value beyond softplus's threshold and negative values."""
+
+UPSTREAM = np.array([[1.0, -0.5, 0.25], [2.0, 0.0, -1.5]])
+"""An upstream gradient of :data:`EXAMPLE`'s shape."""
+
+GAIN, SHIFT = np.array([1.0, 2.0, 0.5]), np.array([0.1, 0.0, -0.2])
+"""Affine parameters for :data:`EXAMPLE`'s last axis (its channels)."""
+
+QUERY = np.stack([EXAMPLE, -0.5 * EXAMPLE])
+"""Queries (batch 2, length 2, dimension 3); :data:`EXAMPLE` serves as two keys or two values."""
+
+
+def _gradient_tree(dtype: Any) -> dict[str, np.ndarray]:
+    return {"b": np.array([0.2], dtype), "w": np.array([0.1, -0.3], dtype)}
+
 
 LOGGED_CASES: list[tuple[str, Any]] = [
     *(
@@ -305,6 +319,38 @@ LOGGED_CASES: list[tuple[str, Any]] = [
     ),
     ("entropy", lambda t: t.entropy(np.array([[0.25, 0.75], [1.0, 0.0]]))),
     ("kl_divergence", lambda t: t.kl_divergence(np.array([0.25, 0.75]), np.array([0.5, 0.5]))),
+    ("dropout", lambda t: t.dropout(EXAMPLE, 0.5, rng=3)),
+    ("layer_norm", lambda t: t.layer_norm(EXAMPLE, 3)),
+    (
+        "layer_norm affine float32",
+        lambda t: t.layer_norm(EXAMPLE.astype(np.float32), [3], GAIN, SHIFT, eps=0.1),
+    ),
+    ("layer_norm_backward", lambda t: t.layer_norm_backward(EXAMPLE, UPSTREAM, 3)),
+    ("layer_norm_backward affine", lambda t: t.layer_norm_backward(EXAMPLE, UPSTREAM, 3, GAIN)),
+    ("rms_norm", lambda t: t.rms_norm(EXAMPLE, 3)),
+    ("rms_norm affine", lambda t: t.rms_norm(EXAMPLE, [3], GAIN, eps=1e-6)),
+    ("rms_norm_backward", lambda t: t.rms_norm_backward(EXAMPLE, UPSTREAM, 3)),
+    ("rms_norm_backward affine", lambda t: t.rms_norm_backward(EXAMPLE, UPSTREAM, 3, GAIN)),
+    ("batch_norm", lambda t: t.batch_norm(EXAMPLE)),
+    ("batch_norm affine float32", lambda t: t.batch_norm(EXAMPLE.astype(np.float32), GAIN, SHIFT)),
+    ("batch_norm_backward", lambda t: t.batch_norm_backward(EXAMPLE, UPSTREAM)),
+    ("batch_norm_backward affine", lambda t: t.batch_norm_backward(EXAMPLE, UPSTREAM, GAIN, eps=0.5)),
+    ("attention_scores", lambda t: t.attention_scores(QUERY, EXAMPLE[:1])),
+    ("attention_scores scaled", lambda t: t.attention_scores(QUERY, EXAMPLE[1:], scale=0.25)),
+    ("scaled_dot_product_attention", lambda t: t.scaled_dot_product_attention(QUERY, EXAMPLE, EXAMPLE[::-1])),
+    (
+        "scaled_dot_product_attention scaled",
+        lambda t: t.scaled_dot_product_attention(QUERY, EXAMPLE, EXAMPLE, scale=0.1),
+    ),
+    *(
+        (f"{label} {dt.__name__}", lambda t, case=case, dt=dt: case(t, _gradient_tree(dt)))
+        for label, case in (
+            ("clip_grad_norm", lambda t, g: t.clip_grad_norm(g, 0.1)),
+            ("clip_grad_norm inf", lambda t, g: t.clip_grad_norm(g, 0.1, np.inf)),
+            ("clip_grad_value", lambda t, g: t.clip_grad_value(g, 0.15)),
+        )
+        for dt in (np.float32, np.float64)
+    ),
     *(
         (f"{n} step {dt.__name__}", lambda t, n=n, kw=kw, dt=dt: _third_step(getattr(t, n)(**kw), dt))
         for n, kw in (
@@ -320,8 +366,10 @@ LOGGED_CASES: list[tuple[str, Any]] = [
     ),
 ]
 """Every function whose framework calls an adapter logs, with arguments that exercise each form of
-its line (values, derivatives in both dtypes, integer and probability targets, reductions, an
-optimizer's third step on a tree of two parameters, a learning rate read at every step)."""
+its line (values, derivatives in both dtypes, integer and probability targets, reductions,
+normalization with and without affine parameters and their gradients, attention with the default
+and a given scale, clipping a tree of two gradients, an optimizer's third step on a tree of two
+parameters, a learning rate read at every step)."""
 
 
 def _third_step(optimizer: impls.Optimizer, dtype: Any) -> Any:
@@ -354,9 +402,10 @@ def logged_call_mismatches(target: Target) -> tuple[int, list[str]]:
 
 
 def test_logged_calls_compute_what_the_adapter_returns(target: Target) -> None:
-    """The line a failure shows for an activation, derivative, loss or optimizer step (the last
-    call :func:`properties.targets._adapting.log_call` noted) is the framework call the adapter
-    made: run as written, it returns the adapter's result bit for bit."""
+    """The line a failure shows for an activation, derivative, loss, normalization, attention,
+    dropout, clipping or optimizer call (the last call
+    :func:`properties.targets._adapting.log_call` noted) is the framework call the adapter made:
+    run as written, it returns the adapter's result bit for bit."""
     tried, wrong = logged_call_mismatches(target)
     assert not wrong, "\n".join(wrong)
     assert tried >= 40

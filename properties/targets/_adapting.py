@@ -254,6 +254,16 @@ def array_literal(value: Any) -> str:
     return f"{constructor}({nested_numbers(array)}, dtype={array.dtype.name!r})"
 
 
+def log_array_call(template: str, /, **values: Any) -> None:
+    """:func:`log_call` with arrays and tensors written by :func:`array_literal` (the PyTorch adapters)."""
+    log_call(array_literal, template, **values)
+
+
+def log_jax_call(template: str, /, **values: Any) -> None:
+    """:func:`log_array_call` after JAX's x64 switch (:data:`X64`): the JAX adapters' calls."""
+    log_call(array_literal, template, prefix=X64, **values)
+
+
 AUTODIFF_FORMS: dict[str, Callable[[str, str, tuple[int, ...]], str]] = {
     "torch-sum": lambda leaf, body, shape: f"torch.autograd.grad({leaf}.sum(), x)[0]",
     "torch-ones": lambda leaf, body, shape: f"torch.autograd.grad((y := {leaf}), x, torch.ones_like(y))[0]",

@@ -448,7 +448,7 @@ def compute_fans(shape: Any, layout: str = "torch") -> tuple[int, int]:
 # --------------------------------------------------------------------------------------------
 
 
-_log = functools.partial(ad.log_call, ad.array_literal, prefix=ad.X64)
+_log = ad.log_jax_call
 
 
 def _elementwise(
@@ -1004,6 +1004,12 @@ def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple
     if as_real(norm_type, "norm_type", finite=False) != 2.0:
         raise ad.unsupported(NAME, "optax.clip_by_global_norm is the 2-norm only")
     g = _to_jax(grads)
+    _log(
+        "g = {grads}; clip = optax.clip_by_global_norm({max_norm}); "
+        "clip.update(g, clip.init(g))[0], float(optax.tree.norm(g))",
+        grads=g,
+        max_norm=max_norm,
+    )
     clip = optax.clip_by_global_norm(max_norm)
     updates, _ = clip.update(g, clip.init(g))
     return _to_numpy(updates, grads), float(optax.tree.norm(g))
@@ -1015,6 +1021,11 @@ def clip_grad_value(grads: Any, clip_value: float) -> Any:
     """``optax.clip(max_delta=clip_value)``."""
     as_param_tree(grads, "grads")
     g = _to_jax(grads)
+    _log(
+        "g = {grads}; clip = optax.clip({clip_value}); clip.update(g, clip.init(g))[0]",
+        grads=g,
+        clip_value=clip_value,
+    )
     clip = optax.clip(clip_value)
     updates, _ = clip.update(g, clip.init(g))
     return _to_numpy(updates, grads)

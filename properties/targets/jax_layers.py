@@ -57,6 +57,12 @@ def _no_affine(weight: Any, bias: Any = None) -> None:
         )
 
 
+_STANDARDIZE = (
+    "jax.nn.standardize({x}, axis={axes}, epsilon=jnp.asarray({eps}, dtype={dtype}), algorithm='stable')"
+)
+""":func:`_standardize` as a logged template (:func:`properties.targets._adapting.log_call`)."""
+
+
 def _standardize(x: jax.Array, axes: tuple[int, ...], eps: jax.Array) -> jax.Array:
     """``jax.nn.standardize(x, axes, epsilon=eps, algorithm="stable")`` (itself a ``jax.jit``)."""
     # JAX's jit wrapper hides the keyword-only ``algorithm`` from type checkers
@@ -65,7 +71,9 @@ def _standardize(x: jax.Array, axes: tuple[int, ...], eps: jax.Array) -> jax.Arr
 
 def _forward(x: np.ndarray, axes: tuple[int, ...], eps: float) -> np.ndarray:
     with jax.enable_x64(True):
-        y = _standardize(jnp.asarray(x), axes, jnp.asarray(eps, dtype=x.dtype))
+        given = jnp.asarray(x)
+        ad.log_jax_call(_STANDARDIZE, x=given, axes=axes, eps=eps, dtype=x.dtype.name)
+        y = _standardize(given, axes, jnp.asarray(eps, dtype=x.dtype))
         return np.asarray(y, dtype=x.dtype)
 
 
@@ -77,8 +85,17 @@ def _backward(x: np.ndarray, grad_y: Any, axes: tuple[int, ...], eps: float) -> 
     dtype = np.result_type(x, g)
     with jax.enable_x64(True):
         epsilon = jnp.asarray(eps, dtype=dtype)
-        _, pullback = jax.vjp(lambda t: _standardize(t, axes, epsilon), jnp.asarray(x, dtype=dtype))
-        (grad_x,) = pullback(jnp.asarray(g, dtype=dtype))
+        given, upstream = jnp.asarray(x, dtype=dtype), jnp.asarray(g, dtype=dtype)
+        ad.log_jax_call(
+            f"jax.vjp(lambda t: {_STANDARDIZE.replace('{x}', 't')}, {{x}})[1]({{g}})[0]",
+            x=given,
+            g=upstream,
+            axes=axes,
+            eps=eps,
+            dtype=dtype.name,
+        )
+        _, pullback = jax.vjp(lambda t: _standardize(t, axes, epsilon), given)
+        (grad_x,) = pullback(upstream)
         return np.asarray(grad_x, dtype=dtype)
 
 
@@ -136,6 +153,12 @@ def _heads_layout(query: Any, key: Any) -> tuple[np.ndarray, np.ndarray, tuple[i
     return q.reshape(count, q.shape[-2], 1, q.shape[-1]), k.reshape(count, k.shape[-2], 1, k.shape[-1]), batch
 
 
+def _attention_call(scale: float | None, residual: bool) -> str:
+    """:func:`_attention`'s function as source text (for a logged call)."""
+    options = ad.keywords(scale=scale, **({"return_residual": True} if residual else {}))
+    return f"jax.jit(lambda q, k, v: jax.nn.dot_product_attention(q, k, v{options}))"
+
+
 @functools.lru_cache(maxsize=8)
 def _attention(scale: float | None, residual: bool) -> Callable[..., Any]:
     """``jax.jit`` of ``dot_product_attention`` with ``scale``, returning the log-sum-exp or not."""
@@ -156,11 +179,20 @@ def attention_scores(query: Any, key: Any, scale: float | None = None) -> np.nda
             "jax.nn.dot_product_attention returns the logits only as their log-sum-exp over the keys, "
             f"which is the logit for one key only, got {k.shape[1]} keys",
         )
+    positive = ad.positive_scale(scale)
+    shape = (*batch, q.shape[1], 1)
     with jax.enable_x64(True):
-        _, logsumexp = _attention(ad.positive_scale(scale), True)(
-            jnp.asarray(q), jnp.asarray(k), jnp.zeros_like(k)
+        given_q, given_k = jnp.asarray(q), jnp.asarray(k)
+        ad.log_jax_call(
+            f"{_attention_call(positive, True)}({{q}}, (k := {{k}}), jnp.zeros_like(k))[1]"
+            ".astype({dtype}).reshape({shape})",
+            q=given_q,
+            k=given_k,
+            dtype=q.dtype.name,
+            shape=shape,
         )
-        return np.asarray(logsumexp, dtype=q.dtype).reshape(*batch, q.shape[1], 1)
+        _, logsumexp = _attention(positive, True)(given_q, given_k, jnp.zeros_like(given_k))
+        return np.asarray(logsumexp, dtype=q.dtype).reshape(shape)
 
 
 @ad.same_signature(impls.scaled_dot_product_attention)
@@ -176,9 +208,19 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, scale: float 
         )
     dtype = np.result_type(q, v)
     v = np.broadcast_to(v, (*batch, *v.shape[-2:])).astype(dtype).reshape(k.shape)
+    positive = ad.positive_scale(scale)
+    shape = (*batch, q.shape[1], q.shape[-1])
     with jax.enable_x64(True):
-        out = _attention(ad.positive_scale(scale), False)(*(jnp.asarray(a, dtype=dtype) for a in (q, k, v)))
-        return np.asarray(out, dtype=dtype).reshape(*batch, q.shape[1], q.shape[-1])
+        given = [jnp.asarray(a, dtype=dtype) for a in (q, k, v)]
+        ad.log_jax_call(
+            f"{_attention_call(positive, False)}({{q}}, {{k}}, {{v}}).reshape({{shape}})",
+            q=given[0],
+            k=given[1],
+            v=given[2],
+            shape=shape,
+        )
+        out = _attention(positive, False)(*given)
+        return np.asarray(out, dtype=dtype).reshape(shape)
 
 
 FUNCTIONS: dict[str, Any] = {

@@ -38,7 +38,6 @@ impls' network helpers and constants, ``adam(bias_correction=False)``, DeepNorm'
 from __future__ import annotations
 
 import copy
-import functools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -84,7 +83,7 @@ def _tensor_of(x: Any, name: str) -> torch.Tensor:
     return torch.from_numpy(np.require(as_float_array(x, name), requirements="C"))
 
 
-_log = functools.partial(ad.log_call, ad.array_literal)
+_log = ad.log_array_call
 
 
 def _autograd(call: str, summed: bool) -> str:
@@ -539,8 +538,15 @@ def silu(x: Any) -> np.ndarray:
 def dropout(x: Any, p: float = 0.5, *, rng: Any = None) -> np.ndarray:
     """``F.dropout(x, p, training=True)`` under a seed from ``rng`` (it takes no generator)."""
     tensor = _tensor_of(x, "x")
+    seed = ad.framework_seed(rng)
+    _log(
+        "torch.manual_seed({seed}); torch.nn.functional.dropout({x}, {p}, training=True)",
+        seed=seed,
+        x=tensor,
+        p=p,
+    )
     with torch.random.fork_rng(devices=[]):
-        seed_global_cpu(ad.framework_seed(rng))
+        seed_global_cpu(seed)
         return _numpy_of(F.dropout(tensor, p, training=True)).copy()
 
 
@@ -731,6 +737,13 @@ def kl_divergence(p: Any, q: Any, axis: int = -1) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+_LAYER_NORM = "torch.nn.functional.layer_norm({x}, {shape}, {w}, {b}, {eps})"
+_RMS_NORM = "torch.nn.functional.rms_norm({x}, {shape}, {w}, {eps})"
+_BATCH_NORM = "torch.nn.functional.batch_norm({x}, None, None, {w}, {b}, training=True, eps={eps})"
+"""The normalization calls as logged templates (:func:`properties.targets._adapting.log_call`):
+``{x}`` the input, ``{w}`` and ``{b}`` the affine parameters (``None`` without)."""
+
+
 def _shape_list(normalized_shape: Any) -> list[int]:
     """impls' ``normalized_shape`` (an int or a sequence of ints) as PyTorch's list of ints."""
     if isinstance(normalized_shape, int | np.integer) and not isinstance(normalized_shape, bool):
@@ -750,20 +763,43 @@ def _leaf(value: Any, name: str, like: torch.Tensor) -> torch.Tensor:
 
 
 def _normalization_grads(
-    forward: Callable[..., torch.Tensor], x: Any, grad_y: Any, weight: Any, with_bias: bool
+    forward: Callable[..., torch.Tensor],
+    x: Any,
+    grad_y: Any,
+    weight: Any,
+    with_bias: bool,
+    call: str,
+    **values: Any,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """``torch.autograd.grad`` of ``forward(x, weight, bias)`` for the upstream ``grad_y``; the
-    bias is a zero leaf (its gradient does not depend on its value)."""
+    bias is a zero leaf (its gradient does not depend on its value). ``call`` is ``forward`` as a
+    logged template, ``{x}``, ``{w}`` and ``{b}`` its three inputs, ``values`` its other values."""
     t = torch.tensor(as_float_array(x, "x"), requires_grad=True)
     g = _tensor_of(grad_y, "grad_y").to(t.dtype)
     if g.shape != t.shape:
         raise ValueError(f"grad_y must have x's shape {tuple(t.shape)}, got {tuple(g.shape)}")
+    leaf = call.replace("{x}", "(x := {x}.requires_grad_())")
     if weight is None:
+        _log(
+            f"torch.autograd.grad({leaf.replace('{w}', 'None').replace('{b}', 'None')}, x, {{g}})",
+            x=t,
+            g=g,
+            **values,
+        )
         (grad_x,) = torch.autograd.grad(forward(t, None, None), t, g)
         return grad_x.numpy().copy(), None, None
     w = _leaf(weight, "weight", t)
     b = torch.zeros_like(w, requires_grad=True) if with_bias else None
     inputs = (t, w) if b is None else (t, w, b)
+    leaf = leaf.replace("{w}", "(w := {w}.requires_grad_())")
+    leaf = leaf.replace("{b}", "(b := torch.zeros_like(w, requires_grad=True))" if with_bias else "None")
+    _log(
+        f"torch.autograd.grad({leaf}, {'(x, w, b)' if with_bias else '(x, w)'}, {{g}})",
+        x=t,
+        w=w,
+        g=g,
+        **values,
+    )
     grads = torch.autograd.grad(forward(t, w, b), inputs, g)
     arrays = [grad.numpy().copy() for grad in grads]
     return arrays[0], arrays[1], arrays[2] if b is not None else None
@@ -776,8 +812,10 @@ def layer_norm(
     """``F.layer_norm(x, normalized_shape, weight, bias, eps)``."""
     t = _tensor_of(x, "x")
     w, b = _optional(weight, "weight", t), _optional(bias, "bias", t)
+    shape = _shape_list(normalized_shape)
+    _log(_LAYER_NORM, x=t, w=w, b=b, shape=shape, eps=float(eps))
     with torch.no_grad():
-        return F.layer_norm(t, _shape_list(normalized_shape), w, b, float(eps)).numpy().copy()
+        return F.layer_norm(t, shape, w, b, float(eps)).numpy().copy()
 
 
 @ad.same_signature(impls.layer_norm_backward)
@@ -787,7 +825,14 @@ def layer_norm_backward(
     """``torch.autograd.grad`` through ``F.layer_norm``: ``(grad_x, grad_weight, grad_bias)``."""
     shape = _shape_list(normalized_shape)
     return _normalization_grads(
-        lambda t, w, b: F.layer_norm(t, shape, w, b, float(eps)), x, grad_y, weight, with_bias=True
+        lambda t, w, b: F.layer_norm(t, shape, w, b, float(eps)),
+        x,
+        grad_y,
+        weight,
+        with_bias=True,
+        call=_LAYER_NORM,
+        shape=shape,
+        eps=float(eps),
     )
 
 
@@ -796,8 +841,10 @@ def rms_norm(x: Any, normalized_shape: Any, weight: Any = None, eps: float | Non
     """``F.rms_norm(x, normalized_shape, weight, eps)`` (eps None: the dtype's machine epsilon)."""
     t = _tensor_of(x, "x")
     w = _optional(weight, "weight", t)
+    shape = _shape_list(normalized_shape)
+    _log(_RMS_NORM, x=t, w=w, shape=shape, eps=eps)
     with torch.no_grad():
-        return F.rms_norm(t, _shape_list(normalized_shape), w, eps).numpy().copy()
+        return F.rms_norm(t, shape, w, eps).numpy().copy()
 
 
 @ad.same_signature(impls.rms_norm_backward)
@@ -807,18 +854,28 @@ def rms_norm_backward(
     """``torch.autograd.grad`` through ``F.rms_norm``: ``(grad_x, grad_weight)``."""
     shape = _shape_list(normalized_shape)
     grad_x, grad_w, _ = _normalization_grads(
-        lambda t, w, b: F.rms_norm(t, shape, w, eps), x, grad_y, weight, with_bias=False
+        lambda t, w, b: F.rms_norm(t, shape, w, eps),
+        x,
+        grad_y,
+        weight,
+        with_bias=False,
+        call=_RMS_NORM,
+        shape=shape,
+        eps=eps,
     )
     return grad_x, grad_w
 
 
-def _batch_norm(t: torch.Tensor, w: torch.Tensor | None, b: torch.Tensor | None, eps: float) -> torch.Tensor:
-    """``F.batch_norm`` in training mode without running statistics (batch statistics only).
-
-    PyTorch refuses ``eps = 0`` in training mode (``ValueError``), so such a case is not applicable.
-    """
-    if eps <= 0:
+def _batch_norm_eps(eps: float) -> float:
+    """``eps`` as ``F.batch_norm`` takes it; PyTorch refuses ``eps = 0`` in training mode
+    (``ValueError``), so such a case is not applicable."""
+    if float(eps) <= 0:
         raise ad.unsupported(NAME, "F.batch_norm refuses eps = 0 in training mode")
+    return float(eps)
+
+
+def _batch_norm(t: torch.Tensor, w: torch.Tensor | None, b: torch.Tensor | None, eps: float) -> torch.Tensor:
+    """``F.batch_norm`` in training mode without running statistics (batch statistics only)."""
     return F.batch_norm(t, None, None, w, b, training=True, eps=eps)
 
 
@@ -827,8 +884,10 @@ def batch_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) 
     """``F.batch_norm(x, None, None, weight, bias, training=True, eps=eps)``."""
     t = _tensor_of(x, "x")
     w, b = _optional(weight, "weight", t), _optional(bias, "bias", t)
+    epsilon = _batch_norm_eps(eps)
+    _log(_BATCH_NORM, x=t, w=w, b=b, eps=epsilon)
     with torch.no_grad():
-        return _batch_norm(t, w, b, float(eps)).numpy().copy()
+        return _batch_norm(t, w, b, epsilon).numpy().copy()
 
 
 @ad.same_signature(impls.batch_norm_backward)
@@ -836,8 +895,15 @@ def batch_norm_backward(
     x: Any, grad_y: Any, weight: Any = None, eps: float = 1e-5
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """``torch.autograd.grad`` through training-mode ``F.batch_norm``: ``(grad_x, grad_w, grad_b)``."""
+    epsilon = _batch_norm_eps(eps)
     return _normalization_grads(
-        lambda t, w, b: _batch_norm(t, w, b, float(eps)), x, grad_y, weight, with_bias=True
+        lambda t, w, b: _batch_norm(t, w, b, epsilon),
+        x,
+        grad_y,
+        weight,
+        with_bias=True,
+        call=_BATCH_NORM,
+        eps=epsilon,
     )
 
 
@@ -1048,6 +1114,12 @@ def adamw(
     )
 
 
+_GRADS = (
+    "gs = {grads}; ps = [torch.zeros_like(g) for g in gs]; [setattr(p, 'grad', g) for p, g in zip(ps, gs)]"
+)
+"""A clipping call's first statements (logged): zero parameters carrying the gradients ``{grads}``."""
+
+
 def _grad_tensors(grads: Any) -> tuple[list[np.ndarray], list[torch.Tensor]]:
     leaves = tree_leaves(as_param_tree(grads, "grads"))
     tensors = []
@@ -1062,6 +1134,13 @@ def _grad_tensors(grads: Any) -> tuple[list[np.ndarray], list[torch.Tensor]]:
 def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple[Any, float]:
     """``torch.nn.utils.clip_grad_norm_`` on parameters carrying ``grads``; returns the total norm."""
     _, tensors = _grad_tensors(grads)
+    _log(
+        f"{_GRADS}; total = torch.nn.utils.clip_grad_norm_(ps, {{max_norm}}, {{norm_type}}); "
+        "[p.grad for p in ps], float(total)",
+        grads=[t.grad for t in tensors],
+        max_norm=max_norm,
+        norm_type=norm_type,
+    )
     total = torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type)
     clipped = [t.grad.numpy().copy() for t in tensors]  # type: ignore[union-attr]
     return _unflatten(grads, clipped), float(total)
@@ -1071,6 +1150,11 @@ def clip_grad_norm(grads: Any, max_norm: float, norm_type: float = 2.0) -> tuple
 def clip_grad_value(grads: Any, clip_value: float) -> Any:
     """``torch.nn.utils.clip_grad_value_`` on parameters carrying ``grads``."""
     _, tensors = _grad_tensors(grads)
+    _log(
+        f"{_GRADS}; torch.nn.utils.clip_grad_value_(ps, {{clip_value}}); [p.grad for p in ps]",
+        grads=[t.grad for t in tensors],
+        clip_value=clip_value,
+    )
     torch.nn.utils.clip_grad_value_(tensors, clip_value)
     return _unflatten(grads, [t.grad.numpy().copy() for t in tensors])  # type: ignore[union-attr]
 

@@ -258,7 +258,8 @@ def transformer_backward(
 # --------------------------------------------------------------------------------------------
 
 
-_SDPA_KERNEL = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
+_SDPA_KERNEL_NAME = "torch.ops.aten._scaled_dot_product_flash_attention_for_cpu"
+_SDPA_KERNEL = ad.dotted(_SDPA_KERNEL_NAME)
 """The kernel ``F.scaled_dot_product_attention`` dispatches to on CPU (float32 and float64, no
 mask, no dropout): it returns ``(output, logsumexp)`` and ``F.scaled_dot_product_attention`` keeps
 the output only."""
@@ -283,8 +284,16 @@ def attention_scores(query: Any, key: Any, scale: float | None = None) -> np.nda
     count = math.prod(batch)
     qt = torch.from_numpy(np.ascontiguousarray(q.reshape(count, 1, length, d_k)))
     kt = torch.from_numpy(np.ascontiguousarray(k.reshape(count, 1, 1, d_k)))
+    positive = ad.positive_scale(scale)
+    ad.log_array_call(
+        f"{_SDPA_KERNEL_NAME}({{q}}, (k := {{k}}), torch.zeros_like(k)"
+        f"{ad.keywords(scale=positive)})[1].reshape({{shape}})",
+        q=qt,
+        k=kt,
+        shape=(*batch, length, 1),
+    )
     with torch.no_grad():
-        _, logsumexp = _SDPA_KERNEL(qt, kt, torch.zeros_like(kt), scale=ad.positive_scale(scale))
+        _, logsumexp = _SDPA_KERNEL(qt, kt, torch.zeros_like(kt), scale=positive)
     return logsumexp.numpy().reshape(*batch, length, 1).copy()
 
 
@@ -301,8 +310,15 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, scale: float 
         torch.from_numpy(np.ascontiguousarray(np.broadcast_to(a, (*batch, *a.shape[-2:])).astype(dtype)))
         for a in (q, k, v)
     )
+    positive = ad.positive_scale(scale)
+    ad.log_array_call(
+        f"torch.nn.functional.scaled_dot_product_attention({{q}}, {{k}}, {{v}}{ad.keywords(scale=positive)})",
+        q=qt,
+        k=kt,
+        v=vt,
+    )
     with torch.no_grad():
-        return F.scaled_dot_product_attention(qt, kt, vt, scale=ad.positive_scale(scale)).numpy().copy()
+        return F.scaled_dot_product_attention(qt, kt, vt, scale=positive).numpy().copy()
 
 
 FUNCTIONS: dict[str, Any] = {

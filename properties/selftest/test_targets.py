@@ -411,13 +411,18 @@ def test_logged_calls_compute_what_the_adapter_returns(target: Target) -> None:
     assert tried >= 40
 
 
-def test_a_large_input_is_not_written_out() -> None:
+def test_a_large_input_is_named_not_written_out() -> None:
     from properties.targets import _adapting as ad
 
     ad.clear_logged_calls()
     ad.log_call(ad.array_literal, "f({x})", x=np.zeros(ad.LITERAL_VALUES))
-    ad.log_call(ad.array_literal, "f({x})", x=np.zeros(ad.LITERAL_VALUES + 1))
-    assert ad.logged_calls() == [f"f(np.array({[0.0] * ad.LITERAL_VALUES}, dtype='float64'))"]
+    ad.log_call(ad.array_literal, "f({x}, {y})", x=np.zeros((5, 13), np.float32), y=1.5)
+    ad.log_call(ad.array_literal, "g({xs})", xs=[np.zeros(1), np.zeros(ad.LITERAL_VALUES + 1)])
+    assert ad.logged_calls() == [
+        f"f(np.array({[0.0] * ad.LITERAL_VALUES}, dtype='float64'))",
+        "f(x, 1.5)  # x: a float32 numpy array of shape (5, 13), not written out",
+        "g(xs)  # xs: holds a float64 numpy array of shape (65,), not written out",
+    ]
     x = np.array([1.0, np.nan, -np.inf])
     ad.log_call(ad.array_literal, "f({x})", x=x)
     x[0] = 5.0  # the caller reuses its buffer: the line keeps the value the call was given

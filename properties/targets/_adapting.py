@@ -168,16 +168,22 @@ LOGGED_CALLS = 4
 """How many of an example's last framework calls a failure shows (:func:`logged_calls`)."""
 
 LITERAL_VALUES = 64
-"""The largest array a logged call writes out; a call with a larger input is not shown (a line of
-thousands of numbers reproduces nothing a reader can use). Hypothesis shrinks a failing exact
-test's arrays to a few values, so its calls fit."""
+"""The largest array a logged call writes out. A larger input (a statistical test's sample) is
+named in its line instead and described in a comment, e.g. ``F.dropout(x, 0.3, training=True)  #
+x: a torch.float64 tensor of shape (65536,), not written out``: a line of thousands of numbers
+reproduces nothing a reader can use. Hypothesis shrinks a failing exact test's arrays to a few
+values, so its calls are written out whole."""
 
 
 class _Elided:
-    """An input too large to write out (:data:`LITERAL_VALUES`): its call is not shown."""
+    """An input too large to write out (:data:`LITERAL_VALUES`), kept as its description."""
 
-
-_ELIDED = _Elided()
+    def __init__(self, value: Any) -> None:
+        kind = type(value).__module__.split(".")[0]
+        dtype = str(value.dtype)
+        what = {"torch": f"a {dtype} tensor", "jax": f"a JAX {dtype} array", "jaxlib": f"a JAX {dtype} array"}
+        shape = tuple(int(n) for n in value.shape)
+        self.description = f"{what.get(kind, f'a {dtype} {kind} array')} of shape {shape}"
 
 
 def _size(value: Any) -> int:
@@ -200,7 +206,7 @@ def _snapshot(value: Any) -> Any:
         return type(value)(*(_snapshot(v) for v in value))
     if hasattr(value, "shape") and not isinstance(value, np.generic):
         if _size(value) > LITERAL_VALUES:
-            return _ELIDED
+            return _Elided(value)
         if isinstance(value, np.ndarray):
             return value.copy()
         if type(value).__module__.split(".")[0] == "torch":
@@ -287,10 +293,11 @@ def literal(value: Any, array_literal: Callable[[Any], str] = array_literal) -> 
     through ``array_literal`` (the target's own constructor, ``torch.tensor([...], dtype=...)``).
 
     Raises:
-        ValueError: ``value`` holds an input too large to write out (:data:`LITERAL_VALUES`).
+        ValueError: ``value`` holds an input too large to write out (:data:`LITERAL_VALUES`); the
+            message describes it.
     """
-    if value is _ELIDED:
-        raise ValueError("an input too large to write out")
+    if isinstance(value, _Elided):
+        raise ValueError(value.description)
     if isinstance(value, _Code):
         return str(value)
     if isinstance(value, dict):
@@ -359,13 +366,18 @@ class LoggedCall:
     array_literal: Callable[[Any], str]
     prefix: str = ""
 
-    def line(self) -> str | None:
-        """The call as one line of source, or ``None`` if an input is too large to write out."""
-        try:
-            texts = {k: literal(v, self.array_literal) for k, v in self.values.items()}
-        except ValueError:
-            return None
-        return self.prefix + self.template.format(**texts)
+    def line(self) -> str:
+        """The call as one line of source; a value holding an input too large to write out is
+        written as its name, and described in a comment at the end."""
+        texts, named = {}, []
+        for name, value in self.values.items():
+            try:
+                texts[name] = literal(value, self.array_literal)
+            except ValueError as large:
+                texts[name] = name
+                named.append(f"{name}: {'' if isinstance(value, _Elided) else 'holds '}{large}")
+        line = self.prefix + self.template.format(**texts)
+        return f"{line}  # {'; '.join(named)}, not written out" if named else line
 
 
 _CALL_LOG: deque[LoggedCall] = deque(maxlen=LOGGED_CALLS)
@@ -394,8 +406,9 @@ def clear_logged_calls() -> None:
 
 def logged_calls() -> list[str]:
     """The last :data:`LOGGED_CALLS` framework calls logged since :func:`clear_logged_calls`, oldest
-    first, each one line of the framework's own API; calls with an input too large are left out."""
-    return [line for call in _CALL_LOG if (line := call.line()) is not None]
+    first, each one line of the framework's own API (an input too large to write out named, and
+    described in a comment: :data:`LITERAL_VALUES`)."""
+    return [call.line() for call in _CALL_LOG]
 
 
 def dotted(name: str) -> Any:

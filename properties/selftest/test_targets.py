@@ -282,6 +282,20 @@ QUERY = np.stack([EXAMPLE, -0.5 * EXAMPLE])
 """Queries (batch 2, length 2, dimension 3); :data:`EXAMPLE` serves as two keys or two values."""
 
 
+LAYERS = [impls.init_transformer_layer(2, 2, 3, rng=5), impls.init_transformer_layer(2, 2, 3, rng=6)]
+TOKENS = np.array([[[0.5, -1.25], [2.0, 0.25], [-0.75, 1.0]]])
+"""A stack of two transformer layers (d_model 2, 2 heads, d_ff 3) and its input (1 sequence of 3 tokens)."""
+FINAL_NORM = {"weight": np.array([1.5, 0.5]), "bias": np.array([0.25, -0.5])}
+
+
+def _gradients_in_torch_order(result: tuple[Any, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """A transformer backward's ``(grads, grad_x)`` in the order its logged line returns them:
+    ``dLoss/dx``, then each layer's parameters' gradients in the order of its dict."""
+    grads, grad_x = result
+    layers = grads if isinstance(grads, list) else [grads]
+    return (grad_x, *(g for layer in layers for g in layer.values()))
+
+
 def _gradient_tree(dtype: Any) -> dict[str, np.ndarray]:
     return {"b": np.array([0.2], dtype), "w": np.array([0.1, -0.3], dtype)}
 
@@ -342,6 +356,31 @@ LOGGED_CASES: list[tuple[str, Any]] = [
         "scaled_dot_product_attention scaled",
         lambda t: t.scaled_dot_product_attention(QUERY, EXAMPLE, EXAMPLE, scale=0.1),
     ),
+    ("transformer_layer_forward", lambda t: t.transformer_layer_forward(LAYERS[0], TOKENS, nhead=2)[0]),
+    (
+        "transformer_forward pre-LN final norm",
+        lambda t: t.transformer_forward(
+            LAYERS, TOKENS, nhead=2, norm_first=True, activation="gelu", final_norm=FINAL_NORM
+        )[0],
+    ),
+    (
+        "transformer_layer_backward",
+        lambda t: _gradients_in_torch_order(
+            t.transformer_layer_backward(
+                LAYERS[0], t.transformer_layer_forward(LAYERS[0], TOKENS, nhead=2)[1], -0.5 * TOKENS
+            )
+        ),
+    ),
+    (
+        "transformer_backward pre-LN final norm",
+        lambda t: _gradients_in_torch_order(
+            t.transformer_backward(
+                LAYERS,
+                t.transformer_forward(LAYERS, TOKENS, nhead=2, norm_first=True, final_norm=FINAL_NORM)[1],
+                TOKENS[:, ::-1],
+            )
+        ),
+    ),
     *(
         (f"{label} {dt.__name__}", lambda t, case=case, dt=dt: case(t, _gradient_tree(dt)))
         for label, case in (
@@ -368,8 +407,9 @@ LOGGED_CASES: list[tuple[str, Any]] = [
 """Every function whose framework calls an adapter logs, with arguments that exercise each form of
 its line (values, derivatives in both dtypes, integer and probability targets, reductions,
 normalization with and without affine parameters and their gradients, attention with the default
-and a given scale, clipping a tree of two gradients, an optimizer's third step on a tree of two
-parameters, a learning rate read at every step)."""
+and a given scale, clipping a tree of two gradients, a transformer layer and a Pre-LN stack with a
+final LayerNorm and their gradients, an optimizer's third step on a tree of two parameters, a
+learning rate read at every step)."""
 
 
 def _third_step(optimizer: impls.Optimizer, dtype: Any) -> Any:
@@ -403,7 +443,7 @@ def logged_call_mismatches(target: Target) -> tuple[int, list[str]]:
 
 def test_logged_calls_compute_what_the_adapter_returns(target: Target) -> None:
     """The line a failure shows for an activation, derivative, loss, normalization, attention,
-    dropout, clipping or optimizer call (the last call
+    dropout, clipping, transformer or optimizer call (the last call
     :func:`properties.targets._adapting.log_call` noted) is the framework call the adapter made:
     run as written, it returns the adapter's result bit for bit."""
     tried, wrong = logged_call_mismatches(target)

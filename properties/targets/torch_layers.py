@@ -54,6 +54,33 @@ def _torch_name(name: str) -> str:
     return f"self_attn.{name}" if name.startswith(("in_proj", "out_proj")) else name
 
 
+def _encoder_call(
+    d: int, f: int, nhead: int, depth: int, norm_first: bool, activation: str, eps: float, final: bool
+) -> str:
+    """The statement ``enc = ...`` that builds :func:`_encoder`'s module (for a logged call)."""
+    layer = ad.call_text(
+        "torch.nn.TransformerEncoderLayer",
+        d,
+        nhead,
+        f,
+        dropout=0.0,
+        activation=activation,
+        layer_norm_eps=eps,
+        batch_first=True,
+        norm_first=norm_first,
+        dtype=ad.code("torch.float64"),
+    )
+    norm = (
+        ad.code(ad.call_text("torch.nn.LayerNorm", d, eps=eps, dtype=ad.code("torch.float64")))
+        if final
+        else None
+    )
+    encoder = ad.call_text(
+        "torch.nn.TransformerEncoder", ad.code(layer), depth, norm=norm, enable_nested_tensor=False
+    )
+    return f"enc = {encoder}.train()".replace("{", "{{").replace("}", "}}")
+
+
 @functools.lru_cache(maxsize=32)
 def _encoder(
     d: int, f: int, nhead: int, depth: int, norm_first: bool, activation: str, eps: float, final: bool
@@ -91,6 +118,8 @@ class TorchTransformerCache(NamedTuple):
         final_input: the input of the final LayerNorm (NumPy), or None without one.
         middle: the stream between the two sublayers of the first layer (NumPy).
         branches: ``(SA(.), FF(.))`` of the first layer, before the skip sums (NumPy).
+        encoder_call: the statement that builds the encoder, as a logged line writes it.
+        final: PyTorch's names of the final LayerNorm's parameters -> their tensors (not leaves).
     """
 
     x: np.ndarray
@@ -99,6 +128,8 @@ class TorchTransformerCache(NamedTuple):
     final_input: np.ndarray | None
     middle: np.ndarray
     branches: tuple[np.ndarray, np.ndarray]
+    encoder_call: str
+    final: dict[str, torch.Tensor]
 
 
 def _leaf(array: np.ndarray) -> torch.Tensor:
@@ -145,9 +176,14 @@ def _run(
         for i, tensors in enumerate(per_layer)
         for name, tensor in tensors.items()
     }
+    final_tensors = {}
     if final is not None:
-        supplied["norm.weight"] = torch.tensor(final[0], dtype=torch.float64)
-        supplied["norm.bias"] = torch.tensor(final[1], dtype=torch.float64)
+        final_tensors = {
+            "norm.weight": torch.tensor(final[0], dtype=torch.float64),
+            "norm.bias": torch.tensor(final[1], dtype=torch.float64),
+        }
+        supplied.update(final_tensors)
+    encoder_call = _encoder_call(d, f, heads, len(layers), bool(norm_first), act, epsilon, final is not None)
 
     seen: dict[str, torch.Tensor] = {}
     first = encoder.layers[0]
@@ -161,6 +197,9 @@ def _run(
     if encoder.norm is not None:
         hooks.append(encoder.norm.register_forward_pre_hook(lambda m, i: seen.__setitem__("final", i[0])))
     x_leaf = _leaf(a)
+    ad.log_array_call(
+        f"{encoder_call}; torch.func.functional_call(enc, {{params}}, ({{x}},))", params=supplied, x=x_leaf
+    )
     try:
         out = functional_call(encoder, supplied, (x_leaf,))
     finally:
@@ -177,6 +216,8 @@ def _run(
         numpy(seen["final"]) if "final" in seen else None,
         numpy(seen["middle"]),
         (numpy(seen["sa"]), numpy(seen["ff"])),
+        encoder_call,
+        final_tensors,
     )
     return numpy(out), cache
 
@@ -194,6 +235,21 @@ def _gradients(
     if g.shape != tuple(cache.out.shape):
         raise ValueError(f"grad_out must have shape {tuple(cache.out.shape)}, got {g.shape}")
     names = [list(tensors) for tensors in per_layer]
+    params = {
+        f"layers.{i}.{_torch_name(name)}": tensor
+        for i, tensors in enumerate(per_layer)
+        for name, tensor in tensors.items()
+    }
+    ad.log_array_call(
+        f"{cache.encoder_call}; x = {{x}}.requires_grad_(); params = {{params}}; "
+        "[p.requires_grad_() for p in params.values()]; "
+        "torch.autograd.grad(torch.func.functional_call(enc, {{**params, **{final}}}, (x,)), "
+        "[x, *params.values()], {g})",
+        x=x_leaf,
+        params=params,
+        final=cache.final,
+        g=torch.from_numpy(g),
+    )
     inputs = [x_leaf, *(t for tensors in per_layer for t in tensors.values())]
     grads = torch.autograd.grad(cache.out, inputs, torch.from_numpy(g), retain_graph=True)
     flat = iter(grad.numpy().copy() for grad in grads[1:])

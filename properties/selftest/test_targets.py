@@ -333,6 +333,21 @@ LOGGED_CASES: list[tuple[str, Any]] = [
     ),
     ("entropy", lambda t: t.entropy(np.array([[0.25, 0.75], [1.0, 0.0]]))),
     ("kl_divergence", lambda t: t.kl_divergence(np.array([0.25, 0.75]), np.array([0.5, 0.5]))),
+    *(
+        (f"{label} {dt.__name__}", lambda t, case=case, dt=dt: case(t, dt))
+        for label, case in (
+            ("zeros", lambda t, dt: t.zeros((2, 3), dtype=dt)),
+            ("ones", lambda t, dt: t.ones((3,), dtype=dt)),
+            ("constant", lambda t, dt: t.constant((2, 2), -0.1, dtype=dt)),
+            ("eye", lambda t, dt: t.eye((2, 3), dtype=dt)),
+            ("dirac", lambda t, dt: t.dirac((4, 2, 3), groups=2, dtype=dt)),
+        )
+        for dt in (np.float32, np.float64)
+    ),
+    ("compute_fans", lambda t: t.compute_fans((4, 3, 2, 5))),
+    ("compute_fans keras", lambda t: t.compute_fans((2, 5, 3, 4), "keras")),
+    ("calculate_gain", lambda t: t.calculate_gain("leaky_relu", 0.2)),
+    ("calculate_gain tanh", lambda t: t.calculate_gain("tanh")),
     ("dropout", lambda t: t.dropout(EXAMPLE, 0.5, rng=3)),
     ("layer_norm", lambda t: t.layer_norm(EXAMPLE, 3)),
     (
@@ -405,7 +420,8 @@ LOGGED_CASES: list[tuple[str, Any]] = [
     ),
 ]
 """Every function whose framework calls an adapter logs, with arguments that exercise each form of
-its line (values, derivatives in both dtypes, integer and probability targets, reductions,
+its line (deterministic initializers in both dtypes, fans in both layouts, gains, values,
+derivatives in both dtypes, integer and probability targets, reductions,
 normalization with and without affine parameters and their gradients, attention with the default
 and a given scale, clipping a tree of two gradients, a transformer layer and a Pre-LN stack with a
 final LayerNorm and their gradients, an optimizer's third step on a tree of two parameters, a

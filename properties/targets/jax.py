@@ -98,10 +98,6 @@ def _x64(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _key(rng: Any) -> jax.Array:
-    return jax.random.key(ad.framework_seed(rng))
-
-
 def _axes(layout: str) -> dict[str, int]:
     return (
         {"in_axis": 1, "out_axis": 0} if ad.layout_of(layout) == "torch" else {"in_axis": -2, "out_axis": -1}
@@ -190,7 +186,13 @@ def _draw(
     call, stacked (bare initializers have none)."""
     dims, np_dtype = ad.shape_and_dtype(shape, dtype)
     if not isinstance(recipe, tuple):
-        return np.asarray(recipe(_key(rng), dims, np_dtype))
+        seed = ad.framework_seed(rng)
+        _log(
+            f"jax.nn.initializers.{recipe.__name__}(jax.random.key({{seed}}), {{dims}}, jnp.{np_dtype.name})",
+            seed=seed,
+            dims=dims,
+        )
+        return np.asarray(recipe(jax.random.key(seed), dims, np_dtype))
     if ad.rendering():
         factory, args, kwargs = recipe
         made = f"jax.nn.initializers.{factory.__name__}({ad.arguments(*args, **dict(kwargs))})"
@@ -226,7 +228,16 @@ def ones(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
 @ad.same_signature(impls.constant)
 @_x64
 def constant(shape: Any, value: float, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
-    return _draw(_recipe(init.constant, as_real(value, "value", finite=False)), shape, dtype, 0)
+    fill = as_real(value, "value", finite=False)
+    dims, np_dtype = ad.shape_and_dtype(shape, dtype)
+    seed = ad.framework_seed(0)  # the key _draw makes for rng 0 (a constant ignores it)
+    _log(
+        f"jax.nn.initializers.constant({{fill}})(jax.random.key({{seed}}), {{dims}}, jnp.{np_dtype.name})",
+        fill=fill,
+        seed=seed,
+        dims=dims,
+    )
+    return _draw(_recipe(init.constant, fill), dims, np_dtype, 0)
 
 
 @ad.same_signature(impls.uniform)
@@ -439,6 +450,10 @@ def compute_fans(shape: Any, layout: str = "torch") -> tuple[int, int]:
     from jax._src.nn.initializers import _compute_fans
 
     dims = _fan_based(shape, layout)
+    _log(
+        f"tuple(map(int, jax._src.nn.initializers._compute_fans({{dims}}{ad.keywords(**_axes(layout))})))",
+        dims=tuple(int(n) for n in dims),
+    )
     fan_in, fan_out = _compute_fans(dims, **_axes(layout))
     return int(fan_in), int(fan_out)
 

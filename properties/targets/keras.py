@@ -385,6 +385,11 @@ class _Builder:
     def draw(self, initializer: Any, dims: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         return self.numpy(self.run(initializer, dims, dtype=dtype.name), dtype)
 
+    def deterministic(self, called: str, dims: tuple[int, ...], dtype: np.dtype, *args: Any) -> np.ndarray:
+        """The deterministic initializer ``called`` (its public name) with ``args``, drawn and logged."""
+        self.log(f"{called}({ad.arguments(*args)})({{dims}}, dtype={{dtype}})", dims=dims, dtype=dtype.name)
+        return self.draw(ad.dotted(called)(*args), dims, dtype)
+
     def draw_seeded(
         self, make: Callable[[Any], Any], dims: tuple[int, ...], dtype: np.dtype, rng: Any, then: str = ""
     ) -> np.ndarray:
@@ -466,24 +471,26 @@ class _Builder:
         @ad.same_signature(impls.zeros)
         def zeros(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
             dims, np_dtype = ad.shape_and_dtype(shape, dtype)
-            return self.draw(init.Zeros(), dims, np_dtype)
+            return self.deterministic("keras.initializers.Zeros", dims, np_dtype)
 
         @ad.same_signature(impls.ones)
         def ones(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
             dims, np_dtype = ad.shape_and_dtype(shape, dtype)
-            return self.draw(init.Ones(), dims, np_dtype)
+            return self.deterministic("keras.initializers.Ones", dims, np_dtype)
 
         @ad.same_signature(impls.constant)
         def constant(shape: Any, value: float, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
             dims, np_dtype = ad.shape_and_dtype(shape, dtype)
-            return self.draw(init.Constant(as_real(value, "value", finite=False)), dims, np_dtype)
+            return self.deterministic(
+                "keras.initializers.Constant", dims, np_dtype, as_real(value, "value", finite=False)
+            )
 
         @ad.same_signature(impls.eye)
         def eye(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
             dims, np_dtype = ad.shape_and_dtype(shape, dtype)
             if len(dims) != 2:
                 raise ValueError("Only tensors with 2 dimensions are supported")
-            return self.draw(init.Identity(), dims, np_dtype)
+            return self.deterministic("keras.initializers.Identity", dims, np_dtype)
 
         @ad.same_signature(impls.uniform)
         @many_calls
@@ -680,7 +687,12 @@ class _Builder:
             dims = ad.as_shape(shape)
             layout = ad.layout_of(layout)
             ad.check_dims(dims, 2, f"shape {dims}")
-            fan_in, fan_out = keras_fans(dims if layout == "keras" else ad.keras_shape_of_torch(dims))
+            keras_dims = dims if layout == "keras" else ad.keras_shape_of_torch(dims)
+            self.log(
+                "keras.src.initializers.random_initializers.compute_fans({dims})",
+                dims=tuple(int(n) for n in keras_dims),
+            )
+            fan_in, fan_out = keras_fans(keras_dims)
             return int(fan_in), int(fan_out)
 
         found = dict(locals())

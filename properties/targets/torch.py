@@ -110,6 +110,12 @@ def _fill(
     torch_dims = dims if layout == "torch" else ad.torch_shape_of_keras(dims)
     if ad.rendering():
         ad.render(_fill_call(init_, torch_dims, np_dtype, layout, rng, global_seed, params))
+    if rng is None and not global_seed:  # a deterministic fill: its line, as a random draw renders it
+        _log(
+            _fill_call(init_, torch_dims, np_dtype, layout, rng, global_seed, params)
+            .replace("{", "{{")
+            .replace("}", "}}")
+        )
     tensor = torch.empty(torch_dims, dtype=_DTYPES[np_dtype])
     if rng is not None or global_seed:
         seed = ad.framework_seed(rng)
@@ -420,6 +426,7 @@ def sparse(
 
 @ad.same_signature(impls.calculate_gain)
 def calculate_gain(nonlinearity: str, param: Any = None) -> float:
+    _log("torch.nn.init.calculate_gain({nonlinearity}, {param})", nonlinearity=nonlinearity, param=param)
     return float(torch.nn.init.calculate_gain(nonlinearity, param))  # type: ignore[arg-type]
 
 
@@ -430,6 +437,10 @@ def compute_fans(shape: Any, layout: str = "torch") -> tuple[int, int]:
     dims = ad.as_shape(shape)
     ad.check_dims(dims, 2, f"shape {dims}")
     torch_dims = dims if layout == "torch" else ad.torch_shape_of_keras(dims)
+    _log(
+        "torch.nn.init._calculate_fan_in_and_fan_out(torch.empty({dims}, device='meta'))",
+        dims=tuple(int(n) for n in torch_dims),
+    )
     fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(torch_dims, device="meta"))
     return int(fan_in), int(fan_out)
 

@@ -251,15 +251,19 @@ def _as_numpy(value: Any) -> np.ndarray:
 def test_rendered_framework_calls_draw_what_the_adapter_draws(target: Target, name: str) -> None:
     """``f.framework_call(...)`` is the framework call ``f(...)`` makes: run as written, with the seed
     it names, it gives the adapter's values, bit for bit (sorted where the line's comment says the
-    adapter permutes the result)."""
+    adapter permutes the result); the call logs that line for a failure to show."""
+    from properties.targets import _adapting as ad
+
     function, translations = _translations(target, name, "framework_call", RENDERED_ARGUMENTS)
     tried = 0
     for shape, dtype, kwargs in translations:
+        ad.clear_logged_calls()
         try:
             drawn = function(shape, **kwargs, rng=np.random.default_rng(3), dtype=dtype)
         except (NotApplicable, ValueError):  # sparse is 2-D only
             continue
         line = function.framework_call(shape, **kwargs, rng=np.random.default_rng(3), dtype=dtype)
+        assert ad.logged_calls()[-1] == line  # the call logged the line it renders
         again = _run_rendered(line)
         assert again.dtype == drawn.dtype and again.size == drawn.size, line
         if "permuted" in line or "moved" in line:

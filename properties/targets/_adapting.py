@@ -145,6 +145,14 @@ def rendered(function: Callable[..., Any]) -> Callable[..., Any]:
     second translation that could drift from it (a selftest runs each line and compares). It
     consumes ``rng`` as the call would: pass a copy to keep the caller's.
 
+    Each call with a seed (``rng`` a Generator or an int) is also logged (:func:`log_call`): the
+    call keeps a copy of ``rng`` as it was, about a microsecond, and its line is rendered from
+    that copy only if a failure asks for it. A call with ``rng=None`` (fresh entropy, or PyTorch's
+    global generator) has no line to log; nor has a many-calls batch (``f.many``).
+
+    Returns:
+        ``function`` wrapped, with the attributes ``framework_call`` and ``many`` (if it has one).
+
     Raises (from ``framework_call``):
         RuntimeError: the function reached no rendering primitive.
         Whatever the function raises for these arguments (``ValueError``, ``NotApplicable``).
@@ -160,8 +168,23 @@ def rendered(function: Callable[..., Any]) -> Callable[..., Any]:
             _RENDERING.reset(token)
         raise RuntimeError(f"{function.__name__} made no framework call that renders")
 
-    function.framework_call = framework_call  # type: ignore[attr-defined]
-    return function
+    @functools.wraps(function)
+    def logged(*args: Any, **kwargs: Any) -> Any:
+        rng = kwargs.get("rng")
+        if isinstance(rng, np.random.Generator):  # its state dict: a copy, in under a microsecond
+            before: Any = (type(rng.bit_generator), rng.bit_generator.state)
+        elif isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+            before = rng
+        else:
+            return function(*args, **kwargs)
+        result = function(*args, **kwargs)
+        _CALL_LOG.append(_RenderedCall(framework_call, args, kwargs, before))
+        return result
+
+    logged.framework_call = framework_call  # type: ignore[attr-defined]
+    if hasattr(function, "many"):
+        logged.many = function.many  # type: ignore[attr-defined]
+    return logged
 
 
 LOGGED_CALLS = 4
@@ -380,7 +403,28 @@ class LoggedCall:
         return f"{line}  # {'; '.join(named)}, not written out" if named else line
 
 
-_CALL_LOG: deque[LoggedCall] = deque(maxlen=LOGGED_CALLS)
+@dataclass(frozen=True)
+class _RenderedCall:
+    """A call of a :func:`rendered` function, its line rendered when asked: ``rng`` is the int seed
+    the call was given, or its Generator's bit-generator type and state before the call (a new
+    Generator in that state is made for each rendering, which consumes it)."""
+
+    framework_call: Callable[..., str]
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    rng: Any
+
+    def line(self) -> str:
+        rng = self.rng
+        if isinstance(rng, tuple):
+            kind, state = rng
+            bit_generator = kind()
+            bit_generator.state = state
+            rng = np.random.Generator(bit_generator)
+        return self.framework_call(*self.args, **{**self.kwargs, "rng": rng})
+
+
+_CALL_LOG: deque[LoggedCall | _RenderedCall] = deque(maxlen=LOGGED_CALLS)
 
 
 def log_call(array_literal: Callable[[Any], str], template: str, /, prefix: str = "", **values: Any) -> None:

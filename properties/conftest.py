@@ -99,18 +99,25 @@ def load_target(spec: str) -> Target:
     return _LOADED[spec]
 
 
+def _split_targets(config: pytest.Config) -> tuple[list[str], list[str]]:
+    """``--target``'s names: those this process runs, and those left for a process of their own
+    (a bad spec is a usage error)."""
+    spec = str(config.getoption("--target", DEFAULT_TARGET))
+    try:
+        here, left_out = loading.split_for_this_process(spec)
+    except loading.TargetError as error:
+        raise pytest.UsageError(f"--target: {error}") from None
+    if left_out and os.environ.get(own_process.CHILD_ENVIRONMENT):
+        raise pytest.UsageError(
+            f"--target: {spec!r} in a target's own process would leave {left_out} for yet another"
+        )
+    return here, left_out
+
+
 def run_targets(config: pytest.Config) -> RunTargets:
     """The targets this run verifies, loaded (a bad ``--target`` is a usage error)."""
     if TARGETS not in config.stash:
-        spec = str(config.getoption("--target", DEFAULT_TARGET))
-        try:
-            here, left_out = loading.split_for_this_process(spec)
-        except loading.TargetError as error:
-            raise pytest.UsageError(f"--target: {error}") from None
-        if left_out and os.environ.get(own_process.CHILD_ENVIRONMENT):
-            raise pytest.UsageError(
-                f"--target: {spec!r} in a target's own process would leave {left_out} for yet another"
-            )
+        here, left_out = _split_targets(config)
         loaded = {name: load_target(name) for name in here}
         config.stash[TARGETS] = RunTargets(
             tuple(here), {name: dict(t.versions) for name, t in loaded.items()}, tuple(left_out)
@@ -120,24 +127,25 @@ def run_targets(config: pytest.Config) -> RunTargets:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Load the targets before any test runs, so that a bad ``--target`` stops the run at once;
-    in a target's own process (not its xdist workers), stop when the main run is gone."""
+    in a target's own process (not its xdist workers), stop when the main run is gone.
+
+    Each target that needs a process of its own (:mod:`properties.own_process`) starts first,
+    before this process loads its own targets (seconds of imports), so that it runs alongside
+    from the start; not in an xdist worker, not in a run that only collects. If this process
+    then cannot load its targets, the children are stopped before the usage error is raised.
+    """
     if config.getoption("--target", None) is not None:
-        run_targets(config)
+        _, left_out = _split_targets(config)
+        if left_out and not hasattr(config, "workerinput") and not config.getoption("collectonly", False):
+            config.stash[own_process.STARTED_CHILDREN] = own_process.start_children(config, left_out)
+        try:
+            run_targets(config)
+        except BaseException:
+            started: list[own_process.StartedChild] = config.stash.get(own_process.STARTED_CHILDREN, [])
+            own_process.stop_children(started)
+            raise
     if not hasattr(config, "workerinput"):
         own_process.watch_parent()
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Start each target that needs a process of its own (:mod:`properties.own_process`) now,
-    alongside this session. Not in an xdist worker, not in a run that only collects."""
-    config = session.config
-    targets = config.stash.get(TARGETS, None)
-    if targets is None or not targets.left_out or hasattr(config, "workerinput"):
-        return
-    if config.getoption("collectonly", False):
-        return
-    config.stash[own_process.STARTED_CHILDREN] = own_process.start_children(config, targets.left_out)
 
 
 @pytest.hookimpl(tryfirst=True)

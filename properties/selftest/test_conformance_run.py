@@ -26,7 +26,6 @@ from properties.conftest import (  # noqa: F401
     pytest_runtest_call,
     pytest_runtest_setup,
     pytest_sessionfinish,
-    pytest_sessionstart,
     pytest_terminal_summary,
 )
 """
@@ -347,6 +346,31 @@ def test_targets_in_their_own_process_join_the_report_and_the_exit_status(pytest
     assert list(pd.read_csv(out / "conformance.csv", index_col="claim").columns) == order
     assert "`user_adapter:shifted_alone`: shifted-alonelib 1.5" in (out / "conformance.md").read_text()
     assert set(pd.read_csv(out / "checks.csv")["target"]) == set(order)
+
+
+def _processes_in(folder: Path) -> list[str]:
+    """The ids of the other processes whose working directory is ``folder`` (Linux's /proc; this
+    one works there too, pytester's doing)."""
+    found = []
+    for process in Path("/proc").glob("[0-9]*"):
+        if process.name == str(os.getpid()):
+            continue
+        try:
+            if Path(os.readlink(process / "cwd")) == folder:
+                found.append(process.name)
+        except OSError:  # gone, or not ours to read
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs Linux's /proc")
+def test_a_usage_error_stops_the_targets_already_in_their_own_process(pytester: pytest.Pytester) -> None:
+    """A target's own process starts before this process loads its targets (it runs alongside
+    from the start); when loading them fails, it is stopped before the usage error ends the run."""
+    result, _ = run_inner(pytester, ["missing", "shifted_alone"], "-q", conftest=OWN_PROCESS_CONFTEST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--target: target 'user_adapter:missing'*has no attribute 'missing'*"])
+    assert _processes_in(pytester.path) == []
 
 
 def test_a_run_stopped_early_names_the_targets_left_for_their_own_process(pytester: pytest.Pytester) -> None:

@@ -54,21 +54,25 @@ def _torch_name(name: str) -> str:
     return f"self_attn.{name}" if name.startswith(("in_proj", "out_proj")) else name
 
 
+def _layer_options(norm_first: bool, activation: str, eps: float) -> dict[str, Any]:
+    """``nn.TransformerEncoderLayer``'s keywords here: no dropout, batch first, the caller's
+    activation, LayerNorm eps and order (for :func:`_encoder` and its logged line alike)."""
+    return {
+        "dropout": 0.0,
+        "activation": activation,
+        "layer_norm_eps": eps,
+        "batch_first": True,
+        "norm_first": norm_first,
+    }
+
+
 def _encoder_call(
     d: int, f: int, nhead: int, depth: int, norm_first: bool, activation: str, eps: float, final: bool
 ) -> str:
     """The statement ``enc = ...`` that builds :func:`_encoder`'s module (for a logged call)."""
+    options = _layer_options(norm_first, activation, eps)
     layer = ad.call_text(
-        "torch.nn.TransformerEncoderLayer",
-        d,
-        nhead,
-        f,
-        dropout=0.0,
-        activation=activation,
-        layer_norm_eps=eps,
-        batch_first=True,
-        norm_first=norm_first,
-        dtype=ad.code("torch.float64"),
+        "torch.nn.TransformerEncoderLayer", d, nhead, f, **options, dtype=ad.code("torch.float64")
     )
     norm = (
         ad.code(ad.call_text("torch.nn.LayerNorm", d, eps=eps, dtype=ad.code("torch.float64")))
@@ -91,17 +95,8 @@ def _encoder(
     drawn inside ``fork_rng`` so that building it leaves PyTorch's global generator alone.
     """
     with torch.random.fork_rng(devices=[]):
-        layer = torch.nn.TransformerEncoderLayer(
-            d,
-            nhead,
-            f,
-            dropout=0.0,
-            activation=activation,
-            layer_norm_eps=eps,
-            batch_first=True,
-            norm_first=norm_first,
-            dtype=torch.float64,
-        )
+        options = _layer_options(norm_first, activation, eps)
+        layer = torch.nn.TransformerEncoderLayer(d, nhead, f, **options, dtype=torch.float64)
         norm = torch.nn.LayerNorm(d, eps=eps, dtype=torch.float64) if final else None
         encoder = torch.nn.TransformerEncoder(layer, depth, norm=norm, enable_nested_tensor=False)
     return encoder.train()

@@ -492,6 +492,26 @@ def test_a_large_input_is_named_not_written_out() -> None:
     assert ad.logged_calls() == ["g()"] * ad.LOGGED_CALLS
 
 
+def test_a_seeded_draw_is_logged_and_a_line_that_cannot_be_rendered_says_so() -> None:
+    from properties.targets import _adapting as ad
+
+    @ad.rendered
+    def draw(shape: tuple[int, ...], *, rng: Any = None) -> np.ndarray:
+        if ad.rendering():
+            if broken:
+                raise RuntimeError("a renderer's bug")
+            ad.render(f"draw({shape}, seed={ad.framework_seed(rng)})")
+        return np.full(shape, ad.framework_seed(rng), dtype=np.int64)
+
+    broken = False
+    ad.clear_logged_calls()
+    drawn = draw((2,), rng=np.random.default_rng(4))
+    draw((3,))  # no seed: nothing to log
+    assert ad.logged_calls() == [f"draw((2,), seed={int(drawn[0])})"]  # the seed the call drew
+    broken = True
+    assert ad.logged_calls() == ["# the call's line could not be rendered: RuntimeError: a renderer's bug"]
+
+
 def test_framework_seeds_are_successive_framework_seed_calls() -> None:
     from properties.targets import _adapting as ad
 

@@ -415,13 +415,18 @@ class _RenderedCall:
     rng: Any
 
     def line(self) -> str:
+        """The rendered line; if rendering fails (an adapter's bug: the call itself succeeded), a
+        line that says so, so that a failure's report is never lost to it."""
         rng = self.rng
         if isinstance(rng, tuple):
             kind, state = rng
             bit_generator = kind()
             bit_generator.state = state
             rng = np.random.Generator(bit_generator)
-        return self.framework_call(*self.args, **{**self.kwargs, "rng": rng})
+        try:
+            return self.framework_call(*self.args, **{**self.kwargs, "rng": rng})
+        except Exception as error:
+            return f"# the call's line could not be rendered: {type(error).__name__}: {error}"
 
 
 _CALL_LOG: deque[LoggedCall | _RenderedCall] = deque(maxlen=LOGGED_CALLS)

@@ -343,6 +343,7 @@ LOGGED_CASES: list[tuple[str, Any]] = [
             ("zeros", lambda t, dt: t.zeros((2, 3), dtype=dt)),
             ("ones", lambda t, dt: t.ones((3,), dtype=dt)),
             ("constant", lambda t, dt: t.constant((2, 2), -0.1, dtype=dt)),
+            ("constant infinite", lambda t, dt: t.constant((2,), -np.inf, dtype=dt)),
             ("eye", lambda t, dt: t.eye((2, 3), dtype=dt)),
             ("dirac", lambda t, dt: t.dirac((4, 2, 3), groups=2, dtype=dt)),
         )

@@ -178,7 +178,7 @@ def rendered(function: Callable[..., Any]) -> Callable[..., Any]:
         else:
             return function(*args, **kwargs)
         result = function(*args, **kwargs)
-        _CALL_LOG.append(_RenderedCall(framework_call, args, kwargs, before))
+        log_rendered(functools.partial(_rendered_from, framework_call, args, kwargs, before))
         return result
 
     logged.framework_call = framework_call  # type: ignore[attr-defined]
@@ -404,32 +404,34 @@ class LoggedCall:
 
 
 @dataclass(frozen=True)
-class _RenderedCall:
-    """A call of a :func:`rendered` function, its line rendered when asked: ``rng`` is the int seed
-    the call was given, or its Generator's bit-generator type and state before the call (a new
-    Generator in that state is made for each rendering, which consumes it)."""
+class _LazyCall:
+    """A framework call whose line ``render()`` writes, only when a failure asks (:func:`log_rendered`)."""
 
-    framework_call: Callable[..., str]
-    args: tuple[Any, ...]
-    kwargs: Mapping[str, Any]
-    rng: Any
+    render: Callable[[], str]
 
     def line(self) -> str:
         """The rendered line; if rendering fails (an adapter's bug: the call itself succeeded), a
         line that says so, so that a failure's report is never lost to it."""
-        rng = self.rng
-        if isinstance(rng, tuple):
-            kind, state = rng
-            bit_generator = kind()
-            bit_generator.state = state
-            rng = np.random.Generator(bit_generator)
         try:
-            return self.framework_call(*self.args, **{**self.kwargs, "rng": rng})
+            return self.render()
         except Exception as error:
             return f"# the call's line could not be rendered: {type(error).__name__}: {error}"
 
 
-_CALL_LOG: deque[LoggedCall | _RenderedCall] = deque(maxlen=LOGGED_CALLS)
+def _rendered_from(
+    framework_call: Callable[..., str], args: tuple[Any, ...], kwargs: dict[str, Any], rng: Any
+) -> str:
+    """``framework_call`` on a call's arguments, with ``rng`` as the call started from: the int seed
+    it was given, or its Generator's bit-generator type and state (a new Generator in that state)."""
+    if isinstance(rng, tuple):
+        kind, state = rng
+        bit_generator = kind()
+        bit_generator.state = state
+        rng = np.random.Generator(bit_generator)
+    return framework_call(*args, **{**kwargs, "rng": rng})
+
+
+_CALL_LOG: deque[LoggedCall | _LazyCall] = deque(maxlen=LOGGED_CALLS)
 
 
 def log_call(array_literal: Callable[[Any], str], template: str, /, prefix: str = "", **values: Any) -> None:
@@ -446,6 +448,13 @@ def log_call(array_literal: Callable[[Any], str], template: str, /, prefix: str 
     _CALL_LOG.append(
         LoggedCall(template, {k: _snapshot(v) for k, v in values.items()}, array_literal, prefix)
     )
+
+
+def log_rendered(render: Callable[[], str]) -> None:
+    """Note a framework call whose line ``render()`` writes, called only if a failure asks: for a
+    line that costs more to write than the call to make (a draw's rendered call). ``render`` must
+    close over values that do not change after the call."""
+    _CALL_LOG.append(_LazyCall(render))
 
 
 def clear_logged_calls() -> None:
@@ -497,8 +506,13 @@ def keywords(**kwargs: Any) -> str:
 
 
 def arguments(*args: Any, **kwargs: Any) -> str:
-    """``args`` and ``kwargs`` as a call's argument list (``repr`` of each value)."""
-    return ", ".join([*(repr(a) for a in args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+    """``args`` and ``kwargs`` as a call's argument list: ``repr`` of each value, a float (NumPy's
+    too) as a literal that reads back (``float('inf')``: ``inf`` is no Python literal)."""
+
+    def text(value: Any) -> str:
+        return _number(float(value)) if isinstance(value, float) else repr(value)
+
+    return ", ".join([*(text(a) for a in args), *(f"{k}={text(v)}" for k, v in kwargs.items())])
 
 
 def shape_and_dtype(shape: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:

@@ -158,11 +158,26 @@ def _seeds(rng: Any) -> tuple[Any, bool]:
     return ad.framework_seeds(rng, count), True
 
 
-def _rendered_call(call: str, seed: Any, dims: tuple[int, ...], dtype: Any, then: str = "") -> NoReturn:
-    """Render ``call(jax.random.key(seed), ...)`` under ``jax_enable_x64``, ``then`` (a comment on
-    what the adapter does to the result) appended."""
+def _call_line(call: str, seed: Any, dims: tuple[int, ...], dtype: Any, then: str = "") -> str:
+    """``call(jax.random.key(seed), ...)`` under ``jax_enable_x64`` as one line, ``then`` (a comment
+    on what the adapter does to the result) appended."""
     key, name = f"jax.random.key({seed})", f"jnp.{np.dtype(dtype).name}"
-    ad.render(ad.X64 + call.format(key=key, dims=dims, dtype=name) + then)
+    return ad.X64 + call.format(key=key, dims=dims, dtype=name) + then
+
+
+def _rendered_call(call: str, seed: Any, dims: tuple[int, ...], dtype: Any, then: str = "") -> NoReturn:
+    """Render (:func:`properties.targets._adapting.render`) :func:`_call_line`'s line."""
+    ad.render(_call_line(call, seed, dims, dtype, then))
+
+
+def _recipe_call(recipe: Recipe) -> str:
+    """A recipe's initializer as a call template, ``jax.nn.initializers.NAME(ARGS)`` then
+    ``({key}, {dims}, {dtype})``."""
+    factory, args, kwargs = recipe
+    return (
+        f"jax.nn.initializers.{factory.__name__}({ad.arguments(*args, **dict(kwargs))})"
+        + "({key}, {dims}, {dtype})"
+    )
 
 
 def _sample(
@@ -185,18 +200,13 @@ def _draw(
     initializer such as ``init.zeros``, called as it is); inside a many-calls form, one draw per
     call, stacked (bare initializers have none)."""
     dims, np_dtype = ad.shape_and_dtype(shape, dtype)
-    if not isinstance(recipe, tuple):
+    if not isinstance(recipe, tuple):  # zeros, ones: deterministic, logged as a draw renders
         seed = ad.framework_seed(rng)
-        _log(
-            f"jax.nn.initializers.{recipe.__name__}(jax.random.key({{seed}}), {{dims}}, jnp.{np_dtype.name})",
-            seed=seed,
-            dims=dims,
-        )
+        call = f"jax.nn.initializers.{recipe.__name__}" + "({key}, {dims}, {dtype})"
+        ad.log_rendered(functools.partial(_call_line, call, seed, dims, np_dtype))
         return np.asarray(recipe(jax.random.key(seed), dims, np_dtype))
     if ad.rendering():
-        factory, args, kwargs = recipe
-        made = f"jax.nn.initializers.{factory.__name__}({ad.arguments(*args, **dict(kwargs))})"
-        _rendered_call(made + "({key}, {dims}, {dtype})", ad.framework_seed(rng), dims, np_dtype, then)
+        _rendered_call(_recipe_call(recipe), ad.framework_seed(rng), dims, np_dtype, then)
     seeds, many = _seeds(rng)
     return np.asarray(_jitted(recipe, dims, np.dtype(np_dtype), many)(seeds))
 
@@ -228,16 +238,12 @@ def ones(shape: Any, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
 @ad.same_signature(impls.constant)
 @_x64
 def constant(shape: Any, value: float, *, rng: Any = None, dtype: Any = np.float64) -> np.ndarray:
-    fill = as_real(value, "value", finite=False)
+    recipe = _recipe(init.constant, as_real(value, "value", finite=False))
     dims, np_dtype = ad.shape_and_dtype(shape, dtype)
-    seed = ad.framework_seed(0)  # the key _draw makes for rng 0 (a constant ignores it)
-    _log(
-        f"jax.nn.initializers.constant({{fill}})(jax.random.key({{seed}}), {{dims}}, jnp.{np_dtype.name})",
-        fill=fill,
-        seed=seed,
-        dims=dims,
-    )
-    return _draw(_recipe(init.constant, fill), dims, np_dtype, 0)
+    drawn = _draw(recipe, dims, np_dtype, 0)
+    # deterministic: logged as a draw renders, with the key _draw makes for rng 0 (ignored)
+    ad.log_rendered(lambda: _call_line(_recipe_call(recipe), ad.framework_seed(0), dims, np_dtype))
+    return drawn
 
 
 @ad.same_signature(impls.uniform)

@@ -38,6 +38,7 @@ impls' network helpers and constants, ``adam(bias_correction=False)``, DeepNorm'
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -111,10 +112,8 @@ def _fill(
     if ad.rendering():
         ad.render(_fill_call(init_, torch_dims, np_dtype, layout, rng, global_seed, params))
     if rng is None and not global_seed:  # a deterministic fill: its line, as a random draw renders it
-        _log(
-            _fill_call(init_, torch_dims, np_dtype, layout, rng, global_seed, params)
-            .replace("{", "{{")
-            .replace("}", "}}")
+        ad.log_rendered(
+            functools.partial(_fill_call, init_, torch_dims, np_dtype, layout, None, False, params)
         )
     tensor = torch.empty(torch_dims, dtype=_DTYPES[np_dtype])
     if rng is not None or global_seed:
